@@ -1,0 +1,13 @@
+"""simprive: privacy–utility experiments for MPC, differential privacy and their attacks.
+
+``run`` is the Hydra-free core (a plain config dict in, :class:`Results` out);
+``run_experiment`` composes a preset from ``experiments/`` and runs it.
+"""
+
+from simprive.config import run_experiment
+from simprive.results import Results
+from simprive.runner import run
+from simprive.validation import ConfigError
+
+__all__ = ["ConfigError", "Results", "run", "run_experiment"]
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from simprive.cli import main
+
+main()

@@ -1,0 +1,203 @@
+"""Command-line entry points: ``simprive``, ``simprive-plot``, ``simprive-aggregate``.
+
+``simprive`` is Hydra's CLI around :func:`simprive.runner.run`.  Before Hydra creates
+any directory, every configuration the command line names (every job of a ``-m``
+sweep) is composed and validated, so bad input exits with code 2, one line on stderr
+and nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+from simprive.config import CONF_DIR, compose
+from simprive.results import aggregate, read_summary, write_json, write_summary
+from simprive.grid import expand
+from simprive.runner import plan, run
+from simprive.validation import ConfigError
+
+__all__ = ["AggregateOnMultirunEnd", "aggregate_main", "main", "plot_main"]
+
+# Hydra flags after which the next argument is a value, not an override
+VALUE_FLAGS = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd", "--experimental-rerun",
+               "--package", "-p"}
+# Hydra flags that print information instead of running: nothing to validate
+INFO_FLAGS = {"--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc",
+              "--version"}
+
+
+def fail(message: str, code: int = 2):
+    print(f"simprive: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def split_argv(argv: list[str]) -> tuple[list[str], bool]:
+    """The overrides on a command line, and whether it asks for a multirun."""
+    overrides, multirun, skip = [], False, False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in VALUE_FLAGS:
+            skip = True
+        elif arg in ("-m", "--multirun"):
+            multirun = True
+        elif not arg.startswith("-"):
+            overrides.append(arg)
+    return overrides, multirun
+
+
+def job_overrides(overrides: list[str], multirun: bool) -> list[list[str]]:
+    """The override list of every job Hydra's basic sweeper would launch."""
+    task = [o for o in overrides if not o.lstrip("+~").startswith("hydra")]
+    if not multirun:
+        return [task]
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(task)
+    except Exception as exc:  # Hydra's own parse error, one line
+        raise ConfigError("overrides", " ".join(task), str(exc).splitlines()[0]) from None
+    batches = BasicSweeper.split_arguments(parsed, None)
+    return [list(job) for batch in batches for job in batch]
+
+
+def validate(overrides: list[str]) -> None:
+    """Compose and plan one job's configuration: raises ConfigError, runs nothing."""
+    cfg = compose(overrides)
+    for point in expand(cfg)[0]:
+        plan(point)
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    if not INFO_FLAGS.intersection(argv):
+        overrides, multirun = split_argv(argv)
+        try:
+            for job in job_overrides(overrides, multirun):
+                validate(job)
+        except ConfigError as exc:
+            fail(str(exc))
+        if not sys.stdout.isatty() and not any(o.startswith("hydra/hydra_logging") for o in overrides):
+            sys.argv.append("hydra/hydra_logging=disabled")  # quiet when not on a terminal
+    _hydra_main()
+
+
+@hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
+def _hydra_main(cfg: DictConfig) -> None:
+    hc = HydraConfig.get()
+    out_dir = Path(hc.runtime.output_dir)
+    overrides = list(hc.overrides.task)
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    if hc.mode == RunMode.MULTIRUN:
+        _multirun_job(plain, out_dir, overrides)
+        return
+    try:
+        run(plain, out_dir, overrides=overrides)
+    except ConfigError as exc:
+        fail(str(exc))
+    print(out_dir)
+
+
+def _multirun_job(cfg: dict, out_dir: Path, overrides: list[str]) -> None:
+    """One sweep job: figures are drawn once at the sweep root.  A failure is recorded in
+    ``error.json`` rather than raised, so the sweep goes on and its table is still built
+    (Hydra skips ``on_multirun_end`` when a job raised)."""
+    try:
+        run(cfg, out_dir, overrides=overrides, figures=False)
+    except Exception as exc:  # recorded, not lost: the combined table shows it
+        from simprive.grid import flatten
+
+        row = {"experiment": cfg.get("name"), "status": f"error: {type(exc).__name__}: {exc}"}
+        row.update({k: v for k, v in flatten(cfg).items() if not isinstance(v, (list, dict))})
+        for key in ("scenario", "query", "mechanism", "adversary"):
+            row[key] = row.pop(f"{key}.kind", None)
+        write_json(out_dir / "error.json", row)
+        (out_dir / "error.log").write_text(traceback.format_exc())
+        print(f"simprive: job in {out_dir} failed: {exc}", file=sys.stderr)
+
+
+def build_sweep(sweep_dir: Path) -> Path:
+    """Combined ``summary.csv``, ``meta.json`` and figures at a sweep's root."""
+    summary = aggregate(sweep_dir)
+    path = write_summary(summary, sweep_dir)
+    jobs = sorted(p for p in sweep_dir.glob("*/meta.json"))
+    first = json.loads(jobs[0].read_text()) if jobs else {}
+    meta = {
+        "jobs": len([p for p in sweep_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]),
+        "failed": int((summary.get("status", "ok") != "ok").sum()) if "status" in summary else 0,
+        "experiment": first.get("experiment"),
+        "seed": first.get("seed"),
+        "packages": first.get("packages"),
+        "python": first.get("python"),
+        "git_revision": first.get("git_revision"),
+        "config": {"figure": (first.get("config") or {}).get("figure")},
+    }
+    write_json(sweep_dir / "meta.json", meta)
+    redraw(sweep_dir)
+    return path
+
+
+def figure_spec(run_dir: Path) -> dict | None:
+    meta = run_dir / "meta.json"
+    if meta.exists():
+        return (json.loads(meta.read_text()).get("config") or {}).get("figure")
+    return None
+
+
+def redraw(run_dir: Path) -> list[Path]:
+    """Draw a directory's figures from its summary.csv (and the spec in meta.json)."""
+    from simprive.figures import draw_all
+
+    spec = figure_spec(run_dir)
+    if not spec or not spec.get("plots"):
+        return []
+    summary = read_summary(run_dir)
+    if "status" in summary:
+        summary = summary[summary["status"] == "ok"]
+    return draw_all(summary, spec["plots"], run_dir)
+
+
+class AggregateOnMultirunEnd(Callback):
+    """Builds the sweep's combined table and figures once every job has finished."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        if sweep_dir.is_dir():
+            build_sweep(sweep_dir)
+            print(sweep_dir)
+
+
+def _dir_arg(description: str) -> Path:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("dir", type=Path, help="a run or sweep directory")
+    args = parser.parse_args()
+    if not args.dir.is_dir():
+        fail(f"invalid dir={str(args.dir)!r}: not a directory")
+    return args.dir
+
+
+def plot_main() -> None:
+    run_dir = _dir_arg("Redraw a run's figures from its summary.csv alone.")
+    if not (run_dir / "summary.csv").exists():
+        fail(f"invalid dir={str(run_dir)!r}: no summary.csv (for a sweep, run simprive-aggregate first)")
+    for path in redraw(run_dir):
+        print(path)
+
+
+def aggregate_main() -> None:
+    sweep_dir = _dir_arg("Rebuild a sweep's combined summary.csv and figures from its job folders.")
+    try:
+        print(build_sweep(sweep_dir))
+    except FileNotFoundError as exc:
+        fail(str(exc))

@@ -1,0 +1,36 @@
+"""What every additive-noise mechanism shares: release = value + noise."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class AdditiveNoise:
+    """Base of mechanisms that add zero-mean noise to a numeric query.
+
+    Subclasses define :meth:`sample` (the noise) and the closed forms
+    :meth:`variance` and :meth:`mean_abs_error`; ``bias`` and ``mse`` follow.
+    """
+
+    epsilon: float
+    delta: float = 0.0
+
+    def sample(self, size, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+    def randomise(self, value, rng: np.random.Generator) -> np.ndarray:
+        """Release ``value`` (any shape; each entry one coordinate) with noise added."""
+        value = np.asarray(value)
+        return value + self.sample(value.shape, rng)
+
+    def bias(self) -> float:
+        return 0.0
+
+    def variance(self) -> float:
+        raise NotImplementedError
+
+    def mean_abs_error(self) -> float:
+        raise NotImplementedError
+
+    def mse(self) -> float:
+        return self.variance() + self.bias() ** 2

@@ -1,0 +1,49 @@
+"""Clamping to a declared range, and the sensitivity it buys for common queries."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from simprive.validation import ConfigError, check_choice, check_int, check_range
+
+__all__ = ["NEIGHBOURS", "QUERIES", "clamp", "sensitivity"]
+
+NEIGHBOURS = ("replace", "add_remove")
+QUERIES = ("sum", "mean", "count", "histogram")
+
+
+def clamp(values, lower: float, upper: float) -> np.ndarray:
+    """Clip every input into ``[lower, upper]``: what bounds one party's influence."""
+    return np.clip(values, lower, upper)
+
+
+def sensitivity(query: str, *, lower: float = 0.0, upper: float = 1.0, n: int | None = None,
+                neighbours: str = "replace", norm: int = 1) -> float:
+    """Global sensitivity of ``query`` on inputs clamped to ``[lower, upper]``.
+
+    ============  =====================  ==============================
+    query         replace one input      add or remove one input
+    ============  =====================  ==============================
+    sum           upper − lower          max(|lower|, |upper|)
+    mean (n pub)  (upper − lower)/n      undefined (n is public)
+    count         1                      1
+    histogram     2 (ℓ1), √2 (ℓ2)        1
+    ============  =====================  ==============================
+    """
+    check_choice("query", query, QUERIES)
+    check_choice("neighbours", neighbours, NEIGHBOURS)
+    check_choice("norm", norm, (1, 2))
+    if query in ("sum", "mean"):
+        lower, upper = check_range(lower, upper)
+    if query == "sum":
+        return upper - lower if neighbours == "replace" else max(abs(lower), abs(upper))
+    if query == "mean":
+        n = check_int("n", n)
+        if neighbours != "replace":
+            raise ConfigError("neighbours", neighbours, "a mean with public n needs neighbours=replace")
+        return (upper - lower) / n
+    if query == "count":
+        return 1.0
+    return (2.0 if norm == 1 else math.sqrt(2)) if neighbours == "replace" else 1.0

@@ -1,0 +1,181 @@
+"""How a query is released: the mechanism config group, and what each release yields.
+
+Three families, each a small function from one batch of data to per-trial metrics and
+their closed-form expectations (DESIGN.md §4):
+
+* ``central`` — a trusted curator computes the clamped query and adds noise
+  (``exact`` adds none, the unprotected baseline);
+* ``local`` — every party randomises its own answer (randomized response);
+* ``selection`` — the exponential mechanism picks a candidate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from simprive import dp
+from simprive.metrics import selection_metrics, utility_metrics
+from simprive.scenarios import Data, count_values
+from simprive.validation import ConfigError, check_choice, check_delta, check_epsilon, check_range
+
+__all__ = ["FAMILIES", "Release", "build_release"]
+
+FAMILIES = {
+    "exact": "central",
+    "laplace": "central",
+    "gaussian": "central",
+    "analytic_gaussian": "central",
+    "geometric": "central",
+    "rr_article": "local",
+    "rr": "local",
+    "grr": "local",
+    "exponential": "selection",
+    "noisy_max": "selection",
+}
+QUERIES = {"central": ("sum", "mean", "count"), "local": ("sum", "mean", "count"), "selection": ("argmax",)}
+SCENARIOS = {"central": ("categorical", "bounded"), "local": ("categorical",), "selection": ("approval",)}
+
+
+@dataclass(frozen=True)
+class Release:
+    """A validated mechanism at one configuration, ready to run on batches of data."""
+
+    kind: str
+    query: str
+    scenario: object
+    epsilon: float  # the ε the release actually satisfies (ln 3 for the article's RR)
+    delta: float
+    lower: float
+    upper: float
+    n: int
+    path: str
+    neighbours: str
+    noise: object = None  # dp mechanism object
+
+    @property
+    def family(self) -> str:
+        return FAMILIES[self.kind]
+
+    @property
+    def individual(self) -> bool:
+        """Whether the release needs every party's input, not just the counts."""
+        return self.scenario.kind == "bounded" or self.path == "individual"
+
+    def run(self, data: Data, rng: np.random.Generator) -> tuple[dict, dict]:
+        """Per-trial metrics ``{name: (T,)}`` and their expectations ``{name: scalar or (T,)}``."""
+        return {"central": self._central, "local": self._local, "selection": self._selection}[self.family](data, rng)
+
+    # -- central: clamp, compute, add noise ------------------------------------------
+    def _central(self, data, rng):
+        truth = query_value(self.query, data)
+        value = query_value(self.query, data, self.lower, self.upper)
+        estimate = value if self.noise is None else self.noise.randomise(value, rng)
+        # clipping error of one input: E[clamp(X) - X] and Var[clamp(X) - X]
+        clip_mean, clip_var = self.scenario.clip_moments(self.lower, self.upper)
+        per = 1.0 if self.query in ("sum", "count") else 1.0 / self.n  # one input's weight
+        bias = self.n * per * clip_mean
+        noise_var = 0.0 if self.noise is None else self.noise.variance()
+        noise_abs = 0.0 if self.noise is None else self.noise.mean_abs_error()
+        mean_truth = self.n * per * self.scenario.mean()
+        expected = {
+            "estimate": mean_truth + bias,
+            "truth": mean_truth,
+            "error": bias,
+            "sq_error": noise_var + self.n * per**2 * clip_var + bias**2,
+            # E|noise + clipping| has a closed form only when nothing can be clipped
+            "abs_error": noise_abs if clip_var == 0 and clip_mean == 0 else None,
+        }
+        return utility_metrics(estimate, truth), expected
+
+    # -- local: each party randomises its own answer ------------------------------------
+    def _local(self, data, rng):
+        rr = self.noise
+        if self.path == "individual":
+            reported = count_values(rr.randomise(data.values, rng), rr.k)
+        else:
+            reported = rr.randomise_counts(data.counts, rng)
+        scale = 1.0 if self.query == "mean" else self.n  # frequency → count
+        estimate = rr.estimate(reported[:, 1], self.n) * scale
+        truth = data.counts[:, 1] / self.n * scale
+        p = self.scenario.p
+        expected = {
+            "estimate": p * scale,
+            "truth": p * scale,
+            "error": 0.0,
+            # Var(p̂ | f) is linear in f, so its mean over trials is Var at f = p
+            "sq_error": rr.variance(p, self.n) * scale**2,
+            "abs_error": None,
+        }
+        return utility_metrics(estimate, truth), expected
+
+    # -- selection: pick a candidate by its noisy score ---------------------------------
+    def _selection(self, data, rng):
+        em = self.noise
+        scores = data.counts
+        chosen = em.select_gumbel(scores, rng) if self.kind == "noisy_max" else em.select(scores, rng)
+        best = scores.max(axis=1, keepdims=True)
+        prob = em.probabilities(scores)
+        expected = {
+            "correct_winner": (prob * (scores == best)).sum(axis=1),
+            "regret": (prob * (best - scores)).sum(axis=1),
+        }
+        return selection_metrics(chosen, scores), expected
+
+
+def query_value(query: str, data: Data, lower: float | None = None, upper: float | None = None) -> np.ndarray:
+    """The query on each trial's inputs, clamped to ``[lower, upper]`` when given."""
+    if data.counts is not None:  # categorical answers: the query counts answer 1
+        count = data.counts[:, 1].astype(float)
+        return count / data.n if query == "mean" else count
+    values = data.values if lower is None else dp.clamp(data.values, lower, upper)
+    total = values.sum(axis=1)
+    return total / data.n if query == "mean" else total
+
+
+def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, lower, upper,
+                  neighbours: str = "replace") -> Release:
+    """Validate a mechanism config against the query and scenario it must serve."""
+    mech = dict(mech)
+    kind = check_choice("mechanism", mech.pop("kind", None), FAMILIES)
+    family = FAMILIES[kind]
+    path = check_choice("mechanism.path", mech.pop("path", "counts"), ("counts", "individual"))
+    if mech:
+        key = sorted(mech)[0]
+        raise ConfigError(f"mechanism.{key}", mech[key], "not a mechanism key; known: kind, path")
+    check_choice("query", query, QUERIES[family])
+    if scenario.kind not in SCENARIOS[family]:
+        raise ConfigError("scenario", scenario.kind, f"mechanism={kind} needs scenario " + " or ".join(SCENARIOS[family]))
+    if scenario.fixed_range is not None:
+        lower, upper = scenario.fixed_range
+    lower, upper = check_range(lower, upper)
+    epsilon = math.log(3) if kind == "rr_article" else check_epsilon(epsilon)
+    delta = check_delta(delta, positive=kind in ("gaussian", "analytic_gaussian"))
+    noise = None
+    if family == "central" and kind != "exact":
+        sens = dp.sensitivity(query, lower=lower, upper=upper, n=n, neighbours=neighbours)
+        if kind == "laplace":
+            noise = dp.Laplace(epsilon=epsilon, sensitivity=sens)
+        elif kind == "geometric":
+            if query == "mean" or not scenario.integer or not (float(lower).is_integer() and float(upper).is_integer()):
+                raise ConfigError(
+                    "mechanism", kind, "needs an integer query: query sum or count, integer inputs and integer lower/upper"
+                )
+            noise = dp.Geometric(epsilon=epsilon, sensitivity=sens)
+        else:
+            noise = dp.Gaussian(epsilon=epsilon, delta=delta, sensitivity=sens, analytic=kind == "analytic_gaussian")
+    elif family == "local":
+        if kind == "rr_article":
+            noise = dp.CoinFlipResponse()
+        else:
+            if kind == "rr" and scenario.k != 2:
+                raise ConfigError("mechanism", kind, f"is binary; use mechanism=grr for scenario.k={scenario.k}")
+            noise = dp.RandomizedResponse(epsilon=epsilon, k=scenario.k)
+        if kind == "rr_article" and scenario.k != 2:
+            raise ConfigError("mechanism", kind, f"is for bits; use mechanism=grr for scenario.k={scenario.k}")
+    elif family == "selection":
+        # replacing one ballot moves each candidate's tally by at most 1
+        noise = dp.Exponential(epsilon=epsilon, sensitivity=1.0)
+    return Release(kind, query, scenario, epsilon, delta, lower, upper, n, path, neighbours, noise)

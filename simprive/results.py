@@ -1,0 +1,105 @@
+"""The results contract (DESIGN.md §3): tidy rows, a fixed column order, atomic files."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["COLUMNS", "Results", "aggregate", "read_summary", "tidy", "write_atomic", "write_summary"]
+
+COLUMNS = [
+    "experiment", "scenario", "query", "mechanism", "adversary", "metric",
+    "value", "std", "ci_low", "ci_high", "expected", "trials",
+    "epsilon", "delta", "n", "lower", "upper", "aux", "seed", "config_hash",
+]
+# rows sort by configuration (swept extras included), then by metric
+SORT_FIRST = ["experiment", "scenario", "query", "mechanism", "adversary", "epsilon", "delta", "n", "lower",
+              "upper", "aux"]
+SORT_LAST = ["seed", "trials", "config_hash", "status", "metric"]
+
+
+@dataclass
+class Results:
+    """What a run returns: the summary table, optionally every trial, and where it went."""
+
+    summary: pd.DataFrame
+    trials: pd.DataFrame | None = None
+    out_dir: Path | None = None
+    meta: dict = field(default_factory=dict)
+    figures: list[Path] = field(default_factory=list)
+
+
+def tidy(rows: list[dict], extra: list[str] = ()) -> pd.DataFrame:
+    """Rows → the summary frame: contract columns first, extra ones after, sorted so
+    the file is byte-stable whatever order the configurations ran in."""
+    extra = sorted(set(extra).union(*(r.keys() for r in rows)) - set(COLUMNS) - {"status"})
+    tail = ["status"] if any("status" in r for r in rows) else []
+    frame = pd.DataFrame(rows, columns=COLUMNS + extra + tail)
+    keys = [c for c in SORT_FIRST + extra + SORT_LAST if c in frame.columns]
+    return frame.sort_values(keys, kind="mergesort", na_position="last").reset_index(drop=True)
+
+
+def to_csv_text(summary: pd.DataFrame) -> str:
+    return summary.to_csv(index=False, lineterminator="\n")
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write to a temporary file beside ``path``, then rename: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes files private; results are not
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def write_summary(summary: pd.DataFrame, out_dir: Path) -> Path:
+    path = Path(out_dir) / "summary.csv"
+    write_atomic(path, to_csv_text(summary))
+    return path
+
+
+def write_json(path: Path, obj) -> None:
+    write_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    write_atomic(path, buf.getvalue())
+
+
+def read_summary(path) -> pd.DataFrame:
+    path = Path(path)
+    if path.is_dir():
+        path = path / "summary.csv"
+    return pd.read_csv(path, keep_default_na=True)
+
+
+def aggregate(sweep_dir) -> pd.DataFrame:
+    """One table from a sweep's job folders.  A job that failed left ``error.json``
+    instead of ``summary.csv``; it becomes a row whose ``status`` says why."""
+    sweep_dir = Path(sweep_dir)
+    frames, rows = [], []
+    for job in sorted(p for p in sweep_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if (job / "summary.csv").exists():
+            frames.append(read_summary(job).assign(status="ok"))
+        elif (job / "error.json").exists():
+            rows.append(json.loads((job / "error.json").read_text()))
+    if not frames and not rows:
+        raise FileNotFoundError(f"no job folder with summary.csv or error.json under {sweep_dir}")
+    records = [r for f in frames for r in f.to_dict("records")] + rows
+    return tidy(records)

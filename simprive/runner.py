@@ -1,0 +1,199 @@
+"""The core: ``run(cfg, out_dir) -> Results``.  Plain dicts in, tidy tables out; no Hydra.
+
+Data flows one way: every configuration of the grid is validated and planned before
+any work, then simulated in trial chunks (scenario → mechanism → metrics), summarised
+into tidy rows, and only at the end written (atomically) with its figures.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simprive.grid import AXES, config_hash, expand, streams
+from simprive.mechanisms import Release, build_release
+from simprive.metrics import summarise
+from simprive.progress import Progress
+from simprive.results import Results, tidy, write_json, write_parquet, write_summary
+from simprive.scenarios import build_scenario, scenario_params
+from simprive.validation import ConfigError, check_choice, check_int, check_range
+
+__all__ = ["run"]
+
+ADVERSARIES = ("none",)
+NEIGHBOURS = ("replace", "add_remove")
+CHUNK_ELEMENTS = 1 << 22  # individual inputs held in memory at once
+PACKAGES = ("numpy", "scipy", "pandas", "hydra-core", "matplotlib", "seaborn", "pyarrow")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One validated configuration: what to draw, how to release it, and its identity."""
+
+    point: dict
+    release: Release
+    trials: int
+    seed: int
+    data_params: dict
+
+    @property
+    def config_hash(self) -> str:
+        return config_hash(self.point)[:12]
+
+
+def _group(point: dict, group: str) -> dict:
+    return {k.split(".", 1)[1]: v for k, v in point.items() if k.startswith(group + ".")}
+
+
+def plan(point: dict) -> Plan:
+    """Validate one configuration completely, or raise :class:`ConfigError`."""
+    for key in ("epsilon", "delta", "n", "lower", "upper", "trials", "seed"):
+        if key not in point:
+            raise ConfigError(key, None, "is required")
+    n = check_int("n", point["n"])
+    trials = check_int("trials", point["trials"])
+    seed = check_int("seed", point["seed"], minimum=0)
+    lower, upper = check_range(point["lower"], point["upper"])
+    neighbours = check_choice("neighbours", point.get("neighbours", "replace"), NEIGHBOURS)
+    check_choice("adversary", _group(point, "adversary").get("kind"), ADVERSARIES)
+    scen = _group(point, "scenario")
+    if scen.get("kind") == "bounded":  # data range defaults to the declared range
+        scen["low"] = lower if scen.get("low") is None else scen["low"]
+        scen["high"] = upper if scen.get("high") is None else scen["high"]
+    scenario = build_scenario(scen)
+    release = build_release(
+        _group(point, "mechanism"), query=_group(point, "query").get("kind"), scenario=scenario,
+        epsilon=point["epsilon"], delta=point["delta"], n=n, lower=lower, upper=upper, neighbours=neighbours,
+    )
+    data_params = {"scenario": scenario_params(scenario), "n": n, "trials": trials}
+    return Plan(point, release, trials, seed, data_params)
+
+
+def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None]]:
+    """All trials of one configuration, in chunks that bound memory."""
+    rngs = streams(p.seed, p.data_params, p.point)
+    rel = p.release
+    chunk = p.trials
+    if rel.individual:
+        chunk = max(1, min(p.trials, CHUNK_ELEMENTS // rel.n))
+    values: dict[str, list] = {}
+    expected: dict[str, list] = {}
+    for start in range(0, p.trials, chunk):
+        size = min(chunk, p.trials - start)
+        data = rel.scenario.draw(rngs["data"], size, rel.n, individual=rel.individual)
+        metrics, exp = rel.run(data, rngs["mechanism"])
+        for name, v in metrics.items():
+            values.setdefault(name, []).append(v)
+            e = exp.get(name)
+            expected.setdefault(name, []).append(None if e is None else np.broadcast_to(e, (size,)))
+    out = {k: np.concatenate(v) for k, v in values.items()}
+    exp_mean = {k: None if any(e is None for e in v) else float(np.concatenate(v).mean()) for k, v in expected.items()}
+    return out, exp_mean
+
+
+def _identity(cfg: dict, p: Plan, extra: list[str]) -> dict:
+    rel = p.release
+    row = {
+        "experiment": cfg.get("name", "custom"), "scenario": rel.scenario.kind, "query": rel.query,
+        "mechanism": rel.kind, "adversary": _group(p.point, "adversary")["kind"], "trials": p.trials,
+        "epsilon": rel.epsilon, "delta": rel.delta, "n": rel.n, "lower": rel.lower, "upper": rel.upper,
+        "aux": np.nan, "seed": p.seed, "config_hash": p.config_hash,
+    }
+    row.update({k: p.point.get(k) for k in extra})
+    return row
+
+
+def override_keys(overrides) -> list[str]:
+    """Config keys named by Hydra-style overrides (``+a.b=1``, ``~c``), without groups."""
+    keys = []
+    for o in overrides:
+        key = o.split("=", 1)[0].lstrip("+~")
+        if "=" in o and not key.startswith("hydra") and "/" not in key:
+            keys.append(key)
+    return keys
+
+
+def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Results:
+    """Run every configuration of ``cfg``; write results to ``out_dir`` if given.
+
+    ``cfg`` is a plain (resolved) dict such as ``conf/config.yaml`` composes to.  Raises
+    :class:`~simprive.validation.ConfigError` before any work if any value is invalid.
+    """
+    started = time.perf_counter()
+    points, axes = expand(cfg)
+    plans = [plan(p) for p in points]  # every configuration validated before any work
+    standard = set(AXES) | {"scenario.kind", "query.kind", "mechanism.kind", "adversary.kind"}
+    extra = sorted(k for k in set(axes) | set(override_keys(overrides)) if k in points[0] and k not in standard)
+
+    rows, trial_frames = [], []
+    bar = Progress(len(plans), cfg.get("name", "run"), enabled=cfg.get("progress"))
+    for p in plans:
+        values, expected = simulate(p)
+        ident = _identity(cfg, p, extra)
+        for metric, v in values.items():
+            e = expected[metric]
+            rows.append({**ident, "metric": metric, **summarise(v), "expected": np.nan if e is None else e})
+            if cfg.get("save_trials"):
+                trial_frames.append(pd.DataFrame({"config_hash": p.config_hash, "metric": metric,
+                                                  "trial": np.arange(len(v)), "value": v}))
+        bar.step(" ".join(f"{k}={p.point[k]}" for k in axes))
+    summary = tidy(rows, extra)
+    trials = pd.concat(trial_frames, ignore_index=True) if trial_frames else None
+    meta = _meta(cfg, overrides, len(plans), time.perf_counter() - started)
+    results = Results(summary=summary, trials=trials, meta=meta)
+    if out_dir is not None:
+        save(results, Path(out_dir), cfg.get("figure") if figures else None)
+    return results
+
+
+def save(results: Results, out_dir: Path, figure: dict | None) -> None:
+    """Write the run's files; figures are drawn from the CSV text just written."""
+    from simprive.results import read_summary
+
+    results.out_dir = out_dir
+    path = write_summary(results.summary, out_dir)
+    if results.trials is not None:
+        write_parquet(results.trials, out_dir / "trials.parquet")
+    if figure and figure.get("plots"):
+        from simprive.figures import draw_all  # matplotlib is slow to import: only when drawing
+
+        results.figures = draw_all(read_summary(path), figure["plots"], out_dir)
+    write_json(out_dir / "meta.json", results.meta)
+
+
+def _git_revision() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                             text=True, timeout=5)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _meta(cfg: dict, overrides, configurations: int, wall: float) -> dict:
+    versions = {}
+    for pkg in PACKAGES:
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    return {
+        "experiment": cfg.get("name"),
+        "seed": cfg.get("seed"),
+        "config_hash": config_hash({k: v for k, v in cfg.items() if k not in ("progress", "figure", "save_trials")})[:12],
+        "bit_generator": "PCG64 (numpy.random.SeedSequence(seed, spawn_key=(sha256(config), stream)))",
+        "overrides": list(overrides),
+        "configurations": configurations,
+        "python": platform.python_version(),
+        "packages": versions,
+        "git_revision": _git_revision(),
+        "wall_time_s": round(wall, 3),
+        "config": cfg,
+    }
