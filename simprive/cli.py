@@ -22,8 +22,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from simprive.config import CONF_DIR, compose
 from simprive.results import aggregate, read_summary, write_json, write_summary
-from simprive.grid import expand
-from simprive.runner import plan, run
+from simprive.grid import AXES, GROUPS, expand, flatten
+from simprive.runner import override_keys, plan, run
 from simprive.validation import ConfigError
 
 __all__ = ["AggregateOnMultirunEnd", "aggregate_main", "main", "plot_main"]
@@ -116,12 +116,11 @@ def _multirun_job(cfg: dict, out_dir: Path, overrides: list[str]) -> None:
     try:
         run(cfg, out_dir, overrides=overrides, figures=False)
     except Exception as exc:  # recorded, not lost: the combined table shows it
-        from simprive.grid import flatten
-
+        flat = flatten(cfg)
         row = {"experiment": cfg.get("name"), "status": f"error: {type(exc).__name__}: {exc}"}
-        row.update({k: v for k, v in flatten(cfg).items() if not isinstance(v, (list, dict))})
-        for key in ("scenario", "query", "mechanism", "adversary"):
-            row[key] = row.pop(f"{key}.kind", None)
+        row.update({group: flat.get(f"{group}.kind") for group in GROUPS})
+        row.update({k: flat[k] for k in (*AXES, *override_keys(overrides))
+                    if k in flat and not isinstance(flat[k], (list, dict))})
         write_json(out_dir / "error.json", row)
         (out_dir / "error.log").write_text(traceback.format_exc())
         print(f"simprive: job in {out_dir} failed: {exc}", file=sys.stderr)
@@ -144,7 +143,10 @@ def build_sweep(sweep_dir: Path) -> Path:
         "config": {"figure": (first.get("config") or {}).get("figure")},
     }
     write_json(sweep_dir / "meta.json", meta)
-    redraw(sweep_dir)
+    try:
+        redraw(sweep_dir)
+    except ValueError as exc:  # the table stands even if its figure cannot be drawn
+        print(f"simprive: no figure for {sweep_dir}: {exc}", file=sys.stderr)
     return path
 
 

@@ -37,9 +37,10 @@ def draw(summary: pd.DataFrame, *, metric: str, x: str, hue: str | None = None, 
     data = summary[summary["metric"] == metric].copy()
     if data.empty:
         raise ValueError(f"no rows with metric={metric!r} to draw")
-    for key in (x, hue, col, row):
-        if key and key not in data.columns:
-            raise ValueError(f"figure column {key!r} is not in the summary")
+    if x not in data.columns:
+        raise ValueError(f"figure column x={x!r} is not in the summary")
+    # a grouping column the table lacks (not swept in this run) is simply not drawn
+    hue, col, row = (key if key in data.columns and data[key].notna().any() else None for key in (hue, col, row))
     hue_order = None
     if hue:
         levels = sorted(data[hue].dropna().unique())

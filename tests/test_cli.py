@@ -1,0 +1,171 @@
+"""End to end through the installed commands, as a user runs them."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from simprive.results import COLUMNS
+
+SMALL = ["experiment=bounded_sum", "epsilon=[0.5,2.0]", "n=20", "upper=[80.0,100.0]", "trials=200"]
+BIN = Path(sys.executable).parent
+
+
+def simprive(*args, cwd, command="simprive", check=True):
+    out = subprocess.run([str(BIN / command), *args], cwd=cwd, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "HYDRA_FULL_ERROR": "0"})
+    if check:
+        assert out.returncode == 0, out.stderr
+    return out
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.iterdir()) if p.suffix in (".csv", ".png", ".svg")}
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("single")
+    out = simprive(*SMALL, "save_trials=true", f"hydra.run.dir={tmp / 'run'}", cwd=tmp)
+    return tmp / "run", out
+
+
+def test_single_run_prints_its_directory_last(single):
+    run_dir, out = single
+    assert out.stdout.strip().splitlines()[-1] == str(run_dir)
+
+
+def test_single_run_writes_the_contract(single):
+    run_dir, _ = single
+    summary = pd.read_csv(run_dir / "summary.csv")
+    assert list(summary.columns[: len(COLUMNS)]) == COLUMNS
+    assert set(summary.metric) == {"estimate", "truth", "error", "abs_error", "sq_error"}
+    assert len(summary) == 2 * 2 * 5
+    meta = json.loads((run_dir / "meta.json").read_text())
+    for key in ("seed", "config_hash", "bit_generator", "overrides", "python", "packages", "wall_time_s"):
+        assert key in meta
+    assert meta["packages"]["numpy"] and "epsilon=[0.5,2.0]" in meta["overrides"]
+    for name in ("bounded_sum_abs_error", "bounded_sum_bias"):
+        assert (run_dir / f"{name}.png").stat().st_size > 10_000
+        assert (run_dir / f"{name}.svg").read_text().startswith("<?xml")
+    trials = pd.read_parquet(run_dir / "trials.parquet")
+    assert len(trials) == 4 * 5 * 200
+
+
+def test_same_seed_gives_byte_identical_results_and_figures(single, tmp_path):
+    run_dir, _ = single
+    simprive(*SMALL, "save_trials=true", f"hydra.run.dir={tmp_path / 'again'}", cwd=tmp_path)
+    assert digest(run_dir) == digest(tmp_path / "again")
+
+
+def test_plot_redraws_figures_byte_identically(single, tmp_path):
+    run_dir, _ = single
+    before = digest(run_dir)
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("summary.csv", "meta.json"):
+        (copy / name).write_bytes((run_dir / name).read_bytes())
+    simprive(str(copy), cwd=tmp_path, command="simprive-plot")
+    assert digest(copy) == before
+
+
+def test_python_dash_m_runs(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "simprive", "experiment=poll", "n=100", "epsilon=1",
+                          "scenario.p=0.5", "trials=50", f"hydra.run.dir={tmp_path / 'r'}"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "r" / "summary.csv").exists()
+
+
+BAD = [
+    (["epsilon=0"], "epsilon"),
+    (["epsilon=-1"], "epsilon"),
+    (["epsilon=inf"], "epsilon"),
+    (["epsilon=abc"], "epsilon"),
+    (["delta=1.5"], "delta"),
+    (["delta=-0.1"], "delta"),
+    (["lower=1", "upper=1"], "lower"),
+    (["n=0"], "n"),
+    (["n=2.5"], "n"),
+    (["trials=0"], "trials"),
+    (["scenario.p=1.5"], "scenario.p"),
+    (["experiment=nope"], "experiment"),
+    (["mechanism=nope"], "mechanism"),
+    (["scenario=nope"], "scenario"),
+    (["nokey=1"], "nokey"),
+    (["-m", "epsilon=1,-1"], "epsilon"),
+]
+
+
+@pytest.mark.parametrize("args, key", BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, key):
+    out = simprive("experiment=poll", *args, f"hydra.run.dir={tmp_path / 'run'}",
+                   f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path, check=False)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in out.stderr, out.stderr
+    assert lines[0].startswith(f"simprive: invalid {key}="), lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_multirun_combines_jobs_at_the_sweep_root(tmp_path):
+    sweep = tmp_path / "sweep"
+    out = simprive("-m", "experiment=bounded_sum", "epsilon=0.5,2.0", "n=20", "upper=80.0,100.0", "trials=200",
+                   f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    assert out.stdout.strip().splitlines()[-1] == str(sweep)
+    summary = pd.read_csv(sweep / "summary.csv")
+    assert len(summary) == 2 * 2 * 5 and (summary.status == "ok").all()
+    assert sorted(p.name for p in sweep.glob("*.png")) == ["bounded_sum_abs_error.png", "bounded_sum_bias.png"]
+    assert not list(sweep.glob("*/*.png"))  # figures once, at the root
+    # the same configurations swept inside one run give the same numbers
+    single = simprive(*SMALL, f"hydra.run.dir={tmp_path / 'one'}", cwd=tmp_path)
+    assert single.returncode == 0
+    one = pd.read_csv(tmp_path / "one" / "summary.csv")
+    cols = ["epsilon", "upper", "metric", "value", "expected", "config_hash"]
+    pd.testing.assert_frame_equal(one[cols], summary[cols])
+
+    # joblib launcher: the same combined table, byte for byte
+    joblib = tmp_path / "joblib"
+    simprive("-m", "experiment=bounded_sum", "epsilon=0.5,2.0", "n=20", "upper=80.0,100.0", "trials=200",
+             "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={joblib}", cwd=tmp_path)
+    assert (joblib / "summary.csv").read_bytes() == (sweep / "summary.csv").read_bytes()
+    assert digest(joblib) == digest(sweep)
+
+    # simprive-aggregate rebuilds the same table
+    before = (sweep / "summary.csv").read_bytes()
+    (sweep / "summary.csv").unlink()
+    simprive(str(sweep), cwd=tmp_path, command="simprive-aggregate")
+    assert (sweep / "summary.csv").read_bytes() == before
+
+
+def test_failed_job_becomes_a_status_row(tmp_path):
+    from simprive.cli import _multirun_job, build_sweep
+    from simprive.config import compose
+
+    ok = compose(["experiment=poll", "n=50", "epsilon=1", "scenario.p=0.5", "trials=20"])
+    bad = dict(ok, epsilon=-1.0)  # a job that fails inside, after Hydra launched it
+    _multirun_job(ok, tmp_path / "0", ["epsilon=1"])
+    _multirun_job(bad, tmp_path / "1", ["epsilon=-1"])
+    assert (tmp_path / "1" / "error.json").exists() and not (tmp_path / "1" / "summary.csv").exists()
+    summary = pd.read_csv(build_sweep(tmp_path))
+    assert (summary.status == "ok").sum() == 5
+    failed = summary[summary.status != "ok"]
+    assert len(failed) == 1 and "epsilon" in failed.status.iloc[0] and failed.epsilon.iloc[0] == -1.0
+
+
+def test_core_does_not_import_hydra():
+    code = ("import sys, simprive, simprive.runner; "
+            "r = simprive.run({'epsilon': 1.0, 'delta': 0.0, 'n': 10, 'lower': 0.0, 'upper': 1.0, 'trials': 5, "
+            "'seed': 0, 'scenario': {'kind': 'categorical', 'p': 0.5, 'k': 2}, 'query': {'kind': 'mean'}, "
+            "'mechanism': {'kind': 'rr'}, 'adversary': {'kind': 'none'}}); "
+            "assert 'hydra' not in sys.modules and 'omegaconf' not in sys.modules, 'hydra imported'; "
+            "print(len(r.summary))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "5"
