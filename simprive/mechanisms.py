@@ -130,8 +130,7 @@ def query_value(query: str, data: Data, lower: float | None = None, upper: float
     if data.counts is not None:  # categorical answers: the query counts answer 1
         count = data.counts[:, 1].astype(float)
         return count / data.n if query == "mean" else count
-    values = data.values if lower is None else dp.clamp(data.values, lower, upper)
-    total = values.sum(axis=1)
+    total = data.values.sum(axis=1) if lower is None else dp.clamped_sum(data.values, lower, upper)
     return total / data.n if query == "mean" else total
 
 

@@ -13,7 +13,7 @@ from simprive.dp.accountant import (
     group_privacy,
 )
 from simprive.dp.base import AdditiveNoise
-from simprive.dp.clamping import clamp, sensitivity
+from simprive.dp.clamping import clamp, clamped_sum, sensitivity
 from simprive.dp.exponential import Exponential
 from simprive.dp.gaussian import Gaussian
 from simprive.dp.geometric import Geometric
@@ -33,6 +33,7 @@ __all__ = [
     "advanced_composition",
     "basic_composition",
     "clamp",
+    "clamped_sum",
     "group_privacy",
     "sensitivity",
 ]

@@ -8,7 +8,7 @@ import numpy as np
 
 from simprive.validation import ConfigError, check_choice, check_int, check_range
 
-__all__ = ["NEIGHBOURS", "QUERIES", "clamp", "sensitivity"]
+__all__ = ["NEIGHBOURS", "QUERIES", "clamp", "clamped_sum", "sensitivity"]
 
 NEIGHBOURS = ("replace", "add_remove")
 QUERIES = ("sum", "mean", "count", "histogram")
@@ -17,6 +17,28 @@ QUERIES = ("sum", "mean", "count", "histogram")
 def clamp(values, lower: float, upper: float) -> np.ndarray:
     """Clip every input into ``[lower, upper]``: what bounds one party's influence."""
     return np.clip(values, lower, upper)
+
+
+def clamped_sum(values, lower: float, upper: float, *, rows: int = 8192) -> np.ndarray:
+    """``clamp(values).sum(axis=-1)`` for a ``(T, n)`` array, without a full clamped copy.
+
+    Rows are clamped into a cache-sized buffer and summed by a matrix–vector product,
+    several times faster than clamping everything and then summing along short rows.
+    Integer inputs are summed exactly in int64.
+    """
+    values = np.asarray(values)
+    if values.dtype.kind in "iub":
+        return np.clip(values, lower, upper).sum(axis=-1)
+    values = values.reshape(-1, values.shape[-1]) if values.ndim != 2 else values
+    out = np.empty(len(values))
+    buf = np.empty((min(rows, len(values)), values.shape[1]))
+    ones = np.ones(values.shape[1])
+    for start in range(0, len(values), rows):  # over blocks of trials, not single trials
+        block = values[start : start + rows]
+        b = buf[: len(block)]
+        np.clip(block, lower, upper, out=b)
+        np.matmul(b, ones, out=out[start : start + rows])
+    return out
 
 
 def sensitivity(query: str, *, lower: float = 0.0, upper: float = 1.0, n: int | None = None,
