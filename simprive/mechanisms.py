@@ -130,7 +130,9 @@ def query_value(query: str, data: Data, lower: float | None = None, upper: float
     if data.counts is not None:  # categorical answers: the query counts answer 1
         count = data.counts[:, 1].astype(float)
         return count / data.n if query == "mean" else count
-    total = data.values.sum(axis=1) if lower is None else dp.clamped_sum(data.values, lower, upper)
+    # the truth goes through the same summation, so an unclipped, noiseless release is exact
+    lo, hi = (-np.inf, np.inf) if lower is None else (lower, upper)
+    total = dp.clamped_sum(data.values, lo, hi)
     return total / data.n if query == "mean" else total
 
 
