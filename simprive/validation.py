@@ -80,7 +80,7 @@ def check_range(lower, upper, keys: tuple[str, str] = ("lower", "upper")) -> tup
 
 
 def check_choice(key: str, value, choices) -> str:
-    choices = sorted(choices)
-    if value not in choices:
+    choices = sorted(choices, key=str)
+    if isinstance(value, bool) or value not in choices:
         raise ConfigError(key, value, "choose one of " + ", ".join(map(str, choices)))
     return value

@@ -17,7 +17,9 @@ class BudgetExceededError(RuntimeError):
 def basic_composition(epsilons, deltas=None) -> tuple[float, float]:
     """k releases at (εi, δi) are (Σεi, Σδi)-DP together."""
     epsilons = [check_epsilon(e) for e in epsilons]
-    deltas = [check_delta(d) for d in (deltas or [0.0] * len(epsilons))]
+    deltas = [0.0] * len(epsilons) if deltas is None else [check_delta(d) for d in deltas]
+    if len(deltas) != len(epsilons):
+        raise ValueError(f"{len(epsilons)} epsilons but {len(deltas)} deltas")
     return math.fsum(epsilons), math.fsum(deltas)
 
 
@@ -48,7 +50,7 @@ class Accountant:
     >>> acc.spend(0.1)
     Traceback (most recent call last):
     ...
-    simprive.dp.accountant.BudgetExceededError: release of epsilon=0.1 refused: ...
+    simprive.dp.accountant.BudgetExceededError: release of epsilon=0.1, delta=0 refused: ...
     """
 
     epsilon: float

@@ -27,9 +27,11 @@ def clamped_sum(values, lower: float, upper: float, *, rows: int = 8192) -> np.n
     Integer inputs are summed exactly in int64.
     """
     values = np.asarray(values)
-    if values.dtype.kind in "iub":
-        return np.clip(values, lower, upper).sum(axis=-1)
-    values = values.reshape(-1, values.shape[-1]) if values.ndim != 2 else values
+    if values.dtype.kind in "iub":  # integers: clamp to the integer hull of the range, exactly
+        lo, hi = (b if np.isinf(b) else int(f(b)) for b, f in ((lower, math.ceil), (upper, math.floor)))
+        return np.clip(values, lo, hi).sum(axis=-1)
+    shape = values.shape[:-1]
+    values = values.reshape(-1, values.shape[-1])
     out = np.empty(len(values))
     buf = np.empty((min(rows, len(values)), values.shape[1]))
     ones = np.ones(values.shape[1])
@@ -38,7 +40,7 @@ def clamped_sum(values, lower: float, upper: float, *, rows: int = 8192) -> np.n
         b = buf[: len(block)]
         np.clip(block, lower, upper, out=b)
         np.matmul(b, ones, out=out[start : start + rows])
-    return out
+    return out.reshape(shape)
 
 
 def sensitivity(query: str, *, lower: float = 0.0, upper: float = 1.0, n: int | None = None,

@@ -22,7 +22,7 @@ def analytic_delta(sigma: float, epsilon: float, sensitivity: float) -> float:
     """
     a = sensitivity / (2 * sigma)
     b = epsilon * sigma / sensitivity
-    return float(ndtr(a - b) - np.exp(epsilon + log_ndtr(-a - b)))
+    return max(0.0, float(ndtr(a - b) - np.exp(epsilon + log_ndtr(-a - b))))  # no negative rounding
 
 
 class Gaussian(AdditiveNoise):

@@ -40,6 +40,8 @@ class Geometric(AdditiveNoise):
         value = np.asarray(value)
         if not np.all(np.equal(np.mod(value, 1), 0)):
             raise ValueError("the geometric mechanism releases integer-valued queries only")
+        if np.any(np.abs(value) >= 2.0**62):
+            raise ValueError("the geometric mechanism needs |value| < 2^62 to stay within int64")
         return value.astype(np.int64) + self.sample(value.shape, rng)
 
     def variance(self):

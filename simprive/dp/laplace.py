@@ -26,8 +26,8 @@ class Laplace(AdditiveNoise):
     def __init__(self, *, epsilon: float, sensitivity: float):
         self.epsilon = check_epsilon(epsilon)
         self.sensitivity = check_real("sensitivity", sensitivity)
-        if self.sensitivity < 0:
-            raise ConfigError("sensitivity", sensitivity, "must be >= 0")
+        if self.sensitivity <= 0:
+            raise ConfigError("sensitivity", sensitivity, "must be > 0")
         self.scale = self.sensitivity / self.epsilon
 
     def sample(self, size, rng):
@@ -41,4 +41,4 @@ class Laplace(AdditiveNoise):
 
     def privacy_loss(self, d_in: float) -> float:
         """ε actually spent when neighbours differ by ``d_in`` in ℓ1 (OpenDP's ``map``)."""
-        return float(d_in) / self.scale if self.scale > 0 else np.inf
+        return float(d_in) / self.scale

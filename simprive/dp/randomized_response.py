@@ -48,9 +48,15 @@ class RandomizedResponse:
         np.fill_diagonal(P, self.p)
         return P
 
+    def _check_answers(self, values) -> np.ndarray:
+        values = np.asarray(values)
+        if np.any((values < 0) | (values >= self.k)) or np.any(np.mod(values, 1) != 0):
+            raise ValueError(f"answers must be integers in [0, {self.k})")
+        return values
+
     def randomise(self, values, rng: np.random.Generator) -> np.ndarray:
         """Per-individual reports for integer answers in ``[0, k)``, any shape."""
-        values = np.asarray(values)
+        values = self._check_answers(values)
         keep = rng.random(values.shape) < self.p - self.q  # report the truth outright
         # otherwise report uniformly among all k answers (the truth included): this gives
         # P(v) = (p - q) + q = p and P(other) = q exactly.
@@ -90,7 +96,7 @@ class CoinFlipResponse(RandomizedResponse):
         super().__init__(epsilon=math.log(3), k=2)
 
     def randomise(self, values, rng):
-        values = np.asarray(values)
+        values = self._check_answers(values)
         first_tails = rng.random(values.shape) < 0.5
         second_heads = rng.random(values.shape) < 0.5
         return np.where(first_tails, values, second_heads.astype(values.dtype))
