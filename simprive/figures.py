@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
@@ -32,7 +33,7 @@ def _label(value) -> str:
 
 def draw(summary: pd.DataFrame, *, metric: str, x: str, hue: str | None = None, col: str | None = None,
          row: str | None = None, logx: bool = False, logy: bool = False, title: str | None = None,
-         ylabel: str | None = None, expected: bool = True, **_) -> sns.FacetGrid:
+         ylabel: str | None = None, xlabel: str | None = None, expected: bool = True, **_) -> sns.FacetGrid:
     """One line per ``hue`` level of ``metric`` against ``x``, faceted by ``col``/``row``."""
     data = summary[summary["metric"] == metric].copy()
     if data.empty:
@@ -67,11 +68,13 @@ def draw(summary: pd.DataFrame, *, metric: str, x: str, hue: str | None = None, 
         for ax in grid.axes.flat:
             if logx:
                 ax.set_xscale("log")
+                ax.xaxis.set_minor_formatter(NullFormatter())  # no crowded 3×10² labels
             if logy:
                 ax.set_yscale("log")
-        grid.set_axis_labels(x, ylabel or metric)
+        grid.set_axis_labels(xlabel or x, ylabel or metric)
         if title:
-            grid.figure.suptitle(title + ("  (dashed: closed form)" if expected else ""), y=1.02)
+            dashed = expected and data["expected"].notna().any()
+            grid.figure.suptitle(title + ("  (dashed: closed form)" if dashed else ""), y=1.02)
     return grid
 
 

@@ -14,6 +14,8 @@ __all__ = ["AXES", "GROUPS", "config_hash", "expand", "streams"]
 # top-level keys any run may sweep; list values of these (and of group leaves) are axes
 AXES = ("epsilon", "delta", "n", "lower", "upper", "trials", "seed", "neighbours")
 GROUPS = ("scenario", "query", "mechanism", "adversary")
+# list-valued keys that are one parameter, not a sweep axis
+VECTORS = ("scenario.values",)
 # keys that change how results are shown or stored, never what is simulated
 PRESENTATION = ("name", "save_trials", "progress", "figure")
 
@@ -30,7 +32,7 @@ def flatten(cfg: dict) -> dict:
 def expand(cfg: dict) -> tuple[list[dict], list[str]]:
     """Every point of the grid spanned by list-valued keys, and the names of those axes."""
     flat = flatten(cfg)
-    axes = [k for k, v in flat.items() if isinstance(v, (list, tuple))]
+    axes = [k for k, v in flat.items() if isinstance(v, (list, tuple)) and k not in VECTORS]
     points = []
     for combo in itertools.product(*(flat[k] for k in axes)):
         point = dict(flat)

@@ -60,6 +60,10 @@ class Release:
         return FAMILIES[self.kind]
 
     @property
+    def elements_per_trial(self) -> int:
+        return self.n
+
+    @property
     def individual(self) -> bool:
         """Whether the release needs every party's input, not just the counts."""
         return self.scenario.kind == "bounded" or self.path == "individual"
@@ -137,16 +141,21 @@ def query_value(query: str, data: Data, lower: float | None = None, upper: float
 
 
 def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, lower, upper,
-                  neighbours: str = "replace") -> Release:
+                  neighbours: str = "replace", colluders: int = 0) -> Release:
     """Validate a mechanism config against the query and scenario it must serve."""
+    from simprive.mpc.release import MPC_KINDS, build_mpc_release
+
+    if mech.get("kind") in MPC_KINDS:
+        return build_mpc_release(mech, query=query, scenario=scenario, n=n, epsilon=epsilon, delta=delta,
+                                 lower=lower, upper=upper, colluders=colluders)
     mech = dict(mech)
-    kind = check_choice("mechanism", mech.pop("kind", None), FAMILIES)
+    kind = check_choice("mechanism", mech.pop("kind", None), [*FAMILIES, *MPC_KINDS])
     family = FAMILIES[kind]
     path = check_choice("mechanism.path", mech.pop("path", "counts"), ("counts", "individual"))
     if mech:
         key = sorted(mech)[0]
         raise ConfigError(f"mechanism.{key}", mech[key], "not a mechanism key; known: kind, path")
-    check_choice("query", query, QUERIES[family])
+    query = QUERIES[family][0] if query == "auto" else check_choice("query", query, QUERIES[family])
     if scenario.kind not in SCENARIOS[family]:
         raise ConfigError("scenario", scenario.kind, f"mechanism={kind} needs scenario " + " or ".join(SCENARIOS[family]))
     if scenario.fixed_range is not None:

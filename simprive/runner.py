@@ -27,7 +27,7 @@ from simprive.validation import ConfigError, check_choice, check_int, check_rang
 
 __all__ = ["run"]
 
-ADVERSARIES = ("none",)
+ADVERSARIES = ("none", "coalition")
 NEIGHBOURS = ("replace", "add_remove")
 CHUNK_ELEMENTS = 1 << 22  # individual inputs held in memory at once
 PACKAGES = ("numpy", "scipy", "pandas", "hydra-core", "matplotlib", "seaborn", "pyarrow")
@@ -62,7 +62,11 @@ def plan(point: dict) -> Plan:
     seed = check_int("seed", point["seed"], minimum=0)
     lower, upper = check_range(point["lower"], point["upper"])
     neighbours = check_choice("neighbours", point.get("neighbours", "replace"), NEIGHBOURS)
-    check_choice("adversary", _group(point, "adversary").get("kind"), ADVERSARIES)
+    adversary = _group(point, "adversary")
+    check_choice("adversary", adversary.get("kind"), ADVERSARIES)
+    colluders = 0
+    if adversary["kind"] == "coalition":
+        colluders = check_int("adversary.colluders", adversary.get("colluders"), minimum=0)
     scen = _group(point, "scenario")
     if scen.get("kind") == "bounded":  # data range defaults to the declared range
         scen["low"] = lower if scen.get("low") is None else scen["low"]
@@ -71,6 +75,7 @@ def plan(point: dict) -> Plan:
     release = build_release(
         _group(point, "mechanism"), query=_group(point, "query").get("kind"), scenario=scenario,
         epsilon=point["epsilon"], delta=point["delta"], n=n, lower=lower, upper=upper, neighbours=neighbours,
+        colluders=colluders,
     )
     data_params = {"scenario": scenario_params(scenario), "n": n, "trials": trials}
     return Plan(point, release, trials, seed, data_params)
@@ -82,7 +87,7 @@ def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None]]:
     rel = p.release
     chunk = p.trials
     if rel.individual:
-        chunk = max(1, min(p.trials, CHUNK_ELEMENTS // rel.n))
+        chunk = max(1, min(p.trials, CHUNK_ELEMENTS // rel.elements_per_trial))
     values: dict[str, list] = {}
     expected: dict[str, list] = {}
     for start in range(0, p.trials, chunk):
@@ -104,7 +109,7 @@ def _identity(cfg: dict, p: Plan, extra: list[str]) -> dict:
         "experiment": cfg.get("name", "custom"), "scenario": rel.scenario.kind, "query": rel.query,
         "mechanism": rel.kind, "adversary": _group(p.point, "adversary")["kind"], "trials": p.trials,
         "epsilon": rel.epsilon, "delta": rel.delta, "n": rel.n, "lower": rel.lower, "upper": rel.upper,
-        "aux": np.nan, "seed": p.seed, "config_hash": p.config_hash,
+        "aux": _group(p.point, "adversary").get("colluders", np.nan), "seed": p.seed, "config_hash": p.config_hash,
     }
     row.update({k: p.point.get(k) for k in extra})
     return row

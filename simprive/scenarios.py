@@ -7,7 +7,7 @@ the same inputs (common random numbers).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from typing import ClassVar
 
 import numpy as np
@@ -15,7 +15,7 @@ from scipy import stats
 
 from simprive.validation import ConfigError, check_choice, check_int, check_probability, check_range, check_real
 
-__all__ = ["Approval", "Bounded", "Categorical", "Data", "build_scenario"]
+__all__ = ["Approval", "Bounded", "Categorical", "Data", "Features", "Fixed", "Sets", "build_scenario"]
 
 
 @dataclass
@@ -26,6 +26,7 @@ class Data:
     n: int
     values: np.ndarray | None = None
     counts: np.ndarray | None = None
+    other: dict = field(default_factory=dict)  # a second party's input: a set, a model
 
     @property
     def trials(self) -> int:
@@ -153,6 +154,114 @@ class Approval:
         return 0.0, 0.0
 
 
+@dataclass(frozen=True)
+class Fixed:
+    """The same public-for-the-experiment inputs in every trial, e.g. the article's four
+    raises (3800, 2514, 2982, 3390): for reproducing a worked example to the digit."""
+
+    values: tuple = (3800, 2514, 2982, 3390)
+    kind: str = "fixed"
+    fixed_range: ClassVar[None] = None
+    integer: ClassVar[bool] = True
+
+    def __post_init__(self):
+        vals = np.asarray(self.values)
+        if vals.ndim != 1 or len(vals) < 1 or not np.issubdtype(vals.dtype, np.number):
+            raise ConfigError("scenario.values", self.values, "must be a non-empty list of numbers")
+
+    def draw(self, rng, trials: int, n: int, individual: bool = True) -> Data:
+        if n != len(self.values):
+            raise ConfigError("n", n, f"must equal the number of scenario.values ({len(self.values)})")
+        return Data(n, values=np.broadcast_to(np.asarray(self.values), (trials, n)).copy())
+
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    def clip_moments(self, lower, upper):
+        return 0.0, 0.0
+
+
+@dataclass(frozen=True)
+class Sets:
+    """Two parties' private sets: party 0 holds ``size_x`` items, party 1 ``size_y``,
+    ``overlap`` of them shared, all distinct integers from ``[0, universe)``."""
+
+    universe: int = 1_000_000
+    size_x: int = 50
+    size_y: int = 50
+    overlap: int = 10
+    kind: str = "sets"
+    fixed_range: ClassVar[None] = None
+    integer: ClassVar[bool] = True
+
+    def __post_init__(self):
+        for key in ("size_x", "size_y"):
+            check_int(f"scenario.{key}", getattr(self, key), minimum=1)
+        overlap = check_int("scenario.overlap", self.overlap, minimum=0)
+        if overlap > min(self.size_x, self.size_y):
+            raise ConfigError("scenario.overlap", overlap, "must be at most min(size_x, size_y)")
+        need = self.size_x + self.size_y - overlap
+        check_int("scenario.universe", self.universe, minimum=need)
+
+    def draw(self, rng, trials: int, n: int, individual: bool = True) -> Data:
+        need = self.size_x + self.size_y - self.overlap
+        # distinct items per trial, vectorised: a random permutation prefix when the universe
+        # is small, otherwise draws with the rare duplicate rows redrawn
+        if self.universe <= 4 * need:
+            items = np.argsort(rng.random((trials, self.universe)), axis=1)[:, :need]
+        else:
+            items = _distinct_integers(rng, trials, need, self.universe)
+        x = items[:, : self.size_x]
+        y = np.concatenate([items[:, : self.overlap], items[:, self.size_x :]], axis=1)
+        return Data(n, values=x, other={"set_y": rng.permuted(y, axis=1)})
+
+    def mean(self) -> float:
+        return float(self.overlap)
+
+    def clip_moments(self, lower, upper):
+        return 0.0, 0.0
+
+
+def _distinct_integers(rng, trials: int, k: int, universe: int) -> np.ndarray:
+    """``(trials, k)`` distinct integers from ``[0, universe)`` per row (redraw duplicates)."""
+    out = rng.integers(0, universe, size=(trials, k))
+    while True:
+        srt = np.sort(out, axis=1)
+        dup_rows = np.any(srt[:, 1:] == srt[:, :-1], axis=1)
+        if not dup_rows.any():
+            return out
+        out[dup_rows] = rng.integers(0, universe, size=(int(dup_rows.sum()), k))
+
+
+@dataclass(frozen=True)
+class Features:
+    """Private inference: a client's query of ``dimension`` features and a server's linear
+    model (weights and bias), all standard normal times ``scale``."""
+
+    dimension: int = 10
+    scale: float = 1.0
+    kind: str = "features"
+    fixed_range: ClassVar[None] = None
+    integer: ClassVar[bool] = False
+
+    def __post_init__(self):
+        check_int("scenario.dimension", self.dimension, minimum=1)
+        if check_real("scenario.scale", self.scale) <= 0:
+            raise ConfigError("scenario.scale", self.scale, "must be > 0")
+
+    def draw(self, rng, trials: int, n: int, individual: bool = True) -> Data:
+        x = rng.normal(0, self.scale, size=(trials, self.dimension))
+        w = rng.normal(0, self.scale, size=(trials, self.dimension))
+        b = rng.normal(0, self.scale, size=trials)
+        return Data(n, values=x, other={"weights": w, "bias": b})
+
+    def mean(self) -> float:
+        return 0.0
+
+    def clip_moments(self, lower, upper):
+        return 0.0, 0.0
+
+
 def count_values(values: np.ndarray, k: int) -> np.ndarray:
     """``(T, n)`` answers in ``[0, k)`` → ``(T, k)`` counts, without a loop over trials."""
     T = values.shape[0]
@@ -160,7 +269,8 @@ def count_values(values: np.ndarray, k: int) -> np.ndarray:
     return np.bincount(flat.ravel(), minlength=T * k).reshape(T, k)
 
 
-SCENARIOS = {"categorical": Categorical, "bounded": Bounded, "approval": Approval}
+SCENARIOS = {"categorical": Categorical, "bounded": Bounded, "approval": Approval, "fixed": Fixed, "sets": Sets,
+             "features": Features}
 
 
 def build_scenario(cfg: dict):
@@ -168,10 +278,12 @@ def build_scenario(cfg: dict):
     cfg = dict(cfg)
     kind = check_choice("scenario", cfg.pop("kind", None), SCENARIOS)
     cls = SCENARIOS[kind]
-    known = set(cls.__dataclass_fields__) - {"kind"}
+    known = {f.name for f in fields(cls)} - {"kind"}
     unknown = sorted(set(cfg) - known)
     if unknown:
         raise ConfigError(f"scenario.{unknown[0]}", cfg[unknown[0]], f"not a {kind} scenario key; known: {', '.join(sorted(known))}")
+    if "values" in cfg and isinstance(cfg["values"], list):
+        cfg["values"] = tuple(cfg["values"])  # frozen and hashable
     return cls(**cfg)
 
 

@@ -1,0 +1,334 @@
+"""MPC protocols as mechanisms of the experiment pipeline (``mechanism=mpc_*``).
+
+Each kind runs a share-level protocol on a batch of trials and reports, per trial:
+whether its output equals the plaintext function (``exact_match``), the utility metrics
+where the output is a number, and the cost ledger of one execution (``messages``,
+``bytes``, ``rounds``, ``offline_bytes``, ``seconds_lan``, ``seconds_wan``), each next to
+the closed form of the protocol's cost table in ``expected``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simprive.metrics import utility_metrics
+from simprive.mpc.auction import first_price, second_price
+from simprive.mpc.field import Integers, PrimeField, make_ring
+from simprive.mpc.inference import linear_score, plaintext_score
+from simprive.mpc.noisy import effective_epsilon, noisy_sum
+from simprive.mpc.psi import dh_psi
+from simprive.mpc.sum import client_server_sum, p2p_sum
+from simprive.mpc.voting import tally, threshold_vote
+from simprive.scenarios import Data
+from simprive.validation import ConfigError, check_choice, check_epsilon, check_int
+
+__all__ = ["MPC_KINDS", "MPCRelease", "build_mpc_release"]
+
+# kind → (queries it computes, scenarios it reads)
+MPC_KINDS = {
+    "mpc_sum": (("sum", "mean"), ("bounded", "fixed", "categorical")),
+    "mpc_client_server": (("sum", "mean"), ("bounded", "fixed", "categorical")),
+    "mpc_tally": (("histogram",), ("categorical",)),
+    "mpc_threshold": (("threshold",), ("categorical",)),
+    "mpc_first_price": (("max",), ("bounded", "fixed", "categorical")),
+    "mpc_second_price": (("second_price",), ("bounded", "fixed", "categorical")),
+    "mpc_psi": (("intersection",), ("sets",)),
+    "mpc_inference": (("linear_score",), ("features",)),
+    "mpc_noisy_sum": (("sum",), ("bounded", "fixed", "categorical")),
+}
+# mechanism keys each kind accepts, with defaults
+PARAMS = {
+    "mpc_sum": {"field": "mersenne61", "shares": "random", "spread": 1000},
+    "mpc_client_server": {"field": "mersenne61", "servers": 3, "t": None, "dropouts": 0},
+    "mpc_tally": {"servers": 3},
+    "mpc_threshold": {"servers": 3},
+    "mpc_first_price": {"servers": 2},
+    "mpc_second_price": {"servers": 2},
+    "mpc_psi": {"cardinality_only": False, "element_bytes": 4},
+    "mpc_inference": {"logistic": False, "frac_bits": 16},
+    "mpc_noisy_sum": {"noise": "discrete_laplace"},
+}
+# the article's chosen shares: row i is how party i split its raise, column j who holds it
+ARTICLE_SHARES = [[-1000, 2500, 900, 1400], [700, 400, 650, 764], [750, -100, 832, 1500], [1500, 900, -3000, 3990]]
+COST_METRICS = ("messages", "bytes", "rounds", "offline_bytes", "seconds_lan", "seconds_wan")
+
+
+def _log2(x: int) -> int:
+    return max(0, math.ceil(math.log2(x))) if x > 1 else 0
+
+
+@dataclass(frozen=True)
+class MPCRelease:
+    kind: str
+    query: str
+    scenario: object
+    n: int
+    params: dict = field(default_factory=dict)
+    epsilon: float = math.nan  # exact MPC makes no DP claim
+    delta: float = math.nan
+    lower: float = math.nan
+    upper: float = math.nan
+    colluders: int = 0
+    path: str = "individual"
+
+    individual = True
+
+    @property
+    def elements_per_trial(self) -> int:
+        """Memory per trial, to size chunks: p2p sums hold an n × n share table."""
+        m = self.params.get("servers", 2)
+        return {"mpc_sum": self.n * self.n, "mpc_noisy_sum": self.n * self.n}.get(self.kind, 64 * self.n * m + 1024)
+
+    def run(self, data: Data, rng: np.random.Generator) -> tuple[dict, dict]:
+        run, metrics, expected = getattr(self, "_" + self.kind.removeprefix("mpc_"))(data, rng)
+        cost = run.ledger.summary()
+        T = data.trials
+        metrics.update({k: np.full(T, cost[k]) for k in COST_METRICS})
+        expected.update(self.expected_cost(cost))
+        return metrics, expected
+
+    # -- one method per kind: (run, per-trial metrics, expected) ---------------------------
+    def _ring(self):
+        if self.params["field"] == "integers":
+            return Integers(spread=self.params.get("spread", 1000))
+        return make_ring(self.params["field"])
+
+    def _sum(self, data, rng):
+        ring = self._ring()
+        x = data.values.astype(np.int64)
+        shares = None
+        if self.params["shares"] == "article":
+            shares = np.broadcast_to(np.asarray(ARTICLE_SHARES), (len(x), 4, 4))
+        run = p2p_sum(ring.encode(x), ring, rng, shares=shares)
+        metrics, expected = self._numeric(ring.decode(run.output), x.sum(axis=1))
+        for j in range(min(self.n, 8)):  # what each party broadcasts in round 2 (the article's table)
+            metrics[f"partial_P{j}"] = ring.decode(run.view(j)["partial"]).astype(float)
+            if shares is not None:
+                expected[f"partial_P{j}"] = float(np.asarray(ARTICLE_SHARES)[:, j].sum())
+        metrics["view_corr"], expected["view_corr"] = self._view_corr(run, ring, x)
+        return run, metrics, expected
+
+    def _view_corr(self, run, ring, x):
+        """Per-trial standardized product of party 1's share received from party 0 and
+        party 0's input; its mean is their correlation across trials, whose exact value
+        is 0 for field shares and positive for plain-integer shares."""
+        s = ring.decode(run.view(1)["received_shares"][:, 0]).astype(float)
+        mu_x, var_x = self.scenario.mean(), _variance(self.scenario)
+        if isinstance(ring, Integers):
+            # the received share is the residual x − ΣU with probability 1/n, else a uniform U
+            n, var_u = self.n, ((2 * ring.spread + 1) ** 2 - 1) / 12
+            mu_s = mu_x / n
+            second = (var_x + mu_x**2 + (n - 1) * var_u) / n + (n - 1) / n * var_u
+            var_s = second - mu_s**2
+            rho = (var_x / n) / math.sqrt(var_x * var_s) if var_x > 0 else 0.0
+        else:
+            mu_s, var_s, rho = 0.0, ring.modulus**2 / 12, 0.0  # uniform over the field, centred
+        if var_x == 0:
+            return np.zeros(len(x)), 0.0
+        return (x[:, 0] - mu_x) * (s - mu_s) / math.sqrt(var_x * var_s), rho
+
+    def _client_server(self, data, rng):
+        ring = self._ring()
+        x = data.values.astype(np.int64)
+        p = self.params
+        run = client_server_sum(ring.encode(x), ring, rng, servers=p["servers"], t=p["t"], dropouts=p["dropouts"])
+        return (run, *self._numeric(ring.decode(run.output), x.sum(axis=1)))
+
+    def _tally(self, data, rng):
+        run = tally(data.values, self.scenario.k, rng, servers=self.params["servers"])
+        match = np.all(run.output == data.counts, axis=1).astype(float)
+        metrics = {"exact_match": match, "estimate": run.output[:, 1].astype(float),
+                   "truth": data.counts[:, 1].astype(float)}
+        return run, metrics, {"exact_match": 1.0}
+
+    def _threshold(self, data, rng):
+        if self.scenario.k != 2:
+            raise ConfigError("scenario.k", self.scenario.k, "the referendum threshold needs yes/no votes (k=2)")
+        run = threshold_vote(data.values, rng, servers=self.params["servers"])
+        truth = (2 * data.values.sum(axis=1) >= self.n).astype(float)
+        return run, {"exact_match": (run.output == truth).astype(float), "estimate": run.output.astype(float),
+                     "truth": truth}, {"exact_match": 1.0}
+
+    def _auction(self, data, rng, second: bool):
+        bids = data.values.astype(np.int64)
+        run = (second_price if second else first_price)(bids, rng, servers=self.params["servers"])
+        winner = bids.argmax(axis=1)
+        price = np.sort(bids, axis=1)[:, -2] if second else bids.max(axis=1)
+        match = (run.output[:, 0] == winner) & (run.output[:, 1] == price)
+        metrics = {"exact_match": match.astype(float), **utility_metrics(run.output[:, 1], price)}
+        expected = {"exact_match": 1.0, "error": 0.0}
+        if not second and self.scenario.kind == "bounded":
+            metrics["leaked_bits"], expected["leaked_bits"] = self._first_price_leak(run.output)
+        return run, metrics, expected
+
+    def _first_price_leak(self, output):
+        """Bits the public (winner, price) reveals about the losing bids, for bids uniform on
+        ``[low, high]``: given the output, bidders before the winner bid uniformly below the
+        price (ties go to the lowest index) and those after it at most the price, so the
+        losers' entropy falls from (n−1)·log2(B) to w·log2(M) + (n−1−w)·log2(M+1), with B the
+        number of possible bids and M = price − low.  Its mean over all bids is exact too."""
+        n, low, B = self.n, int(self.scenario.low), int(self.scenario.high - self.scenario.low) + 1
+        w, M = output[:, 0], output[:, 1] - low
+        with np.errstate(divide="ignore"):
+            after = np.log2(M + 1.0)
+            before = np.where(M > 0, np.log2(np.maximum(M, 1.0)), 0.0)
+        leak = (n - 1) * np.log2(B) - (w * before + (n - 1 - w) * after)
+        # P(winner w, price M) = M^w (M+1)^(n−1−w) / B^n
+        m = np.arange(B, dtype=float)[:, None]
+        ww = np.arange(n, dtype=float)[None, :]
+        logp = (ww * np.log(np.maximum(m, 1e-300)) + (n - 1 - ww) * np.log(m + 1) - n * np.log(B))
+        p = np.where((m == 0) & (ww > 0), 0.0, np.exp(logp))
+        bits = (n - 1) * np.log2(B) - (ww * np.log2(np.maximum(m, 1.0)) + (n - 1 - ww) * np.log2(m + 1))
+        return leak, float((p * bits).sum())
+
+    def _first_price(self, data, rng):
+        return self._auction(data, rng, second=False)
+
+    def _second_price(self, data, rng):
+        return self._auction(data, rng, second=True)
+
+    def _psi(self, data, rng):
+        x, y = data.values, data.other["set_y"]
+        card = bool(self.params["cardinality_only"])
+        run = dh_psi(x, y, rng, cardinality_only=card, element_bytes=self.params["element_bytes"])
+        member = (x[:, :, None] == y[:, None, :]).any(axis=2)
+        size = member.sum(axis=1)
+        got = run.output if card else run.output.sum(axis=1)
+        match = (got == size) if card else np.all(run.output == member, axis=1)
+        metrics = {"exact_match": match.astype(float), **utility_metrics(got, size)}
+        return run, metrics, {"exact_match": 1.0, "truth": float(self.scenario.overlap)}
+
+    def _inference(self, data, rng):
+        x, w, b = data.values, data.other["weights"], data.other["bias"]
+        f = self.params["frac_bits"]
+        run = linear_score(x, w, b, rng, f=f, logistic=bool(self.params["logistic"]))
+        fixed = plaintext_score(x, w, b, f)
+        score = np.log(run.output / (1 - run.output)) if self.params["logistic"] else run.output
+        # exact up to the one unit in the last place that local truncation may cost
+        match = np.abs(score - fixed) <= 2.0**-f * (1 + 1e-9)
+        truth = np.einsum("ij,ij->i", x, w) + b
+        metrics = {"exact_match": match.astype(float), **utility_metrics(score, truth)}
+        return run, metrics, {"exact_match": 1.0}
+
+    def _noisy_sum(self, data, rng):
+        lo, hi = int(self.lower), int(self.upper)
+        x = np.clip(data.values.astype(np.int64), lo, hi)
+        sens = hi - lo
+        run, shares = noisy_sum(x, self.epsilon, rng, noise=self.params["noise"], sensitivity=sens, delta=self.delta
+                                if self.delta > 0 else 1e-6)
+        metrics = utility_metrics(run.output, data.values.sum(axis=1))
+        alpha = math.exp(-self.epsilon / sens)
+        var = 2 * alpha / (1 - alpha) ** 2
+        clipped = not np.array_equal(x, data.values)
+        expected = {"error": None if clipped else 0.0, "sq_error": None if clipped else var}
+        if self.params["noise"] != "discrete_laplace":
+            expected = {"error": None if clipped else 0.0}
+        eff = effective_epsilon(self.n, self.colluders, self.epsilon, noise=self.params["noise"], sensitivity=sens,
+                                delta=self.delta if self.delta > 0 else 1e-6)
+        metrics["effective_epsilon"] = np.full(len(x), eff)
+        expected["effective_epsilon"] = eff if self.colluders == 0 else None
+        return run, metrics, expected
+
+    def _numeric(self, got, truth):
+        scale = 1.0 if self.query == "sum" else 1.0 / self.n
+        metrics = {"exact_match": (got == truth).astype(float), **utility_metrics(got * scale, truth * scale)}
+        return metrics, {"exact_match": 1.0, "error": 0.0, "abs_error": 0.0, "sq_error": 0.0,
+                         "estimate": self.scenario.mean() * self.n * scale if self.scenario.kind != "fixed"
+                         else float(np.sum(self.scenario.values)) * scale}
+
+    # -- the cost table, written independently of the ledger ------------------------------
+    def expected_cost(self, measured: dict) -> dict:
+        """Closed forms of the costs the protocol's docstring tabulates (``measured`` unused
+        on purpose: the ledger must agree with these, not the other way round)."""
+        n, p = self.n, self.params
+        m = p.get("servers", 2)
+        cmp_rounds = 7 * _log2(m) + 1  # A2B adders + B2A
+        if self.kind in ("mpc_sum", "mpc_noisy_sum"):
+            e = make_ring(p.get("field", "mersenne61")).element_bytes if self.kind == "mpc_sum" else 8
+            msgs = 2 * n * (n - 1)
+            return {"messages": msgs, "bytes": msgs * e, "rounds": 2, "offline_bytes": 0}
+        if self.kind == "mpc_client_server":
+            e = make_ring(p["field"]).element_bytes
+            msgs = n * m + m - p["dropouts"]
+            return {"messages": msgs, "bytes": msgs * e, "rounds": 2, "offline_bytes": 0}
+        if self.kind == "mpc_tally":
+            k = self.scenario.k
+            return {"messages": n * m + m, "bytes": (n * m + m) * k * 8, "rounds": 2, "offline_bytes": 0}
+        if self.kind == "mpc_threshold":
+            return {"rounds": 1 + cmp_rounds + 1}
+        if self.kind in ("mpc_first_price", "mpc_second_price"):
+            level = cmp_rounds + 1  # compare, then one multiplication to select
+            tournaments, reveals = (2, 2) if self.kind == "mpc_second_price" else (1, 1)
+            return {"rounds": 1 + tournaments * _log2(n) * level + 2 * reveals}
+        if self.kind == "mpc_psi":
+            k, l, b = self.scenario.size_x, self.scenario.size_y, p["element_bytes"]
+            return {"messages": 2, "rounds": 2, "bytes": (2 * k + l) * b, "offline_bytes": 0}
+        if self.kind == "mpc_inference":
+            k = self.scenario.dimension
+            return {"messages": 5, "rounds": 3, "bytes": 48 * k + 8}
+        return {}
+
+
+def _variance(scenario) -> float:
+    if scenario.kind == "bounded":
+        return float(scenario.dist.var())
+    if scenario.kind == "categorical":
+        return scenario.p * (1 - scenario.p) if scenario.k == 2 else float("nan")
+    return float(np.var(scenario.values)) if scenario.kind == "fixed" else float("nan")
+
+
+def build_mpc_release(mech: dict, *, query: str, scenario, n: int, epsilon, delta, lower, upper,
+                      colluders: int = 0) -> MPCRelease:
+    """Validate an MPC mechanism config against the query and scenario it must serve."""
+    mech = dict(mech)
+    kind = check_choice("mechanism", mech.pop("kind"), MPC_KINDS)
+    queries, scenarios = MPC_KINDS[kind]
+    query = queries[0] if query == "auto" else check_choice("query", query, queries)
+    if scenario.kind not in scenarios:
+        raise ConfigError("scenario", scenario.kind, f"mechanism={kind} needs scenario " + " or ".join(scenarios))
+    if not scenario.integer and kind not in ("mpc_inference",):
+        raise ConfigError("scenario.integer", False, f"mechanism={kind} computes on integers: set scenario.integer=true")
+    mech.pop("path", None)
+    params = dict(PARAMS[kind])
+    unknown = sorted(set(mech) - set(params))
+    if unknown:
+        raise ConfigError(f"mechanism.{unknown[0]}", mech[unknown[0]],
+                          f"not a {kind} key; known: {', '.join(sorted(params)) or 'none'}")
+    params.update(mech)
+    if kind != "mpc_psi" and kind != "mpc_inference":
+        check_int("n", n, minimum=2)
+    if "field" in params:
+        make_ring(params["field"])
+        if "spread" in params:
+            params["spread"] = check_int("mechanism.spread", params["spread"], minimum=1)
+        check_choice("mechanism.shares", params.get("shares", "random"), ("random", "article"))
+        if params.get("shares") == "article" and (n != 4 or params["field"] != "integers"):
+            raise ConfigError("mechanism.shares", "article", "the article's shares are for n=4 with field=integers")
+    if "servers" in params:
+        params["servers"] = check_int("mechanism.servers", params["servers"], minimum=2)
+        if params.get("t") is not None:
+            params["t"] = check_int("mechanism.t", params["t"], minimum=0)
+            if params["t"] >= params["servers"]:
+                raise ConfigError("mechanism.t", params["t"], f"must be < mechanism.servers={params['servers']}")
+        if params.get("t") is not None and not isinstance(make_ring(params.get("field", "mersenne61")), PrimeField):
+            raise ConfigError("mechanism.field", params["field"], "Shamir sharing (mechanism.t) needs a prime field")
+        if "dropouts" in params:
+            d = params["dropouts"] = check_int("mechanism.dropouts", params["dropouts"], minimum=0)
+            if d and params.get("t") is None:
+                raise ConfigError("mechanism.dropouts", d, "additive sharing needs every server; set mechanism.t")
+            if params.get("t") is not None and params["servers"] - d < params["t"] + 1:
+                raise ConfigError("mechanism.dropouts", d,
+                                  f"at most servers - t - 1 = {params['servers'] - params['t'] - 1} may drop out")
+    if kind == "mpc_noisy_sum":
+        epsilon = check_epsilon(epsilon)
+        check_choice("mechanism.noise", params["noise"], ("discrete_laplace", "gaussian"))
+        if not (float(lower).is_integer() and float(upper).is_integer()):
+            raise ConfigError("lower", lower, "mpc_noisy_sum needs integer lower and upper")
+        if colluders > n:
+            raise ConfigError("adversary.colluders", colluders, f"must be at most n={n}")
+    else:
+        epsilon = delta = math.nan
+    return MPCRelease(kind, query, scenario, n, params, epsilon, delta, lower, upper, colluders)

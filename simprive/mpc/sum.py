@@ -1,0 +1,124 @@
+"""Secure sums: the article's peer-to-peer protocol and client–server aggregation.
+
+Threat model: semi-honest parties; the peer-to-peer sum hides each input from any
+coalition of up to n − 1 peers beyond what the total reveals.  Client–server
+aggregation hides inputs from any t servers (Shamir) or from all but one (additive).
+
+Costs (one execution, ``e`` bytes per element, see :mod:`simprive.mpc.ledger`):
+
+=====================  =======================  ==========================  ======
+protocol               messages                 bytes                       rounds
+=====================  =======================  ==========================  ======
+peer-to-peer (n)       2n(n−1)                  2n(n−1)·e                   2
+client–server (n→m)    n·m + (m − dropouts)     (n·m + m − dropouts)·e      2
+=====================  =======================  ==========================  ======
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simprive.mpc.field import Integers
+from simprive.mpc.ledger import Ledger
+from simprive.mpc.protocol import ProtocolRun, Roles
+from simprive.mpc.sharing import additive_share, shamir_reconstruct, shamir_share
+from simprive.validation import ConfigError
+
+__all__ = ["client_server_sum", "p2p_sum"]
+
+
+def _check_parties(n: int, key: str = "n") -> None:
+    if n < 2:
+        raise ConfigError(key, n, "an MPC protocol needs at least 2 parties")
+
+
+def p2p_sum(inputs, ring, rng: np.random.Generator, *, shares=None) -> ProtocolRun:
+    """The article's four engineers, for any n: every party splits its input into n
+    additive shares, keeps one and sends one to each peer (round 1); every party adds the
+    n numbers it holds and sends that partial sum to every peer (round 2); everyone adds
+    the n partial sums.
+
+    ``inputs``: ``(T, n)`` ring elements.  ``shares``: optional ``(T, n, n)`` chosen shares,
+    ``shares[:, i, j]`` being the part of party i's input that party j holds (the article's
+    table); by default fresh random shares in ``ring``.
+    """
+    inputs = np.asarray(inputs, ring.dtype)
+    T, n = inputs.shape
+    _check_parties(n)
+    if shares is None:
+        shares = additive_share(inputs, n, ring, rng)  # (T, i, j)
+        if isinstance(ring, Integers):
+            # plain numbers of similar size: any one of them may be the residual
+            shares = rng.permuted(shares, axis=-1)
+    else:
+        shares = np.asarray(shares, ring.dtype)
+        if shares.shape != (T, n, n) or np.any(ring.sum(shares) != inputs):
+            raise ConfigError("shares", shares.shape, "must be (T, n, n) and sum, row by row, to each input")
+    partial = ring.sum(shares, axis=1)  # party j adds the n numbers it holds
+    total = ring.sum(partial)
+    ledger = Ledger(n)
+    ledger.all_to_all(range(n), ring.element_bytes)
+    ledger.round()
+    ledger.all_to_all(range(n), ring.element_bytes)
+    ledger.round()
+    everyone = tuple(range(n))
+
+    def view(j: int) -> dict[str, np.ndarray]:
+        others = [i for i in range(n) if i != j]
+        return {
+            "input": inputs[:, j],
+            "own_shares": shares[:, j, :],  # its randomness: how it split its input
+            "received_shares": shares[:, others, j],
+            "received_partials": partial[:, others],
+            "partial": partial[:, j],
+            "output": total,
+        }
+
+    return ProtocolRun(total, ledger, Roles(everyone, everyone, everyone), view)
+
+
+def client_server_sum(inputs, ring, rng: np.random.Generator, *, servers: int = 3, t: int | None = None,
+                      dropouts: int = 0) -> ProtocolRun:
+    """n input parties share their inputs among ``servers`` computing parties, which add
+    the shares they hold and send the sums to an outside analyst.
+
+    ``t=None``: additive n-of-n shares (all servers must answer).  ``t``: Shamir shares of
+    degree t; the analyst reconstructs from any t + 1 servers, so up to
+    ``servers − t − 1`` may drop out.  Parties: inputs 0…n−1, servers n…n+m−1, analyst n+m.
+    """
+    inputs = np.asarray(inputs, ring.dtype)
+    T, n = inputs.shape
+    _check_parties(servers, "mechanism.servers")
+    if not 0 <= dropouts < servers:
+        raise ConfigError("mechanism.dropouts", dropouts, f"must be in [0, {servers})")
+    if t is None and dropouts:
+        raise ConfigError("mechanism.dropouts", dropouts, "additive sharing needs every server; set mechanism.t")
+    if t is not None and servers - dropouts < t + 1:
+        raise ConfigError("mechanism.dropouts", dropouts,
+                          f"at most servers - t - 1 = {servers - t - 1} servers may drop out")
+    if t is None:
+        shares = additive_share(inputs, servers, ring, rng)  # (T, n, m)
+    else:
+        shares = shamir_share(inputs, servers, t, ring, rng)
+    held = ring.sum(shares, axis=1)  # (T, m): each server adds what it received
+    alive = np.arange(dropouts, servers)  # which servers answer (the first `dropouts` fail)
+    if t is None:
+        total = ring.sum(held)
+    else:
+        total = shamir_reconstruct(held[:, alive], alive + 1, ring)
+    analyst = n + servers
+    ledger = Ledger(n + servers + 1)
+    src, dst = np.meshgrid(np.arange(n), n + np.arange(servers), indexing="ij")
+    ledger.send(src, dst, ring.element_bytes)
+    ledger.round()
+    ledger.send(n + alive, analyst, ring.element_bytes)
+    ledger.round()
+
+    def view(p: int) -> dict[str, np.ndarray]:
+        if p < n:
+            return {"input": inputs[:, p], "own_shares": shares[:, p, :]}
+        if p < analyst:
+            return {"received_shares": shares[:, :, p - n], "held_sum": held[:, p - n]}
+        return {"received_sums": held[:, alive], "output": total}
+
+    return ProtocolRun(total, ledger, Roles(tuple(range(n)), tuple(range(n, analyst)), (analyst,)), view)

@@ -1,0 +1,90 @@
+"""The MPC presets: exact outputs, costs equal to the documented closed forms."""
+
+import numpy as np
+import pytest
+
+from helpers import assert_agrees
+from simprive import ConfigError, run_experiment
+
+MPC_PRESETS = {
+    "raise_average": ["trials=3000", "mechanism.spread=[250,4000]"],
+    "auction": ["trials=2000", "n=[2,5,16]", "mechanism.servers=2"],
+    "private_inference": ["trials=300", "scenario.dimension=[3,64]"],
+    "set_intersection": ["trials=100", "scenario.size_x=[10,200]"],
+    "mpc_plus_dp": ["trials=1500", "epsilon=[0.3,2.0]"],
+    "mpc_plus_dp_collusion": ["trials=50", "adversary.colluders=[0,4,9]"],
+}
+
+
+@pytest.mark.parametrize("name", MPC_PRESETS)
+def test_mpc_preset_agrees_with_closed_forms(name):
+    s = run_experiment(name, MPC_PRESETS[name]).summary
+    assert_agrees(s)
+    if "exact_match" in set(s.metric):
+        assert (s[s.metric == "exact_match"].value == 1.0).all()
+
+
+def test_article_table_to_the_digit():
+    s = run_experiment("raise_average_article").summary.set_index("metric")
+    assert [s.loc[f"partial_P{j}", "value"] for j in range(4)] == [1950, 3700, -618, 7654]
+    assert s.loc["estimate", "value"] == 3171.5 and s.loc["truth", "value"] == 3171.5
+    assert s.loc["messages", "value"] == 2 * 4 * 3 and s.loc["rounds", "value"] == 2
+
+
+def test_field_shares_give_the_same_average_as_the_article():
+    s = run_experiment("raise_average_article", ["mechanism.shares=random", "mechanism.field=mersenne61"]).summary
+    assert s.set_index("metric").loc["estimate", "value"] == 3171.5
+
+
+def test_integer_shares_leak_and_field_shares_do_not():
+    s = run_experiment("raise_average", ["trials=20000", "mechanism.spread=250"]).summary
+    corr = s[s.metric == "view_corr"].set_index("mechanism.field")
+    se = 1 / np.sqrt(20000)  # a correlation's standard error over T independent trials
+    assert corr.loc["integers", "value"] > 8 * se  # clearly correlated
+    assert abs(corr.loc["mersenne61", "value"]) < 5 * se and abs(corr.loc["ring64", "value"]) < 5 * se
+
+
+def test_p2p_cost_is_quadratic_and_client_server_linear():
+    s = run_experiment("raise_average", ["n=[4,16,64]", "mechanism.field=mersenne61", "mechanism.spread=1000",
+                                         "trials=5"]).summary
+    msgs = s[s.metric == "messages"].set_index("n").value
+    assert list(msgs) == [2 * n * (n - 1) for n in (4, 16, 64)]
+    cs = run_experiment("raise_average", ["n=[4,16,64]", "mechanism=mpc_client_server", "trials=5",
+                                          "~mechanism.spread", "mechanism.field=mersenne61"]).summary
+    assert list(cs[cs.metric == "messages"].value) == [n * 3 + 3 for n in (4, 16, 64)]
+
+
+def test_shamir_client_server_survives_dropouts():
+    s = run_experiment("raise_average", ["mechanism=mpc_client_server", "mechanism.servers=5", "mechanism.t=2",
+                                         "mechanism.dropouts=2", "n=10", "trials=200", "~mechanism.spread",
+                                         "mechanism.field=mersenne61"]).summary
+    assert (s[s.metric == "exact_match"].value == 1).all()
+    assert_agrees(s)
+
+
+@pytest.mark.parametrize("overrides, key", [
+    (["n=1"], "n"),
+    (["mechanism=mpc_client_server", "mechanism.t=3", "mechanism.servers=3", "~mechanism.spread"], "mechanism.t"),
+    (["mechanism=mpc_client_server", "mechanism.t=1", "mechanism.dropouts=2", "~mechanism.spread",
+      "mechanism.field=mersenne61"], "mechanism.dropouts"),
+    (["mechanism=mpc_client_server", "mechanism.t=1", "~mechanism.spread", "mechanism.field=ring64"],
+     "mechanism.field"),
+    (["mechanism.field=nope"], "mechanism.field"),
+    (["scenario.integer=false"], "scenario.integer"),
+])
+def test_bad_mpc_configuration_names_the_key(overrides, key):
+    with pytest.raises(ConfigError) as err:
+        run_experiment("raise_average", overrides)
+    assert err.value.key == key
+
+
+def test_coalition_larger_than_n_is_refused():
+    with pytest.raises(ConfigError) as err:
+        run_experiment("mpc_plus_dp_collusion", ["adversary.colluders=11"])
+    assert err.value.key == "adversary.colluders"
+
+
+def test_empty_set_is_refused():
+    with pytest.raises(ConfigError) as err:
+        run_experiment("set_intersection", ["scenario.size_x=0"])
+    assert err.value.key == "scenario.size_x"
