@@ -88,3 +88,26 @@ def test_empty_set_is_refused():
     with pytest.raises(ConfigError) as err:
         run_experiment("set_intersection", ["scenario.size_x=0"])
     assert err.value.key == "scenario.size_x"
+
+
+@pytest.mark.parametrize("computing", ["external", "inputs"])
+@pytest.mark.parametrize("recipients", ["analyst", "computing", "inputs"])
+def test_who_computes_and_who_learns_is_configurable(computing, recipients):
+    s = run_experiment("raise_average", ["mechanism=mpc_client_server", "~mechanism.spread", "n=6", "trials=20",
+                                         "mechanism.field=mersenne61", f"mechanism.computing={computing}",
+                                         f"mechanism.recipients={recipients}"]).summary
+    assert_agrees(s)  # messages and bytes equal the documented count for these roles
+
+
+def test_roles_and_views_follow_the_configuration():
+    import numpy as np
+
+    from simprive.mpc.field import PrimeField
+    from simprive.mpc.sum import client_server_sum
+
+    F, rng = PrimeField(), np.random.default_rng(3)
+    run = client_server_sum(F.encode(np.arange(12).reshape(2, 6)), F, rng, servers=2, computing="inputs",
+                            recipients="inputs")
+    assert run.roles.computing == (0, 1) and run.roles.recipients == tuple(range(6))
+    assert {"input", "received_shares", "output"} <= set(run.view(0)) and "received_shares" not in run.view(5)
+    assert set(run.views([0, 5])) >= {"P0.received_shares", "P5.output"}

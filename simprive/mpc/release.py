@@ -42,7 +42,8 @@ MPC_KINDS = {
 # mechanism keys each kind accepts, with defaults
 PARAMS = {
     "mpc_sum": {"field": "mersenne61", "shares": "random", "spread": 1000},
-    "mpc_client_server": {"field": "mersenne61", "servers": 3, "t": None, "dropouts": 0},
+    "mpc_client_server": {"field": "mersenne61", "servers": 3, "t": None, "dropouts": 0, "computing": "external",
+                          "recipients": "analyst"},
     "mpc_tally": {"servers": 3},
     "mpc_threshold": {"servers": 3},
     "mpc_first_price": {"servers": 2},
@@ -134,7 +135,8 @@ class MPCRelease:
         ring = self._ring()
         x = data.values.astype(np.int64)
         p = self.params
-        run = client_server_sum(ring.encode(x), ring, rng, servers=p["servers"], t=p["t"], dropouts=p["dropouts"])
+        run = client_server_sum(ring.encode(x), ring, rng, servers=p["servers"], t=p["t"], dropouts=p["dropouts"],
+                                computing=p["computing"], recipients=p["recipients"])
         return (run, *self._numeric(ring.decode(run.output), x.sum(axis=1)))
 
     def _tally(self, data, rng):
@@ -252,7 +254,13 @@ class MPCRelease:
             return {"messages": msgs, "bytes": msgs * e, "rounds": 2, "offline_bytes": 0}
         if self.kind == "mpc_client_server":
             e = make_ring(p["field"]).element_bytes
-            msgs = n * m + m - p["dropouts"]
+            inside = p["computing"] == "inputs"
+            r = {"analyst": 1, "computing": m, "inputs": n}[p["recipients"]]
+            answering = m - p["dropouts"]
+            # a party sends nothing to itself: computing input parties keep a share, and
+            # answering servers that are also recipients skip themselves
+            self_sends = answering if p["recipients"] == "computing" or (inside and p["recipients"] == "inputs") else 0
+            msgs = n * m - (m if inside else 0) + answering * r - self_sends
             return {"messages": msgs, "bytes": msgs * e, "rounds": 2, "offline_bytes": 0}
         if self.kind == "mpc_tally":
             k = self.scenario.k
@@ -315,6 +323,11 @@ def build_mpc_release(mech: dict, *, query: str, scenario, n: int, epsilon, delt
                 raise ConfigError("mechanism.t", params["t"], f"must be < mechanism.servers={params['servers']}")
         if params.get("t") is not None and not isinstance(make_ring(params.get("field", "mersenne61")), PrimeField):
             raise ConfigError("mechanism.field", params["field"], "Shamir sharing (mechanism.t) needs a prime field")
+        if "computing" in params:
+            check_choice("mechanism.computing", params["computing"], ("external", "inputs"))
+            check_choice("mechanism.recipients", params["recipients"], ("analyst", "computing", "inputs"))
+            if params["computing"] == "inputs" and params["servers"] > n:
+                raise ConfigError("mechanism.servers", params["servers"], f"at most n={n} input parties can compute")
         if "dropouts" in params:
             d = params["dropouts"] = check_int("mechanism.dropouts", params["dropouts"], minimum=0)
             if d and params.get("t") is None:

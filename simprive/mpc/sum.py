@@ -10,8 +10,11 @@ Costs (one execution, ``e`` bytes per element, see :mod:`simprive.mpc.ledger`):
 protocol               messages                 bytes                       rounds
 =====================  =======================  ==========================  ======
 peer-to-peer (n)       2n(n−1)                  2n(n−1)·e                   2
-client–server (n→m)    n·m + (m − dropouts)     (n·m + m − dropouts)·e      2
+client–server (n→m)    n·m + (m − d)·r          (n·m + (m − d)·r)·e         2
 =====================  =======================  ==========================  ======
+
+(d dropouts, r output recipients; when the m servers are input parties themselves, each
+keeps its own share — n·m − m input messages — and sends none to itself as a recipient.)
 """
 
 from __future__ import annotations
@@ -77,18 +80,31 @@ def p2p_sum(inputs, ring, rng: np.random.Generator, *, shares=None) -> ProtocolR
     return ProtocolRun(total, ledger, Roles(everyone, everyone, everyone), view)
 
 
-def client_server_sum(inputs, ring, rng: np.random.Generator, *, servers: int = 3, t: int | None = None,
-                      dropouts: int = 0) -> ProtocolRun:
-    """n input parties share their inputs among ``servers`` computing parties, which add
-    the shares they hold and send the sums to an outside analyst.
+COMPUTING = ("external", "inputs")
+RECIPIENTS = ("analyst", "computing", "inputs")
 
-    ``t=None``: additive n-of-n shares (all servers must answer).  ``t``: Shamir shares of
-    degree t; the analyst reconstructs from any t + 1 servers, so up to
-    ``servers − t − 1`` may drop out.  Parties: inputs 0…n−1, servers n…n+m−1, analyst n+m.
+
+def client_server_sum(inputs, ring, rng: np.random.Generator, *, servers: int = 3, t: int | None = None,
+                      dropouts: int = 0, computing: str = "external", recipients: str = "analyst") -> ProtocolRun:
+    """n input parties share their inputs among ``servers`` computing parties, which add
+    the shares they hold and send their sums to the output recipients.
+
+    ``computing``: ``external`` servers (parties n…n+m−1) or the first m ``inputs``
+    themselves (a subset of the input parties computes; each keeps its own share).
+    ``recipients``: an outside ``analyst`` (the last party), the ``computing`` parties, or
+    every input party (``inputs``).  ``t=None``: additive n-of-n shares (all servers must
+    answer); ``t``: Shamir shares of degree t, reconstructed from any t + 1 servers, so up to
+    ``servers − t − 1`` may drop out (here the first ``dropouts`` servers never answer).
     """
     inputs = np.asarray(inputs, ring.dtype)
     T, n = inputs.shape
     _check_parties(servers, "mechanism.servers")
+    if computing not in COMPUTING:
+        raise ConfigError("mechanism.computing", computing, "choose one of " + ", ".join(COMPUTING))
+    if recipients not in RECIPIENTS:
+        raise ConfigError("mechanism.recipients", recipients, "choose one of " + ", ".join(RECIPIENTS))
+    if computing == "inputs" and servers > n:
+        raise ConfigError("mechanism.servers", servers, f"at most n={n} input parties can compute")
     if not 0 <= dropouts < servers:
         raise ConfigError("mechanism.dropouts", dropouts, f"must be in [0, {servers})")
     if t is None and dropouts:
@@ -102,23 +118,32 @@ def client_server_sum(inputs, ring, rng: np.random.Generator, *, servers: int = 
         shares = shamir_share(inputs, servers, t, ring, rng)
     held = ring.sum(shares, axis=1)  # (T, m): each server adds what it received
     alive = np.arange(dropouts, servers)  # which servers answer (the first `dropouts` fail)
-    if t is None:
-        total = ring.sum(held)
-    else:
-        total = shamir_reconstruct(held[:, alive], alive + 1, ring)
-    analyst = n + servers
-    ledger = Ledger(n + servers + 1)
-    src, dst = np.meshgrid(np.arange(n), n + np.arange(servers), indexing="ij")
-    ledger.send(src, dst, ring.element_bytes)
+    total = ring.sum(held) if t is None else shamir_reconstruct(held[:, alive], alive + 1, ring)
+
+    server_ids = np.arange(servers) + (0 if computing == "inputs" else n)
+    parties = n + (0 if computing == "inputs" else servers) + (recipients == "analyst")
+    learners = {"analyst": np.array([parties - 1]), "computing": server_ids, "inputs": np.arange(n)}[recipients]
+    ledger = Ledger(parties)
+    src, dst = np.meshgrid(np.arange(n), server_ids, indexing="ij")
+    keep = src != dst  # a computing input party keeps its own share
+    ledger.send(src[keep], dst[keep], ring.element_bytes)
     ledger.round()
-    ledger.send(n + alive, analyst, ring.element_bytes)
+    src, dst = np.meshgrid(server_ids[alive], learners, indexing="ij")
+    keep = src != dst
+    ledger.send(src[keep], dst[keep], ring.element_bytes)
     ledger.round()
+    server_of = {int(p): i for i, p in enumerate(server_ids)}
+    learner_set = set(int(p) for p in learners)
 
     def view(p: int) -> dict[str, np.ndarray]:
+        out = {}
         if p < n:
-            return {"input": inputs[:, p], "own_shares": shares[:, p, :]}
-        if p < analyst:
-            return {"received_shares": shares[:, :, p - n], "held_sum": held[:, p - n]}
-        return {"received_sums": held[:, alive], "output": total}
+            out.update(input=inputs[:, p], own_shares=shares[:, p, :])
+        if p in server_of:
+            out.update(received_shares=shares[:, :, server_of[p]], held_sum=held[:, server_of[p]])
+        if p in learner_set:
+            out.update(received_sums=held[:, alive], output=total)
+        return out
 
-    return ProtocolRun(total, ledger, Roles(tuple(range(n)), tuple(range(n, analyst)), (analyst,)), view)
+    roles = Roles(tuple(range(n)), tuple(int(p) for p in server_ids), tuple(int(p) for p in learners))
+    return ProtocolRun(total, ledger, roles, view)
