@@ -9,7 +9,8 @@ tournament (:meth:`Engine.argmax`) finds the highest bid and its bidder.
   price, the highest losing bid, which alone is revealed.
 
 What the result still tells: every losing bid is at most the winning (or second) bid.
-Rounds: 1 (input) + ⌈log2 n⌉·(7⌈log2 m⌉ + 2) per tournament + 1 per reveal.
+Rounds: 1 (input) + ⌈log2 n⌉·(7⌈log2 m⌉ + 2) per tournament + 2 per reveal (open among
+the computing parties, then announce to the bidders).
 """
 
 from __future__ import annotations
@@ -32,8 +33,11 @@ def _setup(bids, servers: int, rng, record: bool):
         raise ConfigError("n", bids.shape[-1], "an auction needs at least 2 bidders")
     if servers < 2:
         raise ConfigError("mechanism.servers", servers, "an MPC protocol needs at least 2 computing parties")
-    if np.any(bids < 0) or np.any(bids >= MAX_BID) or not np.issubdtype(bids.dtype, np.integer):
-        raise ConfigError("bids", int(np.max(np.abs(bids))), f"must be integers in [0, 2^62)")
+    if not np.issubdtype(bids.dtype, np.integer):
+        raise ConfigError("bids", bids.dtype.name, "must be integers")
+    bad = (bids < 0) | (bids >= MAX_BID)
+    if np.any(bad):
+        raise ConfigError("bids", int(bids[bad][0]), "must be integers in [0, 2^62)")
     T, n = bids.shape
     ledger = Ledger(n + servers)
     engine = Engine(servers, rng, ledger, parties=n + np.arange(servers), record=record)

@@ -136,12 +136,22 @@ class PrimeField:
     def encode(self, x, frac_bits: int = 0, key: str = "value") -> np.ndarray:
         """Signed integers (or reals with ``frac_bits`` fractional bits) → field elements."""
         scaled = np.rint(np.asarray(x, dtype=float) * (1 << frac_bits)) if frac_bits else np.asarray(x)
-        if np.any(np.abs(scaled) > self.max_int):
-            bad = np.asarray(x).ravel()[np.argmax(np.abs(scaled).ravel() > self.max_int)]
+        # compare with max_int + 1, exact in floating point (max_int itself may round up)
+        out = np.abs(scaled) >= self.max_int + 1
+        if np.any(out):
+            bad = np.asarray(x).ravel()[np.argmax(np.ravel(out))]
             raise ConfigError(key, bad, f"outside the encodable range ±{self.max_int / (1 << frac_bits):.6g} "
                                         f"of {self.name} with {frac_bits} fractional bits")
         scaled = np.asarray(scaled, dtype=np.int64)
         return np.where(scaled >= 0, scaled, self.modulus + scaled).astype(_U)
+
+    def check(self, a, key: str = "value") -> np.ndarray:
+        """``a`` as field elements, or a ConfigError if any is not in ``[0, q)``."""
+        a = np.asarray(a)
+        if np.any(a < 0) or np.any(a >= self.modulus):
+            raise ConfigError(key, int(np.ravel(a)[np.argmax(np.ravel((a < 0) | (a >= self.modulus)))]),
+                              f"must be a field element in [0, {self.modulus})")
+        return a.astype(_U)
 
     def decode(self, a, frac_bits: int = 0) -> np.ndarray:
         """Field elements → signed integers (or reals): the inverse of :meth:`encode`."""
@@ -179,11 +189,11 @@ class Ring64:
 
     @property
     def max_int(self) -> int:
-        return (1 << 63) - 1
+        return 1 << 62  # headroom: sums and differences of two values stay below 2^63
 
     def encode(self, x, frac_bits: int = 0, key: str = "value"):
         scaled = np.rint(np.asarray(x, dtype=float) * (1 << frac_bits)) if frac_bits else np.asarray(x)
-        if np.any(np.abs(scaled) > 2.0**62):
+        if np.any(np.abs(scaled) > self.max_int):
             raise ConfigError(key, float(np.max(np.abs(x))), "outside the encodable range of ring64")
         return np.asarray(scaled, dtype=np.int64).astype(_U)
 

@@ -6,8 +6,8 @@ fractional bits; the inner product takes one round of Beaver multiplications (tr
 from a dealer), the sum is local, and the product's extra 2^f scale is removed by
 local truncation (SecureML, Mohassel & Zhang 2017): party 0 shifts its share, party 1
 shifts the negation of its own.  The result is the fixed-point plaintext up to one unit
-in the last place, except with probability about 2^(ℓ_z + 1 − 64) for a product of
-magnitude 2^ℓ_z (2^−23 here for |x·w| < 2^8 at f = 16).  The server then sends its share
+in the last place, except with probability about |z|/2^63 for a result z at scale 2^(2f);
+inputs are refused unless |z| < 2^43, so at most 2^−20 per inference.  The server then sends its share
 of the score to the client; a logistic model's probability is the client's sigmoid of it.
 
 Parties: 0 the client, 1 the server.  Rounds: 1 (inputs) + 1 (Beaver) + 1 (reveal).
@@ -49,15 +49,19 @@ def linear_score(x, w, b: float, rng: np.random.Generator, *, f: int = FRAC_BITS
                  record: bool = True) -> ProtocolRun:
     """Client features ``x`` ``(T, k)``, server weights ``w`` ``(k,)`` or ``(T, k)`` and bias
     ``b`` → the client learns ``x·w + b`` (or its sigmoid), ``(T,)``."""
-    x = np.asarray(x, float)
-    w = np.broadcast_to(np.asarray(w, float), x.shape)
-    if x.ndim != 2 or w.shape != x.shape:
-        raise ConfigError("model.weights", np.shape(w), f"must match the query's length {x.shape[-1]}")
+    x, w = np.asarray(x, float), np.asarray(w, float)
+    if x.ndim != 2 or w.ndim not in (1, 2) or w.shape[-1] != x.shape[-1] or (w.ndim == 2 and len(w) != len(x)):
+        raise ConfigError("model.weights", w.shape, f"must have the query's length {x.shape[-1]}")
+    w = np.broadcast_to(w, x.shape)
     ring = Ring64()
-    limit = 2.0 ** (31 - f)  # keeps every product below 2^62 at scale 2^(2f)
-    for key, v in (("query", x), ("model.weights", w)):
-        if np.any(np.abs(v) >= limit):
-            raise ConfigError(key, float(np.max(np.abs(v))), f"outside the fixed-point range ±{limit:g} at f={f}")
+    # local truncation fails with probability about |z| / 2^63 for z = x·w at scale 2^(2f):
+    # keep |z| below 2^43 so that is at most 2^-20 per inference
+    bound = 2.0 ** (43 - 2 * f)
+    reach = np.abs(x * w).sum(axis=1) + np.abs(np.broadcast_to(b, len(x)))
+    if np.any(reach >= bound):
+        key = "model.weights" if np.abs(w).max() > np.abs(x).max() else "query"
+        raise ConfigError(key, float(reach.max()),
+                          f"Σ|x_i·w_i| + |b| must stay below 2^(43-2f) = {bound:g} for exact truncation at f={f}")
     ledger = Ledger(2)
     engine = Engine(2, rng, ledger, record=record)
     X = engine.input(ring.encode(x, f)[:, None, :], [CLIENT])[:, 0]  # (T, k, 2)

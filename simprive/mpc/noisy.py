@@ -52,6 +52,9 @@ def noisy_sum(inputs, epsilon: float, rng: np.random.Generator, *, noise: str = 
     decoded) and the ``(T, n)`` noise shares, which are in each party's view."""
     if noise not in NOISES:
         raise ConfigError("mechanism.noise", noise, "choose one of " + ", ".join(NOISES))
+    epsilon = check_epsilon(epsilon)
+    if not sensitivity > 0:
+        raise ConfigError("sensitivity", sensitivity, "must be > 0")
     field = field or PrimeField()
     inputs = np.asarray(inputs)
     T, n = inputs.shape

@@ -45,7 +45,7 @@ def p2p_sum(inputs, ring, rng: np.random.Generator, *, shares=None) -> ProtocolR
     ``shares[:, i, j]`` being the part of party i's input that party j holds (the article's
     table); by default fresh random shares in ``ring``.
     """
-    inputs = np.asarray(inputs, ring.dtype)
+    inputs = ring.check(inputs, "inputs") if hasattr(ring, "check") else np.asarray(inputs, ring.dtype)
     T, n = inputs.shape
     _check_parties(n)
     if shares is None:
@@ -96,9 +96,14 @@ def client_server_sum(inputs, ring, rng: np.random.Generator, *, servers: int = 
     answer); ``t``: Shamir shares of degree t, reconstructed from any t + 1 servers, so up to
     ``servers − t − 1`` may drop out (here the first ``dropouts`` servers never answer).
     """
-    inputs = np.asarray(inputs, ring.dtype)
+    inputs = ring.check(inputs, "inputs") if hasattr(ring, "check") else np.asarray(inputs, ring.dtype)
     T, n = inputs.shape
     _check_parties(servers, "mechanism.servers")
+    if t is not None:
+        if not 0 <= t < servers:
+            raise ConfigError("mechanism.t", t, f"must be in [0, servers) = [0, {servers}): t + 1 shares reconstruct")
+        if not hasattr(ring, "inverse"):
+            raise ConfigError("mechanism.field", ring.name, "Shamir sharing (mechanism.t) needs a prime field")
     if computing not in COMPUTING:
         raise ConfigError("mechanism.computing", computing, "choose one of " + ", ".join(COMPUTING))
     if recipients not in RECIPIENTS:

@@ -10,7 +10,7 @@ Costs (one execution, 8-byte elements, k options):
 protocol    messages                           rounds
 ==========  =================================  =======================================
 tally       n·m + m                            2
-threshold   n·m + rounds_cmp·m(m−1) + m        2 + 7⌈log2 m⌉ + 1 (compare) + 1 (reveal)
+threshold   n·m + (comparison) + m             1 (input) + 7⌈log2 m⌉ + 1 (compare) + 1 (reveal)
 ==========  =================================  =======================================
 """
 
@@ -51,6 +51,8 @@ def tally(votes, k: int, rng: np.random.Generator, *, servers: int = 3, record: 
     """Per-option counts of ``votes`` ``(T, n)`` (option indices in ``[0, k)``)."""
     votes = np.asarray(votes)
     T, n = votes.shape
+    if not np.issubdtype(votes.dtype, np.integer):
+        raise ConfigError("votes", votes.dtype.name, f"must be integer options in [0, {k})")
     if np.any((votes < 0) | (votes >= k)):
         raise ConfigError("votes", int(votes[(votes < 0) | (votes >= k)][0]), f"must be an option in [0, {k})")
     engine, ledger, analyst = _setup(n, servers, rng, record)
