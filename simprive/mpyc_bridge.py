@@ -222,10 +222,12 @@ def _launch(cmds, workdir: Path, attempt: int, deadline: float):
 
 
 def run_mpyc(function: str, inputs, *, options: dict | None = None, timeout: float = 120,
-             mpyc_args: tuple[str, ...] | list[str] = ()) -> MPyCResult:
-    """Run ``function`` on MPyC with m = ``inputs.shape[1]`` local parties, T = ``inputs.shape[0]`` trials.
+             mpyc_args: tuple[str, ...] | list[str] = (), parties: int | None = None) -> MPyCResult:
+    """Run ``function`` on MPyC with T = ``inputs.shape[0]`` trials of n = ``inputs.shape[1]``
+    inputs, held by ``parties`` local processes (default n: one input each; otherwise n
+    must be a multiple of ``parties`` and process i holds the i-th block of n/parties).
 
-    ``inputs[t, i]`` is party i's private value in trial t (for ``tally`` an option index,
+    ``inputs[t, i]`` is input i's private value in trial t (for ``tally`` an option index,
     with ``options={"k": k}``; for ``threshold`` a 0/1 vote).  ``mpyc_args``: extra MPyC
     flags, e.g. ``("--no-prss",)`` or ``("-T", "0")``; the bridge sets ``-M/-I/-P`` itself.
     Raises RuntimeError (with the failing party's output tail) if a party fails or the
@@ -236,12 +238,16 @@ def run_mpyc(function: str, inputs, *, options: dict | None = None, timeout: flo
     reserved = _RESERVED.intersection(mpyc_args)
     if reserved:
         raise ValueError(f"mpyc_args may not contain {sorted(reserved)}: the bridge sets them")
-    T, m = x.shape
+    T, n = x.shape
+    m = parties or n
+    if m < 1 or n % m:
+        raise ValueError(f"{n} inputs cannot be split evenly among {m} parties")
     started = time.monotonic()
     deadline = started + timeout
     with tempfile.TemporaryDirectory(prefix="simprive_mpyc_") as tmp:
         workdir = Path(tmp)
-        spec = {"inputs": x.T.tolist(), "trials": T, "bit_length": _bit_length(x)}
+        blocks = x.reshape(T, m, n // m).transpose(1, 0, 2)  # party, trial, own inputs
+        spec = {"inputs": blocks.tolist(), "trials": T, "per_party": n // m, "bit_length": _bit_length(x)}
         own = ["--function", function, "--inputs-file", str(workdir / "inputs.json"),
                "--result-file", str(workdir / "result_{pid}.json")]
         if function == "tally":

@@ -11,6 +11,7 @@ encoding is exact for ``|x| < q / 2^(f+1)`` and its resolution is ``2^−f``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,7 +51,7 @@ def _is_prime(p: int) -> bool:
 def _reduce61(x: np.ndarray) -> np.ndarray:
     """x < 2^64 → x mod (2^61 − 1)."""
     x = (x & _M61) + (x >> _U(61))
-    return np.where(x >= _M61, x - _M61, x)
+    return x - np.where(x >= _M61, _M61, _U(0))  # no wrapped intermediate, even for scalars
 
 
 def _mul61(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -88,16 +89,26 @@ class PrimeField:
         return _U(self.modulus)
 
     def random(self, rng: np.random.Generator, size) -> np.ndarray:
-        """Uniform field elements (``Generator.integers`` is exact, not modulo-biased)."""
-        return rng.integers(0, self.modulus, size=size, dtype=np.uint64)
+        """Uniform field elements, exactly (no modulo bias).
+
+        For 2^61 − 1: the top 61 bits of raw 64-bit draws, redrawing the one value that is
+        ≡ 0 (probability 2^-61 each); otherwise ``Generator.integers``."""
+        if self.modulus != MERSENNE61:
+            return rng.integers(0, self.modulus, size=size, dtype=np.uint64)
+        out = rng.bit_generator.random_raw(size) >> _U(3)
+        bad = out == _M61
+        while np.any(bad):
+            out[bad] = rng.bit_generator.random_raw(int(bad.sum())) >> _U(3)
+            bad = out == _M61
+        return out
 
     def add(self, a, b):
         s = np.asarray(a, _U) + np.asarray(b, _U)  # < 2^62: no overflow
-        return np.where(s >= self._q(), s - self._q(), s)
+        return s - np.where(s >= self._q(), self._q(), _U(0))
 
     def sub(self, a, b):
         a, b = np.asarray(a, _U), np.asarray(b, _U)
-        return np.where(a >= b, a - b, a + (self._q() - b))
+        return a + np.where(a >= b, _U(0), self._q()) - b  # a + q − b < 2^62 when a < b
 
     def neg(self, a):
         a = np.asarray(a, _U)
@@ -110,15 +121,21 @@ class PrimeField:
         return (a * b) % self._q()  # both < 2^32: the product fits
 
     def sum(self, a, axis=-1):
-        """Sum along ``axis``: blocks of 7 terms fit in 64 bits (7·2^61 < 2^64), then reduce."""
-        a = np.moveaxis(np.asarray(a, _U), axis, -1)
-        while a.shape[-1] > 1:
-            pad = (-a.shape[-1]) % 7
-            if pad:
-                a = np.concatenate([a, np.zeros(a.shape[:-1] + (pad,), _U)], axis=-1)
-            blocks = a.reshape(a.shape[:-1] + (-1, 7)).sum(axis=-1, dtype=_U)
-            a = _reduce61(blocks) if self.modulus == MERSENNE61 else blocks % self._q()
-        return a[..., 0] if a.shape[-1] else np.zeros(a.shape[:-1], _U)
+        """Sum along ``axis`` without overflow, in native reductions.
+
+        Below 2^32 a uint64 sum of up to 2^32 elements cannot overflow.  For 2^61 − 1 each
+        element is split into 32-bit halves, each half summed natively, and the two sums
+        recombined as hi·2^32 + lo mod p."""
+        a = np.asarray(a, _U)
+        if a.shape[axis] == 0:
+            return np.zeros(np.delete(a.shape, axis % a.ndim), _U)
+        if self.modulus != MERSENNE61:
+            return a.sum(axis=axis, dtype=_U) % self._q()
+        if a.shape[axis] <= 7:  # 7·2^61 < 2^64: add the slices elementwise, reduce once
+            return _reduce61(functools.reduce(np.add, np.moveaxis(a, axis, 0)))
+        lo = (a & _LOW32).sum(axis=axis, dtype=_U)  # < n·2^32
+        hi = (a >> _U(32)).sum(axis=axis, dtype=_U)  # < n·2^29
+        return self.add(_reduce61(lo), _mul61(_reduce61(hi), np.full_like(hi, 1 << 32)))
 
     def inverse(self, a: int) -> int:
         """Multiplicative inverse of one element (Fermat), for public constants only."""
@@ -170,7 +187,7 @@ class Ring64:
     dtype = np.uint64
 
     def random(self, rng, size):
-        return rng.integers(0, 1 << 64, size=size, dtype=np.uint64, endpoint=False)
+        return rng.bit_generator.random_raw(size)  # 64 uniform bits: exactly uniform in Z_2^64
 
     def add(self, a, b):
         return np.asarray(a, _U) + np.asarray(b, _U)

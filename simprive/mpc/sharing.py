@@ -18,16 +18,24 @@ from simprive.validation import ConfigError
 __all__ = ["additive_reconstruct", "additive_share", "lagrange_at_zero", "shamir_reconstruct", "shamir_share"]
 
 
-def additive_share(secret, n: int, field, rng: np.random.Generator) -> np.ndarray:
-    """``secret`` of shape ``S`` (field elements) → shares of shape ``S + (n,)``.
+def additive_share(secret, n: int, field, rng: np.random.Generator, axis: int = -1) -> np.ndarray:
+    """``secret`` of shape ``S`` (field elements) → n shares along a new ``axis`` (default
+    last: shape ``S + (n,)``).
 
-    The first n − 1 shares are uniform; the last is the secret minus their sum.
+    The first n − 1 shares are uniform; the last is the secret minus their sum.  ``axis``
+    only chooses the memory layout, e.g. to make later sums along the inputs contiguous.
     """
     secret = np.asarray(secret, field.dtype)
     if n < 1:
         raise ConfigError("n", n, "must be an integer >= 1")
-    shares = np.asarray(field.random(rng, secret.shape + (n,)), field.dtype)
-    shares[..., -1] = field.sub(secret, field.sum(shares[..., :-1]))
+    ax = axis % (secret.ndim + 1)
+    shape = list(secret.shape)
+    shape.insert(ax, n)
+    shares = np.asarray(field.random(rng, tuple(shape)), field.dtype)
+    head, last = [slice(None)] * len(shape), [slice(None)] * len(shape)
+    head[ax], last[ax] = slice(0, n - 1), n - 1
+    # overwrite the last share (drawn only to fill the array: cheaper than concatenating)
+    shares[tuple(last)] = field.sub(secret, field.sum(shares[tuple(head)], axis=ax)) if n > 1 else secret
     return shares
 
 

@@ -118,10 +118,10 @@ def client_server_sum(inputs, ring, rng: np.random.Generator, *, servers: int = 
         raise ConfigError("mechanism.dropouts", dropouts,
                           f"at most servers - t - 1 = {servers - t - 1} servers may drop out")
     if t is None:
-        shares = additive_share(inputs, servers, ring, rng)  # (T, n, m)
+        shares = additive_share(inputs, servers, ring, rng, axis=1)  # (T, m, n): server-major
     else:
-        shares = shamir_share(inputs, servers, t, ring, rng)
-    held = ring.sum(shares, axis=1)  # (T, m): each server adds what it received
+        shares = np.ascontiguousarray(np.swapaxes(shamir_share(inputs, servers, t, ring, rng), 1, 2))
+    held = ring.sum(shares, axis=-1)  # (T, m): each server adds what it received
     alive = np.arange(dropouts, servers)  # which servers answer (the first `dropouts` fail)
     total = ring.sum(held) if t is None else shamir_reconstruct(held[:, alive], alive + 1, ring)
 
@@ -143,9 +143,9 @@ def client_server_sum(inputs, ring, rng: np.random.Generator, *, servers: int = 
     def view(p: int) -> dict[str, np.ndarray]:
         out = {}
         if p < n:
-            out.update(input=inputs[:, p], own_shares=shares[:, p, :])
+            out.update(input=inputs[:, p], own_shares=shares[:, :, p])
         if p in server_of:
-            out.update(received_shares=shares[:, :, server_of[p]], held_sum=held[:, server_of[p]])
+            out.update(received_shares=shares[:, server_of[p], :], held_sum=held[:, server_of[p]])
         if p in learner_set:
             out.update(received_sums=held[:, alive], output=total)
         return out

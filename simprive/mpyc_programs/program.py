@@ -131,12 +131,19 @@ def _check_own_inputs(function, mine, m, k, bit_length):
 
 
 async def compute(function, mine, m, trials, k, bit_length):
+    """``mine``: this party's ``(T, c)`` inputs; all n = m·c inputs enter in party order."""
     secint = mpc.SecInt(bit_length)
-    if function == "tally":
+    n = m * mine.shape[1]
+    if function == "tally":  # a party adds up its own ballots locally: (T, k) counts
         onehot = np.zeros((trials, k), dtype=np.int64)
-        onehot[np.arange(trials), mine] = 1
-        mine = onehot
-    xs = mpc.input(secint.array(mine))  # one secure (T,) or (T, k) array per party
+        for col in mine.T:
+            onehot[np.arange(trials), col] += 1
+        xs = mpc.input(secint.array(onehot))
+    elif mine.shape[1] == 1:
+        xs = mpc.input(secint.array(mine[:, 0]))  # one secure (T,) array per party
+    else:
+        xs = [x[:, j] for x in mpc.input(secint.array(mine)) for j in range(mine.shape[1])]
+    m = n  # every input is one contestant / voter from here on
     if function in ("sum", "tally"):
         out = functools.reduce(operator.add, xs)
     elif function == "threshold":
@@ -167,12 +174,13 @@ async def main(args):
     trials = int(spec["trials"])
     if len(spec["inputs"]) != m:
         raise ValueError(f"inputs file has {len(spec['inputs'])} parties, MPyC runs {m}")
-    mine = np.asarray(spec["inputs"][mpc.pid], dtype=np.int64).reshape(trials)  # own values only
+    per_party = int(spec.get("per_party", 1))
+    mine = np.asarray(spec["inputs"][mpc.pid], dtype=np.int64).reshape(trials, per_party)  # own values only
     k = args.options if args.options is not None else spec.get("k")
     if args.function == "tally" and not k:
         raise ValueError("tally needs the number of options: --options k")
     bit_length = int(spec.get("bit_length", 32))
-    _check_own_inputs(args.function, mine, m, k, bit_length)
+    _check_own_inputs(args.function, mine, m * per_party, k, bit_length)
 
     _bind_loopback_only()
     await mpc.start()
