@@ -100,6 +100,11 @@ BAD = [
     (["scenario=nope"], "scenario"),
     (["nokey=1"], "nokey"),
     (["-m", "epsilon=1,-1"], "epsilon"),
+    (["experiment=raise_average", "n=1"], "n"),
+    (["experiment=raise_average", "upper=1e30"], "upper"),
+    (["experiment=raise_average", "mechanism=mpc_client_server", "~mechanism.spread", "mechanism.t=3"], "mechanism.t"),
+    (["experiment=set_intersection", "scenario.size_x=0"], "scenario.size_x"),
+    (["experiment=mpc_plus_dp_collusion", "adversary.colluders=11"], "adversary.colluders"),
 ]
 
 

@@ -341,6 +341,14 @@ def _variance(scenario) -> float:
     return float(np.var(scenario.values)) if scenario.kind == "fixed" else float("nan")
 
 
+def _input_range(scenario, lower, upper) -> tuple[float, float]:
+    if scenario.kind == "bounded":
+        return scenario.low, scenario.high
+    if scenario.kind == "fixed":
+        return min(scenario.values), max(scenario.values)
+    return 0.0, float(getattr(scenario, "k", 2) - 1)
+
+
 def build_mpc_release(mech: dict, *, query: str, scenario, n: int, epsilon, delta, lower, upper,
                       colluders: int = 0) -> MPCRelease:
     """Validate an MPC mechanism config against the query and scenario it must serve."""
@@ -366,7 +374,12 @@ def build_mpc_release(mech: dict, *, query: str, scenario, n: int, epsilon, delt
     if "timeout" in params:
         params["timeout"] = check_int("mechanism.timeout", params["timeout"], minimum=1)
     if "field" in params:
-        make_ring(params["field"])
+        ring = make_ring(params["field"])
+        # every input, and their sum, must be representable: decide before any work
+        top = n * max(abs(float(v)) for v in _input_range(scenario, lower, upper))
+        if ring.modulus is not None and top > ring.max_int:
+            raise ConfigError("upper", upper, f"n × max|input| = {top:g} exceeds what {ring.name} represents "
+                                              f"(±{ring.max_int:g})")
         if "spread" in params:
             params["spread"] = check_int("mechanism.spread", params["spread"], minimum=1)
         check_choice("mechanism.shares", params.get("shares", "random"), ("random", "article"))
