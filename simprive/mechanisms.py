@@ -177,14 +177,9 @@ def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, l
         else:
             noise = dp.Gaussian(epsilon=epsilon, delta=delta, sensitivity=sens, analytic=kind == "analytic_gaussian")
     elif family == "local":
-        if kind == "rr_article":
-            noise = dp.CoinFlipResponse()
-        else:
-            if kind == "rr" and scenario.k != 2:
-                raise ConfigError("mechanism", kind, f"is binary; use mechanism=grr for scenario.k={scenario.k}")
-            noise = dp.RandomizedResponse(epsilon=epsilon, k=scenario.k)
-        if kind == "rr_article" and scenario.k != 2:
-            raise ConfigError("mechanism", kind, f"is for bits; use mechanism=grr for scenario.k={scenario.k}")
+        if kind != "grr" and scenario.k != 2:
+            raise ConfigError("mechanism", kind, f"is for yes/no answers; use mechanism=grr for scenario.k={scenario.k}")
+        noise = dp.CoinFlipResponse() if kind == "rr_article" else dp.RandomizedResponse(epsilon=epsilon, k=scenario.k)
     elif family == "selection":
         # replacing one ballot moves each candidate's tally by at most 1
         noise = dp.Exponential(epsilon=epsilon, sensitivity=1.0)
