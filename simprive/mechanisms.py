@@ -97,8 +97,10 @@ class Release:
     # -- local: each party randomises its own answer ------------------------------------
     def _local(self, data, rng):
         rr = self.noise
+        reports = None
         if self.path == "individual":
-            reported = count_values(rr.randomise(data.values, rng), rr.k)
+            reports = rr.randomise(data.values, rng)
+            reported = count_values(reports, rr.k)
         else:
             reported = rr.randomise_counts(data.counts, rng)
         scale = 1.0 if self.query == "mean" else self.n  # frequency → count
@@ -113,7 +115,10 @@ class Release:
             "sq_error": rr.variance(p, self.n) * scale**2,
             "abs_error": None,
         }
-        return utility_metrics(estimate, truth), expected
+        metrics = utility_metrics(estimate, truth)
+        if reports is not None:
+            metrics["_reports"] = reports  # what the pollster saw, for an adversary
+        return metrics, expected
 
     # -- selection: pick a candidate by its noisy score ---------------------------------
     def _selection(self, data, rng):

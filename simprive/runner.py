@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simprive.attacks import ADVERSARIES, build_attack, knowledge_level
 from simprive.grid import AXES, config_hash, expand, streams
 from simprive.mechanisms import Release, build_release
 from simprive.metrics import summarise
@@ -27,7 +28,6 @@ from simprive.validation import ConfigError, check_choice, check_int, check_rang
 
 __all__ = ["run"]
 
-ADVERSARIES = ("none", "coalition")
 NEIGHBOURS = ("replace", "add_remove")
 CHUNK_ELEMENTS = 1 << 22  # individual inputs held in memory at once
 PACKAGES = ("numpy", "scipy", "pandas", "hydra-core", "matplotlib", "seaborn", "pyarrow")
@@ -42,6 +42,8 @@ class Plan:
     trials: int
     seed: int
     data_params: dict
+    attack: object = None  # what the adversary does with the release, if anything
+    aux: object = None  # the adversary's amount of auxiliary knowledge
 
     @property
     def config_hash(self) -> str:
@@ -67,6 +69,8 @@ def plan(point: dict) -> Plan:
     colluders = 0
     if adversary["kind"] == "coalition":
         colluders = check_int("adversary.colluders", adversary.get("colluders"), minimum=0)
+        if colluders > n:
+            raise ConfigError("adversary.colluders", colluders, f"a coalition has at most n={n} parties")
     scen = _group(point, "scenario")
     if scen.get("kind") == "bounded":  # data range defaults to the declared range
         scen["low"] = lower if scen.get("low") is None else scen["low"]
@@ -77,8 +81,9 @@ def plan(point: dict) -> Plan:
         epsilon=point["epsilon"], delta=point["delta"], n=n, lower=lower, upper=upper, neighbours=neighbours,
         colluders=colluders,
     )
+    attack = build_attack(adversary, release, n)
     data_params = {"scenario": scenario_params(scenario), "n": n, "trials": trials}
-    return Plan(point, release, trials, seed, data_params)
+    return Plan(point, release, trials, seed, data_params, attack, knowledge_level(adversary, n))
 
 
 def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None]]:
@@ -94,7 +99,12 @@ def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None]]:
         size = min(chunk, p.trials - start)
         data = rel.scenario.draw(rngs["data"], size, rel.n, individual=rel.individual)
         metrics, exp = rel.run(data, rngs["mechanism"])
+        if p.attack is not None:
+            attack_metrics, attack_exp = p.attack.run(data, metrics)
+            metrics, exp = {**metrics, **attack_metrics}, {**exp, **attack_exp}
         for name, v in metrics.items():
+            if name.startswith("_"):  # raw outputs for the adversary, not a metric
+                continue
             values.setdefault(name, []).append(v)
             e = exp.get(name)
             expected.setdefault(name, []).append(None if e is None else np.broadcast_to(e, (size,)))
@@ -109,7 +119,7 @@ def _identity(cfg: dict, p: Plan, extra: list[str]) -> dict:
         "experiment": cfg.get("name", "custom"), "scenario": rel.scenario.kind, "query": rel.query,
         "mechanism": rel.kind, "adversary": _group(p.point, "adversary")["kind"], "trials": p.trials,
         "epsilon": rel.epsilon, "delta": rel.delta, "n": rel.n, "lower": rel.lower, "upper": rel.upper,
-        "aux": _group(p.point, "adversary").get("colluders", np.nan), "seed": p.seed, "config_hash": p.config_hash,
+        "aux": np.nan if p.aux is None else p.aux, "seed": p.seed, "config_hash": p.config_hash,
     }
     row.update({k: p.point.get(k) for k in extra})
     return row

@@ -1,0 +1,56 @@
+"""Adversaries: what an observer knows before a release, and the attack it runs on it.
+
+The ``adversary`` config group picks one; :func:`build_attack` validates it against the
+release it will attack.  An attack reads the trial's data (for the ground truth and for
+what the adversary already knows) and what the release exposed, and returns per-trial
+privacy metrics with their exact expectations.
+"""
+
+from __future__ import annotations
+
+from simprive.attacks.unanimity import VoteAttack, build_vote_attack
+from simprive.validation import ConfigError, check_int, check_probability
+
+__all__ = ["ADVERSARIES", "VoteAttack", "build_attack", "knowledge_level"]
+
+# kind → the keys it takes (with defaults)
+ADVERSARIES = {
+    "none": {},
+    "coalition": {"colluders": 1},
+    "knows_votes": {"known": None, "known_fraction": 0.0},
+}
+
+
+def _known(cfg: dict, n: int) -> int:
+    """How many of the other n − 1 parties' inputs the adversary knows."""
+    if cfg.get("known") is not None:
+        known = check_int("adversary.known", cfg["known"], minimum=0)
+        if known > n - 1:
+            raise ConfigError("adversary.known", known, f"must be at most the n-1 = {n - 1} other parties")
+        return known
+    fraction = check_probability("adversary.known_fraction", cfg.get("known_fraction", 0.0))
+    return int(round(fraction * (n - 1)))
+
+
+def knowledge_level(cfg: dict, n: int):
+    """The ``aux`` column: the swept amount of auxiliary knowledge."""
+    kind = cfg.get("kind")
+    if kind == "coalition":
+        return cfg.get("colluders")
+    if kind == "knows_votes":
+        return _known(cfg, n)
+    return None
+
+
+def build_attack(cfg: dict, release, n: int):
+    """The attack object for an adversary config, or None when nothing is attacked."""
+    kind = cfg.get("kind")
+    unknown = sorted(set(cfg) - {"kind"} - set(ADVERSARIES.get(kind, {})))
+    if unknown:
+        raise ConfigError(f"adversary.{unknown[0]}", cfg[unknown[0]], f"not a {kind} adversary key")
+    if kind == "knows_votes":
+        if getattr(release, "path", "individual") != "individual" and release.kind in ("rr", "rr_article"):
+            raise ConfigError("mechanism.path", release.path, "the vote attack reads the target's own report: "
+                                                                "set mechanism.path=individual")
+        return build_vote_attack(release.kind, release.scenario, n, _known(cfg, n), release.epsilon)
+    return None
