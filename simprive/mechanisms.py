@@ -34,9 +34,16 @@ FAMILIES = {
     "grr": "local",
     "exponential": "selection",
     "noisy_max": "selection",
+    # deliberately broken, for the auditor to catch (simprive.attacks.audit)
+    "broken_laplace_scale": "broken",
+    "broken_no_clamp": "broken",
+    "broken_svt": "broken",
+    "ignore_input": "broken",
 }
-QUERIES = {"central": ("sum", "mean", "count"), "local": ("sum", "mean", "count"), "selection": ("argmax",)}
-SCENARIOS = {"central": ("categorical", "bounded"), "local": ("categorical",), "selection": ("approval",)}
+QUERIES = {"central": ("sum", "mean", "count"), "local": ("sum", "mean", "count"), "selection": ("argmax",),
+           "broken": ("sum", "count")}
+SCENARIOS = {"central": ("categorical", "bounded"), "local": ("categorical",), "selection": ("approval",),
+             "broken": ("categorical", "bounded")}
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,8 @@ class Release:
 
     def run(self, data: Data, rng: np.random.Generator) -> tuple[dict, dict]:
         """Per-trial metrics ``{name: (T,)}`` and their expectations ``{name: scalar or (T,)}``."""
+        if self.family == "broken":
+            return {}, {}  # run only inside the auditor's game
         return {"central": self._central, "local": self._local, "selection": self._selection}[self.family](data, rng)
 
     # -- central: clamp, compute, add noise ------------------------------------------

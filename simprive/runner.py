@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simprive.attacks import ADVERSARIES, build_attack, knowledge_level
+from simprive.attacks import ADVERSARIES, Audit, build_attack, knowledge_level
 from simprive.grid import AXES, config_hash, expand, streams
 from simprive.mechanisms import Release, build_release
 from simprive.metrics import summarise
@@ -81,7 +81,7 @@ def plan(point: dict) -> Plan:
         epsilon=point["epsilon"], delta=point["delta"], n=n, lower=lower, upper=upper, neighbours=neighbours,
         colluders=colluders,
     )
-    attack = build_attack(adversary, release, n)
+    attack = build_attack(adversary, release, n, trials)
     data_params = {"scenario": scenario_params(scenario), "n": n, "trials": trials}
     return Plan(point, release, trials, seed, data_params, attack, knowledge_level(adversary, n))
 
@@ -91,7 +91,7 @@ def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None]]:
     rngs = streams(p.seed, p.data_params, p.point)
     rel = p.release
     chunk = p.trials
-    if rel.individual:
+    if rel.individual and not isinstance(p.attack, Audit):  # an audit plays all trials at once
         chunk = max(1, min(p.trials, CHUNK_ELEMENTS // rel.elements_per_trial))
     values: dict[str, list] = {}
     expected: dict[str, list] = {}
@@ -100,7 +100,7 @@ def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None]]:
         data = rel.scenario.draw(rngs["data"], size, rel.n, individual=rel.individual)
         metrics, exp = rel.run(data, rngs["mechanism"])
         if p.attack is not None:
-            attack_metrics, attack_exp = p.attack.run(data, metrics)
+            attack_metrics, attack_exp = p.attack.run(data, metrics, rngs["adversary"])
             metrics, exp = {**metrics, **attack_metrics}, {**exp, **attack_exp}
         for name, v in metrics.items():
             if name.startswith("_"):  # raw outputs for the adversary, not a metric

@@ -54,3 +54,64 @@ def test_bad_adversary_configuration_names_the_key(overrides, key):
     with pytest.raises(ConfigError) as err:
         run_experiment("referendum", overrides)
     assert err.value.key == key
+
+
+# == privacy auditing =====================================================================
+from simprive.attacks.audit import epsilon_lower_bound, max_certifiable  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def audit():
+    s = run_experiment("audit", ["trials=100000", "epsilon=[0.5,2.0]"]).summary
+    return s[s.metric == "epsilon_lb"].set_index(["mechanism", "epsilon"])
+
+
+@pytest.mark.parametrize("mechanism", ["laplace", "geometric", "rr", "analytic_gaussian"])
+def test_sound_mechanisms_certify_at_most_their_claim(audit, mechanism):
+    for eps in (0.5, 2.0):
+        row = audit.loc[(mechanism, eps)]
+        truth = row.expected if row.expected == row.expected else eps  # Gaussian: its claimed ε
+        # a 1 − 2α lower bound: allow the small overshoot that α permits, never a large one
+        assert row.value <= truth * 1.05
+        if mechanism != "analytic_gaussian":
+            assert row.value >= 0.7 * truth  # and the game is tight: it finds most of ε
+
+
+@pytest.mark.parametrize("mechanism, eps", [("broken_svt", 0.5), ("broken_svt", 2.0), ("broken_no_clamp", 0.5),
+                                            ("broken_no_clamp", 2.0), ("broken_laplace_scale", 0.5)])
+def test_broken_mechanisms_are_caught(audit, mechanism, eps):
+    assert audit.loc[(mechanism, eps)].value > 1.5 * eps
+
+
+def test_scale_epsilon_bug_only_shows_below_epsilon_one(audit):
+    # noise of scale ε instead of 1/ε over-noises when ε > 1: the audit rightly finds no violation
+    assert audit.loc[("broken_laplace_scale", 2.0)].value <= 2.0
+
+
+def test_auditor_self_check_certifies_nothing_for_a_data_blind_release(audit):
+    assert audit.loc[("ignore_input", 0.5)].value == 0 and audit.loc[("ignore_input", 2.0)].value == 0
+
+
+def test_audit_of_the_exponential_mechanism():
+    s = run_experiment("audit", ["scenario=approval", "query=auto", "mechanism.kind=[exponential,noisy_max]",
+                                 "epsilon=1.0", "trials=100000"]).summary
+    lb = s[s.metric == "epsilon_lb"]
+    assert (lb.value <= lb.expected * 1.05).all() and (lb.value >= 0.7 * lb.expected).all()
+
+
+def test_perfect_test_certifies_about_log_n_over_log_2_over_alpha():
+    for n in (1000, 100000):
+        assert max_certifiable(n) == pytest.approx(np.log(n / np.log(2 / 0.05)), rel=0.1)
+    assert float(epsilon_lower_bound(500, 500, 1000, 1000)) == 0.0  # a coin flip certifies nothing
+
+
+def test_too_few_trials_warns_with_the_maximum(capsys):
+    run_experiment("audit", ["mechanism.kind=laplace", "epsilon=4", "trials=40"])
+    err = capsys.readouterr().err
+    assert "can certify at most epsilon=" in err
+
+
+def test_broken_mechanism_outside_an_audit_is_refused():
+    with pytest.raises(ConfigError) as err:
+        run_experiment("audit", ["mechanism.kind=broken_svt", "adversary=none"])
+    assert err.value.key == "mechanism"

@@ -8,16 +8,18 @@ privacy metrics with their exact expectations.
 
 from __future__ import annotations
 
+from simprive.attacks.audit import BROKEN, Audit, build_audit
 from simprive.attacks.unanimity import VoteAttack, build_vote_attack
 from simprive.validation import ConfigError, check_int, check_probability
 
-__all__ = ["ADVERSARIES", "VoteAttack", "build_attack", "knowledge_level"]
+__all__ = ["ADVERSARIES", "BROKEN", "Audit", "VoteAttack", "build_attack", "knowledge_level"]
 
 # kind → the keys it takes (with defaults)
 ADVERSARIES = {
     "none": {},
     "coalition": {"colluders": 1},
     "knows_votes": {"known": None, "known_fraction": 0.0},
+    "auditor": {"alpha": 0.05},
 }
 
 
@@ -42,9 +44,13 @@ def knowledge_level(cfg: dict, n: int):
     return None
 
 
-def build_attack(cfg: dict, release, n: int):
+def build_attack(cfg: dict, release, n: int, trials: int):
     """The attack object for an adversary config, or None when nothing is attacked."""
     kind = cfg.get("kind")
+    if release.kind in BROKEN and kind != "auditor":
+        raise ConfigError("mechanism", release.kind, "a deliberately broken mechanism is for adversary=auditor only")
+    if kind == "auditor":
+        return build_audit(cfg, release, trials)
     unknown = sorted(set(cfg) - {"kind"} - set(ADVERSARIES.get(kind, {})))
     if unknown:
         raise ConfigError(f"adversary.{unknown[0]}", cfg[unknown[0]], f"not a {kind} adversary key")

@@ -97,7 +97,7 @@ class VoteAttack:
             return np.rint(observed["estimate"]).astype(np.int64) * (self.known + 1) + known
         return observed["_reports"][:, 0].astype(np.int64)
 
-    def run(self, data, observed: dict) -> tuple[dict, dict]:
+    def run(self, data, observed: dict, rng=None) -> tuple[dict, dict]:
         votes = data.values
         P, _ = self.table()
         post1 = P[1] / np.maximum(P.sum(axis=0), 1e-300)  # P(x0 = 1 | obs) per column
