@@ -115,3 +115,48 @@ def test_broken_mechanism_outside_an_audit_is_refused():
     with pytest.raises(ConfigError) as err:
         run_experiment("audit", ["mechanism.kind=broken_svt", "adversary=none"])
     assert err.value.key == "mechanism"
+
+
+# == differencing, side information, repetition ===========================================
+@pytest.mark.parametrize("name, extra", [
+    ("differencing", ["adversary.known_fraction=[0.0,0.5,1.0]"]),
+    ("breach", ["adversary.sigma=[0.0,30.0]"]),
+    ("composition", ["adversary.releases=[1,4,16]"]),
+])
+def test_sum_attacks_agree_with_closed_forms(name, extra):
+    assert_agrees(run_experiment(name, ["trials=20000", *extra]).summary)
+
+
+def test_exact_total_gives_the_target_away_when_everyone_else_is_known():
+    s = run_experiment("differencing", ["adversary.known_fraction=1.0", "adversary.second_release=false",
+                                        "trials=500"]).summary
+    exact = s[s.metric == "recon_exact"].set_index("mechanism").value
+    assert exact["mpc_sum"] == 1.0 and exact["laplace"] == 0.0
+
+
+def test_dp_error_never_falls_below_the_noise():
+    s = run_experiment("differencing", ["adversary.known_fraction=1.0", "adversary.second_release=false",
+                                        "trials=20000", "mechanism.kind=laplace", "epsilon=1.0"]).summary
+    row = s[s.metric == "recon_sq_error"].iloc[0]
+    assert row.expected == pytest.approx(2 * (100 / 1.0) ** 2)  # 2b², b = Δ/ε
+
+
+def test_averaging_trades_error_for_budget():
+    s = run_experiment("composition", ["epsilon=0.1", "adversary.releases=[1,64]", "trials=20000"]).summary
+    err = s[s.metric == "average_sq_error"].set_index("aux").expected
+    spent = s[s.metric == "epsilon_spent"].set_index("aux").value
+    assert err[64] == pytest.approx(err[1] / 64) and spent[64] == pytest.approx(64 * 0.1)
+
+
+@pytest.mark.parametrize("name, overrides, key", [
+    ("breach", ["adversary.sigma=-1"], "adversary.sigma"),
+    ("differencing", ["adversary.known=20"], "adversary.known"),
+    ("differencing", ["adversary.known_fraction=-0.1"], "adversary.known_fraction"),
+    ("composition", ["adversary.releases=0"], "adversary.releases"),
+    ("composition", ["mechanism=exact"], "mechanism"),
+    ("differencing", ["scenario=categorical", "~scenario.integer"], "scenario"),
+])
+def test_bad_attack_configuration_names_the_key(name, overrides, key):
+    with pytest.raises(ConfigError) as err:
+        run_experiment(name, overrides)
+    assert err.value.key == key

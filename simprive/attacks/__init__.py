@@ -9,6 +9,7 @@ privacy metrics with their exact expectations.
 from __future__ import annotations
 
 from simprive.attacks.audit import BROKEN, Audit, build_audit
+from simprive.attacks.sums import build_sum_attack
 from simprive.attacks.unanimity import VoteAttack, build_vote_attack
 from simprive.validation import ConfigError, check_int, check_probability
 
@@ -20,6 +21,9 @@ ADVERSARIES = {
     "coalition": {"colluders": 1},
     "knows_votes": {"known": None, "known_fraction": 0.0},
     "auditor": {"alpha": 0.05},
+    "knows_others": {"known": None, "known_fraction": 0.0, "second_release": False},
+    "news": {"sigma": 0.0},
+    "repeated": {"releases": 1},
 }
 
 
@@ -39,9 +43,9 @@ def knowledge_level(cfg: dict, n: int):
     kind = cfg.get("kind")
     if kind == "coalition":
         return cfg.get("colluders")
-    if kind == "knows_votes":
+    if kind in ("knows_votes", "knows_others"):
         return _known(cfg, n)
-    return None
+    return {"news": cfg.get("sigma"), "repeated": cfg.get("releases")}.get(kind)
 
 
 def build_attack(cfg: dict, release, n: int, trials: int):
@@ -59,4 +63,6 @@ def build_attack(cfg: dict, release, n: int, trials: int):
             raise ConfigError("mechanism.path", release.path, "the vote attack reads the target's own report: "
                                                                 "set mechanism.path=individual")
         return build_vote_attack(release.kind, release.scenario, n, _known(cfg, n), release.epsilon)
+    if kind in ("knows_others", "news", "repeated"):
+        return build_sum_attack(kind, cfg, release, _known(cfg, n) if kind == "knows_others" else 0)
     return None
