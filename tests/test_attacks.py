@@ -160,3 +160,27 @@ def test_bad_attack_configuration_names_the_key(name, overrides, key):
     with pytest.raises(ConfigError) as err:
         run_experiment(name, overrides)
     assert err.value.key == key
+
+
+# == collusion ============================================================================
+@pytest.mark.parametrize("name", ["collusion", "collusion_shamir"])
+def test_collusion_agrees_with_closed_forms(name):
+    assert_agrees(run_experiment(name, ["trials=5000"]).summary)
+
+
+def test_shamir_threshold_is_sharp():
+    s = run_experiment("collusion_shamir", ["mechanism.t=2", "trials=500"]).summary
+    exact = s[s.metric == "recon_exact"].set_index("aux").value
+    assert exact[2] == 0.0 and exact[3] == 1.0
+
+
+def test_integer_shares_leak_below_the_threshold():
+    s = run_experiment("collusion", ["adversary.colluders=3", "trials=5000"]).summary
+    err = s[s.metric == "recon_sq_error"].set_index("mechanism.field").value
+    assert err["integers"] < 0.5 * err["mersenne61"]
+
+
+def test_coalition_larger_than_the_servers_is_refused():
+    with pytest.raises(ConfigError) as err:
+        run_experiment("collusion", ["adversary.colluders=6"])
+    assert err.value.key == "adversary.colluders"

@@ -9,6 +9,7 @@ privacy metrics with their exact expectations.
 from __future__ import annotations
 
 from simprive.attacks.audit import BROKEN, Audit, build_audit
+from simprive.attacks.collusion import build_coalition
 from simprive.attacks.sums import build_sum_attack
 from simprive.attacks.unanimity import VoteAttack, build_vote_attack
 from simprive.validation import ConfigError, check_int, check_probability
@@ -63,6 +64,8 @@ def build_attack(cfg: dict, release, n: int, trials: int):
             raise ConfigError("mechanism.path", release.path, "the vote attack reads the target's own report: "
                                                                 "set mechanism.path=individual")
         return build_vote_attack(release.kind, release.scenario, n, _known(cfg, n), release.epsilon)
+    if kind == "coalition":
+        return build_coalition(release, check_int("adversary.colluders", cfg.get("colluders", 1), minimum=0))
     if kind in ("knows_others", "news", "repeated"):
         return build_sum_attack(kind, cfg, release, _known(cfg, n) if kind == "knows_others" else 0)
     return None

@@ -50,7 +50,7 @@ MPYC_MAX_PARTIES = 16  # one operating-system process each
 PARAMS = {
     "mpc_sum": {"field": "mersenne61", "shares": "random", "spread": 1000},
     "mpc_client_server": {"field": "mersenne61", "servers": 3, "t": None, "dropouts": 0, "computing": "external",
-                          "recipients": "analyst"},
+                          "recipients": "analyst", "spread": 1000},
     "mpc_tally": {"servers": 3},
     "mpc_threshold": {"servers": 3},
     "mpc_first_price": {"servers": 2},
@@ -149,7 +149,9 @@ class MPCRelease:
         p = self.params
         run = client_server_sum(ring.encode(x), ring, rng, servers=p["servers"], t=p["t"], dropouts=p["dropouts"],
                                 computing=p["computing"], recipients=p["recipients"])
-        return (run, *self._numeric(ring.decode(run.output), x.sum(axis=1)))
+        metrics, expected = self._numeric(ring.decode(run.output), x.sum(axis=1))
+        metrics["_run"] = run  # the transcript, for a coalition pooling its views
+        return run, metrics, expected
 
     def _tally(self, data, rng):
         run = tally(data.values, self.scenario.k, rng, servers=self.params["servers"])
