@@ -184,3 +184,11 @@ def test_coalition_larger_than_the_servers_is_refused():
     with pytest.raises(ConfigError) as err:
         run_experiment("collusion", ["adversary.colluders=6"])
     assert err.value.key == "adversary.colluders"
+
+
+# == set intersection: PSI against DP =====================================================
+def test_dp_intersection_agrees_and_psi_is_exact():
+    s = run_experiment("set_intersection_dp", ["trials=5000", "scenario.size_x=[5,30]"]).summary
+    assert_agrees(s)
+    exact = s[s.metric == "exact_match"].set_index(["mechanism", "scenario.size_x"]).value
+    assert exact["mpc_psi"].eq(1.0).all() and exact[("dp_rr_intersection", 30)] < 0.01

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simprive.dp.randomized_response import RandomizedResponse
 from simprive.metrics import utility_metrics
 from simprive.mpc.auction import first_price, second_price
 from simprive.mpc.field import Integers, PrimeField, make_ring
@@ -38,6 +39,8 @@ MPC_KINDS = {
     "mpc_psi": (("intersection",), ("sets",)),
     "mpc_inference": (("linear_score",), ("features",)),
     "mpc_noisy_sum": (("sum",), ("bounded", "fixed", "categorical")),
+    # the DP alternative to PSI: party 1 answers "is x in Y?" by randomized response
+    "dp_rr_intersection": (("intersection",), ("sets",)),
     # the same functionality on the real MPyC runtime, one process per party
     "mpyc_sum": (("sum",), ("bounded", "fixed", "categorical")),
     "mpyc_tally": (("histogram",), ("categorical",)),
@@ -58,6 +61,7 @@ PARAMS = {
     "mpc_psi": {"cardinality_only": False, "element_bytes": 4},
     "mpc_inference": {"logistic": False, "frac_bits": 16},
     "mpc_noisy_sum": {"noise": "discrete_laplace"},
+    "dp_rr_intersection": {},
     **{k: {"timeout": 600} for k in ("mpyc_sum", "mpyc_tally", "mpyc_threshold", "mpyc_max", "mpyc_second_price")},
 }
 # the article's chosen shares: row i is how party i split its raise, column j who holds it
@@ -96,6 +100,8 @@ class MPCRelease:
     def run(self, data: Data, rng: np.random.Generator) -> tuple[dict, dict]:
         if self.kind.startswith("mpyc_"):
             return self._mpyc(data, rng)
+        if self.kind == "dp_rr_intersection":
+            return self._rr_intersection(data, rng)
         run, metrics, expected = getattr(self, "_" + self.kind.removeprefix("mpc_"))(data, rng)
         cost = run.ledger.summary()
         T = data.trials
@@ -215,7 +221,10 @@ class MPCRelease:
         got = run.output if card else run.output.sum(axis=1)
         match = (got == size) if card else np.all(run.output == member, axis=1)
         metrics = {"exact_match": match.astype(float), **utility_metrics(got, size)}
-        return run, metrics, {"exact_match": 1.0, "truth": float(self.scenario.overlap)}
+        expected = {"exact_match": 1.0, "truth": float(self.scenario.overlap)}
+        if not card:
+            metrics["element_accuracy"], expected["element_accuracy"] = (run.output == member).mean(axis=1), 1.0
+        return run, metrics, expected
 
     def _inference(self, data, rng):
         x, w, b = data.values, data.other["weights"], data.other["bias"]
@@ -247,6 +256,25 @@ class MPCRelease:
         metrics["effective_epsilon"] = np.full(len(x), eff)
         expected["effective_epsilon"] = eff if self.colluders == 0 else None
         return run, metrics, expected
+
+    def _rr_intersection(self, data, rng):
+        """Party 1 releases, for each item of party 0's set, its membership bit through
+        ε-randomized response (a DP release of Y, read at X); party 0 takes the items whose
+        bit says "in".  Each bit is right with probability π = e^ε/(1 + e^ε), so the whole
+        intersection comes out right with probability π^|X| — near chance at useful ε —
+        and (N − |X|(1−π))/(2π − 1) estimates its size without bias."""
+        x, y = data.values, data.other["set_y"]
+        member = (x[:, :, None] == y[:, None, :]).any(axis=2)
+        rr = RandomizedResponse(epsilon=self.epsilon, k=2)
+        said = rr.randomise(member.astype(np.int64), rng).astype(bool)
+        k, size, pi = x.shape[1], member.sum(axis=1), rr.p
+        estimate = (said.sum(axis=1) - k * (1 - pi)) / (2 * pi - 1)
+        metrics = {"exact_match": np.all(said == member, axis=1).astype(float),
+                   "element_accuracy": (said == member).mean(axis=1), **utility_metrics(estimate, size)}
+        overlap = self.scenario.overlap
+        expected = {"exact_match": pi**k, "element_accuracy": pi, "error": 0.0, "truth": float(overlap),
+                    "sq_error": k * pi * (1 - pi) / (2 * pi - 1) ** 2}
+        return metrics, expected
 
     def _mpyc(self, data, rng):
         """Run MPyC on these inputs (party i holds column i) and the simulator's protocol
@@ -369,7 +397,7 @@ def build_mpc_release(mech: dict, *, query: str, scenario, n: int, epsilon, delt
         raise ConfigError(f"mechanism.{unknown[0]}", mech[unknown[0]],
                           f"not a {kind} key; known: {', '.join(sorted(params)) or 'none'}")
     params.update(mech)
-    if kind != "mpc_psi" and kind != "mpc_inference":
+    if kind not in ("mpc_psi", "mpc_inference", "dp_rr_intersection"):
         check_int("n", n, minimum=2)
     if kind.startswith("mpyc_") and n > MPYC_MAX_PARTIES:
         raise ConfigError("n", n, f"MPyC runs one process per party: at most {MPYC_MAX_PARTIES} here")
@@ -407,7 +435,9 @@ def build_mpc_release(mech: dict, *, query: str, scenario, n: int, epsilon, delt
             if params.get("t") is not None and params["servers"] - d < params["t"] + 1:
                 raise ConfigError("mechanism.dropouts", d,
                                   f"at most servers - t - 1 = {params['servers'] - params['t'] - 1} may drop out")
-    if kind == "mpc_noisy_sum":
+    if kind == "dp_rr_intersection":
+        epsilon, delta = check_epsilon(epsilon), 0.0
+    elif kind == "mpc_noisy_sum":
         epsilon = check_epsilon(epsilon)
         check_choice("mechanism.noise", params["noise"], ("discrete_laplace", "gaussian"))
         if not (float(lower).is_integer() and float(upper).is_integer()):
