@@ -192,3 +192,21 @@ def test_dp_intersection_agrees_and_psi_is_exact():
     assert_agrees(s)
     exact = s[s.metric == "exact_match"].set_index(["mechanism", "scenario.size_x"]).value
     assert exact["mpc_psi"].eq(1.0).all() and exact[("dp_rr_intersection", 30)] < 0.01
+
+
+# == floating point ========================================================================
+from simprive.attacks.floating_point import reachable  # noqa: E402
+
+
+def test_reachability_is_exact_on_numpys_own_outputs():
+    rng = np.random.default_rng(5)
+    y = 1.0 + rng.laplace(0.0, 0.7, 20000)
+    assert reachable(y, 1.0, 0.7).mean() > 0.999  # every true output is reachable from its input
+    assert reachable(y, 0.0, 0.7).mean() < 0.5  # most are not reachable from the neighbour
+
+
+def test_floating_point_laplace_is_broken_and_geometric_is_not():
+    s = run_experiment("floating_point", ["trials=40000", "epsilon=[0.5,2.0]"]).summary
+    lb = s[s.metric == "epsilon_lb"].set_index(["mechanism", "epsilon"]).value
+    assert lb[("laplace", 0.5)] > 10 * 0.5 and lb[("laplace", 2.0)] > 3 * 2.0
+    assert lb[("geometric", 0.5)] <= 0.5 * 1.05 and lb[("geometric", 2.0)] <= 2.0 * 1.05

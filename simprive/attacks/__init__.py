@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from simprive.attacks.audit import BROKEN, Audit, build_audit
 from simprive.attacks.collusion import build_coalition
+from simprive.attacks.floating_point import FloatAudit
 from simprive.attacks.sums import build_sum_attack
 from simprive.attacks.unanimity import VoteAttack, build_vote_attack
 from simprive.validation import ConfigError, check_int, check_probability
 
-__all__ = ["ADVERSARIES", "BROKEN", "Audit", "VoteAttack", "build_attack", "knowledge_level"]
+__all__ = ["ADVERSARIES", "BROKEN", "Audit", "FloatAudit", "VoteAttack", "build_attack", "knowledge_level"]
 
 # kind → the keys it takes (with defaults)
 ADVERSARIES = {
@@ -22,6 +23,7 @@ ADVERSARIES = {
     "coalition": {"colluders": 1},
     "knows_votes": {"known": None, "known_fraction": 0.0},
     "auditor": {"alpha": 0.05},
+    "float_auditor": {"alpha": 0.05},
     "knows_others": {"known": None, "known_fraction": 0.0, "second_release": False},
     "news": {"sigma": 0.0},
     "repeated": {"releases": 1},
@@ -56,6 +58,10 @@ def build_attack(cfg: dict, release, n: int, trials: int):
         raise ConfigError("mechanism", release.kind, "a deliberately broken mechanism is for adversary=auditor only")
     if kind == "auditor":
         return build_audit(cfg, release, trials)
+    if kind == "float_auditor":
+        if release.kind not in ("laplace", "geometric"):
+            raise ConfigError("mechanism", release.kind, "the floating-point attack reads laplace or geometric releases")
+        return FloatAudit(release, build_audit(cfg, release, trials).alpha)
     unknown = sorted(set(cfg) - {"kind"} - set(ADVERSARIES.get(kind, {})))
     if unknown:
         raise ConfigError(f"adversary.{unknown[0]}", cfg[unknown[0]], f"not a {kind} adversary key")
