@@ -13,7 +13,10 @@ DP tally           w = t + Z − S_known, Z ~ DLap(α)        Σ_u Bin(u; m, p)�
 randomized resp.   voter 0's own report r                  π if r = x₀ else 1 − π
 =================  ======================================  ==============================
 
-The posterior is exact (Bayes on these tables), and so are the expected metrics: the table
+Metrics: the posterior of the true vote, the best attack's accuracy (the MAP guess), the
+chance the vote is fully exposed, and the min-entropy leakage log2(V_post / V_prior), with
+V the probability of guessing the vote in one try.  The posterior is exact (Bayes on
+these tables), and so are the expected metrics: the table
 of P(x₀, obs) is enumerated over every observation, with the discrete-Laplace tail cut where
 its mass is below 1e-15.  For the exact tally the vote is exposed iff w ∈ {0, m + 1}, with
 probability p^(m+1) + (1 − p)^(m+1).
@@ -107,11 +110,18 @@ class VoteAttack:
         post_true = np.where(truth == 1, q1, 1 - q1)
         guess = np.where(q1 > 0.5, 1, np.where(q1 < 0.5, 0, int(self.p >= 0.5)))
         best = np.maximum(q1, 1 - q1)
+        vulnerability = max(self.p, 1 - self.p)  # the prior's best guess
+        # min-entropy leakage log2(E[max posterior] / V_prior) is a function of a mean: each
+        # trial carries its influence-function value, so the row's mean is the estimate and
+        # its spread the delta-method standard error
+        mean_best = best.mean()
+        leakage = np.log2(mean_best / vulnerability) + (best - mean_best) / (mean_best * np.log(2))
         metrics = {
             "posterior_true": post_true,
             "max_posterior": best,
             "attack_correct": (guess == truth).astype(float),
             "exposed": (post_true >= 1 - CERTAIN).astype(float),
+            "min_entropy_leakage": leakage,
         }
         # exact expectations over votes and noise, from the same table
         col = P.sum(axis=0)
@@ -122,6 +132,7 @@ class VoteAttack:
             "attack_correct": expected_best,
             "posterior_true": float(((P[0] ** 2 + P[1] ** 2) / safe).sum()),
             "exposed": float((P[0] * (P[1] <= CERTAIN * safe) + P[1] * (P[0] <= CERTAIN * safe)).sum()),
+            "min_entropy_leakage": float(np.log2(expected_best / vulnerability)),
         }
         return metrics, expected
 
