@@ -42,7 +42,7 @@ FAMILIES = {
 }
 QUERIES = {"central": ("sum", "mean", "count"), "local": ("sum", "mean", "count"), "selection": ("argmax",),
            "broken": ("sum", "count")}
-SCENARIOS = {"central": ("categorical", "bounded"), "local": ("categorical",), "selection": ("approval",),
+SCENARIOS = {"central": ("categorical", "bounded", "heavy"), "local": ("categorical",), "selection": ("approval",),
              "broken": ("categorical", "bounded")}
 
 
@@ -73,7 +73,7 @@ class Release:
     @property
     def individual(self) -> bool:
         """Whether the release needs every party's input, not just the counts."""
-        return self.scenario.kind == "bounded" or self.path == "individual"
+        return self.scenario.kind in ("bounded", "heavy") or self.path == "individual"
 
     def run(self, data: Data, rng: np.random.Generator) -> tuple[dict, dict]:
         """Per-trial metrics ``{name: (T,)}`` and their expectations ``{name: scalar or (T,)}``."""
@@ -86,21 +86,23 @@ class Release:
         truth = query_value(self.query, data)
         value = query_value(self.query, data, self.lower, self.upper)
         estimate = value if self.noise is None else self.noise.randomise(value, rng)
-        # clipping error of one input: E[clamp(X) - X] and Var[clamp(X) - X]
-        clip_mean, clip_var = self.scenario.clip_moments(self.lower, self.upper)
-        per = 1.0 if self.query in ("sum", "count") else 1.0 / self.n  # one input's weight
-        bias = self.n * per * clip_mean
+        # the clipping error of the whole sum: its mean and variance, and the sum's mean
+        clip_mean, clip_var, total_mean = sum_moments(self.scenario, self.n, self.lower, self.upper)
+        per = 1.0 if self.query in ("sum", "count") else 1.0 / self.n  # sum → mean
+        bias = per * clip_mean
         noise_var = 0.0 if self.noise is None else self.noise.variance()
         noise_abs = 0.0 if self.noise is None else self.noise.mean_abs_error()
-        mean_truth = self.n * per * self.scenario.mean()
+        mean_truth = per * total_mean
         expected = {
             "estimate": mean_truth + bias,
             "truth": mean_truth,
             "error": bias,
-            "sq_error": noise_var + self.n * per**2 * clip_var + bias**2,
+            "sq_error": noise_var + per**2 * clip_var + bias**2,
             # E|noise + clipping| has a closed form only when nothing can be clipped
             "abs_error": noise_abs if clip_var == 0 and clip_mean == 0 else None,
         }
+        # heavy tails can make a moment infinite: then there is nothing finite to agree with
+        expected = {k: v if v is None or math.isfinite(v) else None for k, v in expected.items()}
         return utility_metrics(estimate, truth), expected
 
     # -- local: each party randomises its own answer ------------------------------------
@@ -141,6 +143,15 @@ class Release:
             "regret": (prob * (best - scores)).sum(axis=1),
         }
         return selection_metrics(chosen, scores), expected
+
+
+def sum_moments(scenario, n: int, lower, upper) -> tuple[float, float, float]:
+    """E and Var of Σ(clamp(x_i) − x_i), and E[Σ x_i]: n i.i.d. inputs unless the scenario
+    knows better (an injected outlier)."""
+    if hasattr(scenario, "sum_moments"):
+        return scenario.sum_moments(n, lower, upper)
+    clip_mean, clip_var = scenario.clip_moments(lower, upper)
+    return n * clip_mean, n * clip_var, n * scenario.mean()
 
 
 def query_value(query: str, data: Data, lower: float | None = None, upper: float | None = None) -> np.ndarray:

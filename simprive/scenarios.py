@@ -106,8 +106,16 @@ class Bounded:
     def clip_moments(self, lower: float, upper: float) -> tuple[float, float]:
         """Mean and variance of ``clamp(X) − X`` for one input: the clipping error."""
         d = self.dist
-        m1 = d.expect(lambda x: np.clip(x, lower, upper) - x)
-        m2 = d.expect(lambda x: (np.clip(x, lower, upper) - x) ** 2)
+        a, b = d.support()
+
+        # integrate only where clipping happens (below lower, above upper): a quadrature over
+        # the whole support can miss a thin far tail
+        def tails(power):
+            below = d.expect(lambda x: (lower - x) ** power, ub=lower) if lower > a else 0.0
+            above = d.expect(lambda x: (upper - x) ** power, lb=upper) if upper < b else 0.0
+            return below + above
+
+        m1, m2 = tails(1), tails(2)
         return float(m1), float(max(m2 - m1 * m1, 0.0))
 
 
@@ -152,6 +160,58 @@ class Approval:
 
     def clip_moments(self, lower, upper):
         return 0.0, 0.0
+
+
+@dataclass(frozen=True)
+class Heavy:
+    """Heavy-tailed inputs such as breach losses: Pareto with P(X > x) = (scale/x)^shape
+    for x ≥ scale.  ``outlier``: party 0 holds this value instead, a dominant party."""
+
+    shape: float = 2.5
+    scale: float = 1000.0
+    outlier: float | None = None
+    kind: str = "heavy"
+    fixed_range: ClassVar[None] = None
+    integer: ClassVar[bool] = False
+
+    def __post_init__(self):
+        for key in ("shape", "scale"):
+            if check_real(f"scenario.{key}", getattr(self, key)) <= 0:
+                raise ConfigError(f"scenario.{key}", getattr(self, key), "must be > 0")
+        if self.outlier is not None:
+            check_real("scenario.outlier", self.outlier)
+
+    @property
+    def dist(self):
+        return stats.pareto(b=self.shape, scale=self.scale)
+
+    @property
+    def low(self) -> float:
+        return self.scale
+
+    @property
+    def high(self) -> float:
+        return float(self.outlier) if self.outlier is not None and self.outlier > self.scale else np.inf
+
+    def draw(self, rng, trials: int, n: int, individual: bool = True) -> Data:
+        values = (rng.pareto(self.shape, size=(trials, n)) + 1) * self.scale  # numpy's is Lomax: shift to Pareto I
+        if self.outlier is not None:
+            values[:, 0] = self.outlier
+        return Data(n, values=values)
+
+    def mean(self) -> float:
+        return float(self.dist.mean())
+
+    def clip_moments(self, lower, upper):
+        return Bounded.clip_moments(self, lower, upper)
+
+    def sum_moments(self, n: int, lower, upper) -> tuple[float, float, float]:
+        """The i.i.d. parties' clipping error, plus the outlier's (deterministic) one."""
+        m, v = self.clip_moments(lower, upper)
+        if self.outlier is None:
+            return n * m, n * v, n * self.mean()
+        own = float(np.clip(self.outlier, lower, upper) - self.outlier)
+        return (n - 1) * m + own, (n - 1) * v, (n - 1) * self.mean() + self.outlier
 
 
 @dataclass(frozen=True)
@@ -270,7 +330,7 @@ def count_values(values: np.ndarray, k: int) -> np.ndarray:
 
 
 SCENARIOS = {"categorical": Categorical, "bounded": Bounded, "approval": Approval, "fixed": Fixed, "sets": Sets,
-             "features": Features}
+             "features": Features, "heavy": Heavy}
 
 
 def build_scenario(cfg: dict):

@@ -210,3 +210,37 @@ def test_floating_point_laplace_is_broken_and_geometric_is_not():
     lb = s[s.metric == "epsilon_lb"].set_index(["mechanism", "epsilon"]).value
     assert lb[("laplace", 0.5)] > 10 * 0.5 and lb[("laplace", 2.0)] > 3 * 2.0
     assert lb[("geometric", 0.5)] <= 0.5 * 1.05 and lb[("geometric", 2.0)] <= 2.0 * 1.05
+
+
+# == outlier dominance =====================================================================
+def test_outlier_is_read_off_an_exact_total_but_hidden_by_a_dp_one():
+    s = run_experiment("outlier_sum", ["upper=[1000000.0]", "trials=2000"]).summary
+    rec = s[s.metric == "recon_exact"].set_index("mechanism").value
+    err = s[s.metric == "recon_sq_error"].set_index("mechanism")
+    assert rec["exact"] == 1.0 and rec["laplace"] == 0.0
+    # the DP total's noise alone: 2b², b = upper/ε
+    assert err.loc["laplace", "expected"] == pytest.approx(2 * 1e6**2)
+    assert abs(err.loc["laplace", "value"] / err.loc["laplace", "expected"] - 1) < 0.15
+
+
+def test_clamping_the_outlier_is_a_bias_with_a_closed_form():
+    s = run_experiment("outlier_sum", ["upper=[30000.0]", "mechanism.kind=exact", "trials=5000",
+                                       "scenario.shape=4.0"]).summary
+    row = s[s.metric == "error"].iloc[0]
+    # the outlier's own clipping, 30000 − 200000, dominates; the rest is the others' tail
+    assert row.expected == pytest.approx(30000 - 200000, rel=0.01)
+    # the others clip with probability (1/30)^4 per party: their share of the bias is rare
+    assert row.value == pytest.approx(row.expected, rel=1e-5)
+
+
+def test_heavy_tail_clip_moments_match_a_numerical_integral():
+    from scipy import integrate
+
+    from simprive.scenarios import Heavy
+
+    h = Heavy(shape=2.5, scale=1000.0)
+    m1, _ = h.clip_moments(0.0, 10000.0)
+    direct = integrate.quad(lambda x: (10000.0 - x) * h.dist.pdf(x), 10000.0, np.inf)[0]
+    assert m1 == pytest.approx(direct, rel=1e-6)
+    # closed form for a Pareto tail: E[(U − X); X > U] = −U (scale/U)^a / (a − 1)
+    assert m1 == pytest.approx(-10000.0 * 0.1**2.5 / 1.5, rel=1e-6)

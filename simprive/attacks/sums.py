@@ -37,8 +37,8 @@ def _check(release) -> None:
         raise ConfigError("mechanism", release.kind, "this attack reads a released sum: " + ", ".join(SUM_RELEASES))
     if release.query not in ("sum", "mean"):
         raise ConfigError("query", release.query, "this attack reads a released sum or mean")
-    if release.scenario.kind != "bounded":
-        raise ConfigError("scenario", release.scenario.kind, "this attack needs scenario=bounded inputs")
+    if release.scenario.kind not in ("bounded", "heavy"):
+        raise ConfigError("scenario", release.scenario.kind, "this attack needs scenario=bounded or heavy inputs")
 
 
 def _noise_variance(release) -> float:
@@ -90,7 +90,8 @@ class Differencing:
         exact = float(expected_sq == 0)
         return ({"recon_error": err, "recon_sq_error": err**2, "recon_exact": (np.abs(err) < 1e-6).astype(float)},
                 {"recon_error": 0.0 if not _clips(rel) else None, "recon_sq_error": None if _clips(rel) else expected_sq,
-                 "recon_exact": exact if expected_sq == 0 or data.values.dtype.kind == "f" else None})
+                 "recon_exact": None if _clips(rel) else
+                 (exact if expected_sq == 0 or data.values.dtype.kind == "f" else None)})
 
 
 @dataclass(frozen=True)
