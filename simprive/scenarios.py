@@ -202,8 +202,22 @@ class Heavy:
     def mean(self) -> float:
         return float(self.dist.mean())
 
-    def clip_moments(self, lower, upper):
-        return Bounded.clip_moments(self, lower, upper)
+    def clip_moments(self, lower, upper) -> tuple[float, float]:
+        """Mean and variance of ``clamp(X) − X``.  Above ``upper`` in closed form: given
+        X > U, X/U is Pareto(shape, 1), so E[(U − X); X > U] = −U·q/(a − 1) and
+        E[(X − U)²; X > U] = 2U²·q/((a − 1)(a − 2)), q = (scale/U)^a (infinite for a ≤ 1,
+        a ≤ 2); below ``lower``, a quadrature over the bounded interval."""
+        a, s, d = self.shape, self.scale, self.dist
+        below1 = d.expect(lambda x: lower - x, ub=lower) if lower > s else 0.0
+        below2 = d.expect(lambda x: (lower - x) ** 2, ub=lower) if lower > s else 0.0
+        u = max(upper, s)
+        q = (s / u) ** a
+        above1 = -u * q / (a - 1) if a > 1 else -np.inf
+        above2 = 2 * u * u * q / ((a - 1) * (a - 2)) if a > 2 else np.inf
+        if upper < s:  # everything is clipped down to upper
+            above1, above2 = upper - self.mean(), np.inf if a <= 2 else float(d.expect(lambda x: (upper - x) ** 2))
+        m1, m2 = below1 + above1, below2 + above2
+        return float(m1), float(max(m2 - m1 * m1, 0.0)) if np.isfinite(m2) else float("inf")
 
     def sum_moments(self, n: int, lower, upper) -> tuple[float, float, float]:
         """The i.i.d. parties' clipping error, plus the outlier's (deterministic) one."""

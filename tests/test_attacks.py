@@ -214,7 +214,7 @@ def test_floating_point_laplace_is_broken_and_geometric_is_not():
 
 # == outlier dominance =====================================================================
 def test_outlier_is_read_off_an_exact_total_but_hidden_by_a_dp_one():
-    s = run_experiment("outlier_sum", ["upper=[1000000.0]", "trials=2000"]).summary
+    s = run_experiment("outlier_sum", ["upper=[1000000.0]", "trials=2000", "adversary.known_fraction=1.0"]).summary
     rec = s[s.metric == "recon_exact"].set_index("mechanism").value
     err = s[s.metric == "recon_sq_error"].set_index("mechanism")
     assert rec["exact"] == 1.0 and rec["laplace"] == 0.0
@@ -224,7 +224,7 @@ def test_outlier_is_read_off_an_exact_total_but_hidden_by_a_dp_one():
 
 
 def test_clamping_the_outlier_is_a_bias_with_a_closed_form():
-    s = run_experiment("outlier_sum", ["upper=[30000.0]", "mechanism.kind=exact", "trials=5000",
+    s = run_experiment("outlier_sum", ["upper=[30000.0]", "mechanism.kind=exact", "trials=5000", "adversary.known_fraction=1.0",
                                        "scenario.shape=4.0"]).summary
     row = s[s.metric == "error"].iloc[0]
     # the outlier's own clipping, 30000 − 200000, dominates; the rest is the others' tail
