@@ -33,8 +33,12 @@ def _label(value) -> str:
 
 def draw(summary: pd.DataFrame, *, metric: str, x: str, hue: str | None = None, col: str | None = None,
          row: str | None = None, logx: bool = False, logy: bool = False, title: str | None = None,
-         ylabel: str | None = None, xlabel: str | None = None, expected: bool = True, **_) -> sns.FacetGrid:
-    """One line per ``hue`` level of ``metric`` against ``x``, faceted by ``col``/``row``."""
+         ylabel: str | None = None, xlabel: str | None = None, expected: bool = True,
+         symlogy: float | None = None, dashed: str = "closed form", **_) -> sns.FacetGrid:
+    """One line per ``hue`` level of ``metric`` against ``x``, faceted by ``col``/``row``.
+
+    ``logx``/``logy`` use log axes; ``symlogy=c`` a symmetric log y axis, linear within ±c,
+    for metrics that reach 0."""
     data = summary[summary["metric"] == metric].copy()
     if data.empty:
         raise ValueError(f"no rows with metric={metric!r} to draw")
@@ -71,10 +75,14 @@ def draw(summary: pd.DataFrame, *, metric: str, x: str, hue: str | None = None, 
                 ax.xaxis.set_minor_formatter(NullFormatter())  # no crowded 3×10² labels
             if logy:
                 ax.set_yscale("log")
+            if symlogy:  # log scale that still shows zeros: linear below `symlogy`
+                ax.set_yscale("symlog", linthresh=symlogy)
+                if (data["value"] >= 0).all():  # a band's tail below 0 is not worth half the axis
+                    ax.set_ylim(bottom=0)
         grid.set_axis_labels(xlabel or x, ylabel or metric)
         if title:
-            dashed = expected and data["expected"].notna().any()
-            grid.figure.suptitle(title + ("  (dashed: closed form)" if dashed else ""), y=1.02)
+            shown = expected and data["expected"].notna().any()
+            grid.figure.suptitle(title + (f"  (dashed: {dashed})" if shown else ""), y=1.02)
     return grid
 
 
