@@ -38,6 +38,7 @@ FAMILIES = {
     "broken_laplace_scale": "broken",
     "broken_no_clamp": "broken",
     "broken_svt": "broken",
+    "broken_noisy_max": "broken",
     "ignore_input": "broken",
 }
 QUERIES = {"central": ("sum", "mean", "count"), "local": ("sum", "mean", "count"), "selection": ("argmax",),

@@ -92,6 +92,13 @@ def test_auditor_self_check_certifies_nothing_for_a_data_blind_release(audit):
     assert audit.loc[("ignore_input", 0.5)].value == 0 and audit.loc[("ignore_input", 2.0)].value == 0
 
 
+def test_noisy_max_releasing_its_value_is_caught():
+    s = run_experiment("audit", ["mechanism.kind=broken_noisy_max", "epsilon=[0.5,2.0]", "trials=200000"]).summary
+    lb = s[s.metric == "epsilon_lb"].set_index("epsilon")
+    assert (lb.expected / lb.index.to_numpy() == pytest.approx(1.5, rel=1e-3)).all()  # exact loss: 1.5ε
+    assert (lb.value > lb.index.to_numpy() * 1.1).all() and (lb.value <= lb.expected * 1.05).all()
+
+
 def test_audit_of_the_exponential_mechanism():
     s = run_experiment("audit", ["scenario=approval", "query=auto", "mechanism.kind=[exponential,noisy_max]",
                                  "epsilon=1.0", "trials=100000"]).summary

@@ -37,6 +37,7 @@ BROKEN = {
     "broken_laplace_scale": "Laplace noise of scale ε instead of Δ/ε",
     "broken_no_clamp": "Laplace calibrated to [lower, upper] but the input is not clamped",
     "broken_svt": "sparse vector without noise on the queries",
+    "broken_noisy_max": "report-noisy-max (Laplace 2/ε) that releases the noisy maximum itself",
     "ignore_input": "a constant-in-the-data release: Laplace noise around 0 (ε = 0: the self-check)",
 }
 AUDITABLE = ("laplace", "gaussian", "analytic_gaussian", "geometric", "rr", "rr_article", "exponential",
@@ -80,6 +81,8 @@ class Audit:
             scores = np.tile([1.0, 0.0] if world == 0 else [0.0, 1.0], (size, 1))  # each moves by Δu = 1
             pick = rel.noise.select_gumbel if kind == "noisy_max" else rel.noise.select
             return pick(scores, rng)
+        if kind == "broken_noisy_max":
+            return self._noisy_max_value(world, size, rng)
         if kind == "broken_svt":
             # queries q (each moves by 1 between worlds): first index with q_i ≥ T + Lap(2/ε), 2 = none
             q = np.array([1.0, 0.0]) if world == 0 else np.array([0.0, 1.0])
@@ -95,6 +98,29 @@ class Audit:
         if kind == "broken_no_clamp":
             return value + rng.laplace(0.0, delta_in / rel.epsilon, size)
         return rel.noise.randomise(value, rng)
+
+    # worlds for report-noisy-max: every score moves by at most 1 (Ding et al. 2018)
+    NOISY_MAX_WORLDS = (np.ones(5), np.array([2.0, 0.0, 0.0, 0.0, 0.0]))
+
+    def _noisy_max_value(self, world: int, size: int, rng) -> np.ndarray:
+        scores = self.NOISY_MAX_WORLDS[world]
+        noisy = scores[None, :] + rng.laplace(0.0, 2 / self.release.epsilon, (size, len(scores)))
+        return noisy.max(axis=1)
+
+    def _noisy_max_exact(self) -> float:
+        """sup over v of |log f_D(v) − log f_D′(v)| for the released maximum, whose density
+        is Σ_i f(v − s_i)·Π_{j≠i} F(v − s_j): computed on a fine grid (1.5ε here)."""
+        law = stats.laplace(scale=2 / self.release.epsilon)
+        v = np.linspace(-60, 60, 400001) * law.std()
+
+        def density(s):
+            cdf = law.cdf(v[:, None] - s[None, :])
+            pdf = law.pdf(v[:, None] - s[None, :])
+            return sum(pdf[:, i] * np.prod(np.delete(cdf, i, axis=1), axis=1) for i in range(len(s)))
+
+        f0, f1 = (density(s) for s in self.NOISY_MAX_WORLDS)
+        ok = (f0 > 1e-300) & (f1 > 1e-300)
+        return float(np.abs(np.log(f1[ok] / f0[ok])).max())
 
     @property
     def sensitivity(self) -> float:
@@ -120,6 +146,8 @@ class Audit:
             return 10 * rel.epsilon
         if kind == "broken_svt":
             return math.inf
+        if kind == "broken_noisy_max":
+            return self._noisy_max_exact()
         if kind == "ignore_input":
             return 0.0
         return None  # Gaussian: no pure ε
