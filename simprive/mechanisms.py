@@ -18,6 +18,7 @@ import numpy as np
 
 from simprive import dp
 from simprive.metrics import selection_metrics, utility_metrics
+from simprive.mpc.release import MPC_KINDS, build_mpc_release
 from simprive.scenarios import Data, count_values
 from simprive.validation import ConfigError, check_choice, check_delta, check_epsilon, check_range
 
@@ -169,8 +170,6 @@ def query_value(query: str, data: Data, lower: float | None = None, upper: float
 def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, lower, upper,
                   neighbours: str = "replace", colluders: int = 0) -> Release:
     """Validate a mechanism config against the query and scenario it must serve."""
-    from simprive.mpc.release import MPC_KINDS, build_mpc_release
-
     if mech.get("kind") in MPC_KINDS:
         return build_mpc_release(mech, query=query, scenario=scenario, n=n, epsilon=epsilon, delta=delta,
                                  lower=lower, upper=upper, colluders=colluders)

@@ -22,7 +22,7 @@ from simprive.grid import AXES, config_hash, expand, streams
 from simprive.mechanisms import Release, build_release
 from simprive.metrics import summarise
 from simprive.progress import Progress
-from simprive.results import Results, tidy, write_json, write_parquet, write_summary
+from simprive.results import Results, read_summary, tidy, write_json, write_parquet, write_summary
 from simprive.scenarios import build_scenario, scenario_params
 from simprive.validation import ConfigError, check_choice, check_int, check_range
 
@@ -170,8 +170,6 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
 
 def save(results: Results, out_dir: Path, figure: dict | None) -> None:
     """Write the run's files; figures are drawn from the CSV text just written."""
-    from simprive.results import read_summary
-
     results.out_dir = out_dir
     path = write_summary(results.summary, out_dir)
     if results.trials is not None:
