@@ -46,15 +46,22 @@ def draw(summary: pd.DataFrame, *, metric: str, x: str, hue: str | None = None, 
         raise ValueError(f"figure column x={x!r} is not in the summary")
     # a grouping column the table lacks (not swept in this run) is simply not drawn
     hue, col, row = (key if key in data.columns and data[key].notna().any() else None for key in (hue, col, row))
-    hue_order = None
-    if hue:
-        levels = sorted(data[hue].dropna().unique())
-        hue_order = [_label(v) for v in levels]
-        data[hue] = data[hue].map(_label)
+    orders = {}
+    for key in (hue, col, row):
+        if key:
+            # levels as labels, in numeric order; a missing value (e.g. no ε for an exact MPC
+            # release) gets its own "none" level instead of silently dropping its rows
+            levels = [_label(v) for v in sorted(data[key].dropna().unique())]
+            if data[key].isna().any():
+                levels.append("none")
+            data[key] = data[key].map(lambda v: "none" if pd.isna(v) else _label(v))
+            orders[key] = levels
+    hue_order = orders.get(hue)
     palette = dict(zip(hue_order, sns.color_palette("colorblind", len(hue_order)))) if hue else None
     with plt.rc_context(STYLE), sns.axes_style("whitegrid"):
         grid = sns.relplot(
             data=data, x=x, y="value", hue=hue, hue_order=hue_order, palette=palette, col=col, row=row,
+            col_order=orders.get(col), row_order=orders.get(row),
             kind="line", marker="o", errorbar=None, height=3.2, aspect=1.25, facet_kws={"sharey": False},
         )
 
