@@ -11,7 +11,9 @@ the mean and variance of one clamped input and V = Var(Z).
   variance 2V (zero when exact).
 * **Side information** (``adversary=news``, the breach story): a news figure about party 0,
   x₀ + N(0, s²), lets the adversary infer the others' total as y − news, with squared error
-  of mean s² + V.
+  of mean s² + V; then each other party's input lies within the public range [lo, hi] and
+  between R − (n−2)·hi and R − (n−2)·lo, widened by 1.96·sqrt(s² + V) (``bound_fraction``: the
+  share of the range left open, 1 = nothing learned; ``bound_covers``: the truth inside).
 * **Repetition** (``adversary=repeated``): r independent releases of the same query
   averaged: squared error V/r, while the privacy spent grows to r·ε (basic composition;
   advanced composition given too).
@@ -29,7 +31,8 @@ from simprive.validation import ConfigError, check_int, check_real
 __all__ = ["Differencing", "News", "Repeated"]
 
 # releases these attacks read: a numeric sum (or mean) of the parties' inputs
-SUM_RELEASES = ("exact", "laplace", "gaussian", "analytic_gaussian", "geometric", "mpc_sum", "mpc_client_server")
+SUM_RELEASES = ("exact", "laplace", "gaussian", "analytic_gaussian", "geometric", "mpc_sum", "mpc_client_server",
+                "mpc_noisy_sum")
 
 
 def _check(release) -> None:
@@ -104,11 +107,23 @@ class News:
         y = _as_sum(rel, observed["estimate"])
         news = data.values[:, 0] + rng.normal(0.0, self.sigma, len(y)) if self.sigma > 0 else data.values[:, 0]
         others = _clamped(rel, data.values[:, 1:].astype(float)).sum(axis=1)
-        err = (y - news) - others
+        rest = y - news
+        err = rest - others
         clips = _clips(rel)
-        return ({"others_error": err, "others_sq_error": err**2},
+        # and each other party's input: the rest of the total, less what the n − 2 others can
+        # hold of the public range [lo, hi], widened by 1.96 sd of the adversary's error
+        lo, hi = rel.scenario.low, rel.scenario.high
+        slack = 1.96 * np.sqrt(self.sigma**2 + _noise_variance(rel))
+        low = np.maximum(lo, rest - slack - (rel.n - 2) * hi)
+        high = np.minimum(hi, rest + slack - (rel.n - 2) * lo)
+        x1 = data.values[:, 1]
+        certain = self.sigma == 0 and _noise_variance(rel) == 0 and not clips
+        return ({"others_error": err, "others_sq_error": err**2,
+                 "bound_fraction": np.clip(high - low, 0, None) / (hi - lo),
+                 "bound_covers": ((low <= x1) & (x1 <= high)).astype(float)},
                 {"others_error": None if clips else 0.0,
-                 "others_sq_error": None if clips else self.sigma**2 + _noise_variance(rel)})
+                 "others_sq_error": None if clips else self.sigma**2 + _noise_variance(rel),
+                 "bound_covers": 1.0 if certain else None})
 
 
 @dataclass(frozen=True)
@@ -149,6 +164,6 @@ def build_sum_attack(kind: str, cfg: dict, release, known: int):
         if sigma < 0:
             raise ConfigError("adversary.sigma", sigma, "a noise level must be >= 0")
         return News(release, sigma)
-    if release.kind not in ("laplace", "gaussian", "analytic_gaussian", "geometric"):
+    if release.kind not in ("laplace", "gaussian", "analytic_gaussian", "geometric", "mpc_noisy_sum"):
         raise ConfigError("mechanism", release.kind, "repeated releases need a DP mechanism (noise to average)")
     return Repeated(release, check_int("adversary.releases", cfg.get("releases", 1), minimum=1))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simprive import dp
 from simprive.dp.randomized_response import RandomizedResponse
 from simprive.metrics import utility_metrics
 from simprive.mpc.auction import first_price, second_price
@@ -88,6 +89,18 @@ class MPCRelease:
     path: str = "individual"
 
     individual = True
+
+    @property
+    def noise(self):
+        """The law of the total noise a hybrid release adds (None for exact MPC): the Pólya
+        shares of ``mpc_noisy_sum`` add up to discrete Laplace noise, as one Geometric draw."""
+        if self.kind != "mpc_noisy_sum":
+            return None
+        sens = self.upper - self.lower
+        if self.params["noise"] == "gaussian":
+            return dp.Gaussian(epsilon=self.epsilon, delta=self.delta if self.delta > 0 else 1e-6,
+                               sensitivity=sens, analytic=True)
+        return dp.Geometric(epsilon=self.epsilon, sensitivity=sens)
 
     @property
     def elements_per_trial(self) -> int:
