@@ -62,7 +62,7 @@ from simprive.attacks.audit import epsilon_lower_bound, max_certifiable  # noqa:
 
 @pytest.fixture(scope="module")
 def audit():
-    s = run_experiment("audit", ["trials=100000", "epsilon=[0.5,2.0]"]).summary
+    s = run_experiment("audit", ["trials=100000", "epsilon=[0.5,2.0]", "adversary.known_fraction=1.0"]).summary
     return s[s.metric == "epsilon_lb"].set_index(["mechanism", "epsilon"])
 
 
@@ -93,7 +93,8 @@ def test_auditor_self_check_certifies_nothing_for_a_data_blind_release(audit):
 
 
 def test_noisy_max_releasing_its_value_is_caught():
-    s = run_experiment("audit", ["mechanism.kind=broken_noisy_max", "epsilon=[0.5,2.0]", "trials=200000"]).summary
+    s = run_experiment("audit", ["mechanism.kind=broken_noisy_max", "epsilon=[0.5,2.0]", "trials=200000",
+                                 "adversary.known_fraction=1.0"]).summary
     lb = s[s.metric == "epsilon_lb"].set_index("epsilon")
     assert np.allclose(lb.expected / lb.index.to_numpy(), 1.5, rtol=1e-3)  # exact loss: 1.5ε
     assert (lb.value > lb.index.to_numpy() * 1.1).all() and (lb.value <= lb.expected * 1.05).all()
@@ -101,7 +102,7 @@ def test_noisy_max_releasing_its_value_is_caught():
 
 def test_audit_of_the_exponential_mechanism():
     s = run_experiment("audit", ["scenario=approval", "query=auto", "mechanism.kind=[exponential,noisy_max]",
-                                 "epsilon=1.0", "trials=100000"]).summary
+                                 "epsilon=1.0", "trials=100000", "adversary.known_fraction=1.0"]).summary
     lb = s[s.metric == "epsilon_lb"]
     assert (lb.value <= lb.expected * 1.05).all() and (lb.value >= 0.7 * lb.expected).all()
 
@@ -195,7 +196,7 @@ def test_coalition_larger_than_the_servers_is_refused():
 
 # == set intersection: PSI against DP =====================================================
 def test_dp_intersection_agrees_and_psi_is_exact():
-    s = run_experiment("set_intersection_dp", ["trials=5000", "scenario.size_x=[5,30]"]).summary
+    s = run_experiment("set_intersection_dp", ["trials=5000", "scenario.size_x=[5,30]", "scenario.overlap=5"]).summary
     assert_agrees(s)
     exact = s[s.metric == "exact_match"].set_index(["mechanism", "scenario.size_x"]).value
     assert exact["mpc_psi"].eq(1.0).all() and exact[("dp_rr_intersection", 30)] < 0.01
@@ -213,7 +214,7 @@ def test_reachability_is_exact_on_numpys_own_outputs():
 
 
 def test_floating_point_laplace_is_broken_and_geometric_is_not():
-    s = run_experiment("floating_point", ["trials=40000", "epsilon=[0.5,2.0]"]).summary
+    s = run_experiment("floating_point", ["trials=40000", "epsilon=[0.5,2.0]", "adversary.known_fraction=1.0"]).summary
     lb = s[s.metric == "epsilon_lb"].set_index(["mechanism", "epsilon"]).value
     assert lb[("laplace", 0.5)] > 10 * 0.5 and lb[("laplace", 2.0)] > 3 * 2.0
     assert lb[("geometric", 0.5)] <= 0.5 * 1.05 and lb[("geometric", 2.0)] <= 2.0 * 1.05
@@ -251,3 +252,17 @@ def test_heavy_tail_clip_moments_match_a_numerical_integral():
     assert m1 == pytest.approx(direct, rel=1e-6)
     # closed form for a Pareto tail: E[(U − X); X > U] = −U (scale/U)^a / (a − 1)
     assert m1 == pytest.approx(-10000.0 * 0.1**2.5 / 1.5, rel=1e-6)
+
+
+def test_an_auditor_who_does_not_know_the_others_certifies_less():
+    s = run_experiment("audit", ["mechanism.kind=laplace", "epsilon=1.0", "trials=100000",
+                                 "adversary.known_fraction=[0.0,1.0]"]).summary
+    lb = s[s.metric == "epsilon_lb"].set_index("aux")
+    assert lb.value[0] < lb.value[9] <= 1.05 and np.isnan(lb.expected[0]) and lb.expected[9] == 1.0
+
+
+def test_floating_point_attack_weakens_without_the_others_inputs():
+    s = run_experiment("floating_point", ["mechanism.kind=laplace", "epsilon=1.0", "trials=40000",
+                                          "adversary.known_fraction=[0.0,1.0]"]).summary
+    lb = s[s.metric == "epsilon_lb"].set_index("aux").value
+    assert lb[9] > 3 * lb[0] and lb[0] > 1.0  # still beyond the claim, far less so

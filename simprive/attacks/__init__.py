@@ -22,8 +22,8 @@ ADVERSARIES = {
     "none": {},
     "coalition": {"colluders": 1},
     "knows_votes": {"known": None, "known_fraction": 0.0},
-    "auditor": {"alpha": 0.05},
-    "float_auditor": {"alpha": 0.05},
+    "auditor": {"alpha": 0.05, "known": None, "known_fraction": 1.0},
+    "float_auditor": {"alpha": 0.05, "known": None, "known_fraction": 1.0},
     "knows_others": {"known": None, "known_fraction": 0.0, "second_release": False},
     "news": {"sigma": 0.0},
     "repeated": {"releases": 1},
@@ -46,7 +46,7 @@ def knowledge_level(cfg: dict, n: int):
     kind = cfg.get("kind")
     if kind == "coalition":
         return cfg.get("colluders")
-    if kind in ("knows_votes", "knows_others"):
+    if kind in ("knows_votes", "knows_others", "auditor", "float_auditor"):
         return _known(cfg, n)
     return {"news": cfg.get("sigma"), "repeated": cfg.get("releases")}.get(kind)
 
@@ -57,11 +57,12 @@ def build_attack(cfg: dict, release, n: int, trials: int):
     if release.kind in BROKEN and kind != "auditor":
         raise ConfigError("mechanism", release.kind, "a deliberately broken mechanism is for adversary=auditor only")
     if kind == "auditor":
-        return build_audit(cfg, release, trials)
+        return build_audit(cfg, release, trials, n - 1 - _known(cfg, n))
     if kind == "float_auditor":
         if release.kind not in ("laplace", "geometric"):
             raise ConfigError("mechanism", release.kind, "the floating-point attack reads laplace or geometric releases")
-        return FloatAudit(release, build_audit(cfg, release, trials).alpha)
+        audit = build_audit(cfg, release, trials, n - 1 - _known(cfg, n))
+        return FloatAudit(release, audit.alpha, audit.unknown, audit.p)
     unknown = sorted(set(cfg) - {"kind"} - set(ADVERSARIES.get(kind, {})))
     if unknown:
         raise ConfigError(f"adversary.{unknown[0]}", cfg[unknown[0]], f"not a {kind} adversary key")

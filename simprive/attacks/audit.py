@@ -66,10 +66,17 @@ def max_certifiable(n: int, *, alpha: float = 0.05) -> float:
 
 @dataclass(frozen=True)
 class Audit:
-    """Audits ``release`` (claimed ε, δ) with ``alpha``."""
+    """Audits ``release`` (claimed ε, δ) with ``alpha``.
+
+    ``unknown``: how many of the other parties' inputs the auditor does *not* know.  By
+    default none (the worst case the definition speaks of); otherwise each run's total
+    includes that many fresh yes/no inputs with prior ``p``, which the auditor cannot take
+    out — an average-case game, weaker and with no exact ε to compare with."""
 
     release: object
     alpha: float = 0.05
+    unknown: int = 0
+    p: float = 0.5
 
     # -- the two worlds -------------------------------------------------------------------
     def outputs(self, world: int, size: int, rng) -> np.ndarray:
@@ -91,6 +98,8 @@ class Audit:
             return np.where(above.any(axis=1), above.argmax(axis=1), 2)
         delta_in = self.sensitivity
         value = np.full(size, world * delta_in * (10.0 if kind == "broken_no_clamp" else 1.0))
+        if self.unknown:  # the others' inputs the auditor cannot subtract
+            value = value + rng.binomial(self.unknown, self.p, size)
         if kind == "broken_laplace_scale":
             return value + rng.laplace(0.0, rel.epsilon, size)
         if kind == "ignore_input":
@@ -128,12 +137,21 @@ class Audit:
         return float(getattr(rel.noise, "sensitivity", rel.upper - rel.lower))
 
     @property
+    def discrete_game(self) -> bool:
+        """Kinds whose game does not involve the other parties' inputs."""
+        return self.release.kind in ("rr", "rr_article", "exponential", "noisy_max", "broken_svt", "broken_noisy_max")
+
+    @property
     def discrete(self) -> bool:
         return self.release.kind in ("rr", "rr_article", "exponential", "noisy_max", "broken_svt", "geometric")
 
     def exact_epsilon(self) -> float | None:
         """The true ε of the mechanism between these worlds, where it has a closed form."""
         rel, kind = self.release, self.release.kind
+        if kind == "ignore_input":
+            return 0.0
+        if self.unknown and not self.discrete_game:
+            return None  # an average-case game: the worst-case ε is only an upper bound
         if kind in ("laplace", "geometric", "rr", "rr_article"):
             return rel.epsilon
         if kind in ("exponential", "noisy_max"):
@@ -195,7 +213,7 @@ class Audit:
         return float(epsilon_lower_bound(fp, fn, len(b0), len(b1), delta=delta, alpha=self.alpha))
 
 
-def build_audit(cfg: dict, release, trials: int) -> Audit:
+def build_audit(cfg: dict, release, trials: int, unknown: int = 0) -> Audit:
     if release.kind not in AUDITABLE:
         raise ConfigError("mechanism", release.kind, "the auditor plays with " + ", ".join(AUDITABLE))
     alpha = check_probability("adversary.alpha", cfg.get("alpha", 0.05))
@@ -205,4 +223,7 @@ def build_audit(cfg: dict, release, trials: int) -> Audit:
     if top < release.epsilon:
         print(f"simprive: warning: {trials} trials per world can certify at most epsilon={top:.3g} "
               f"(< the claimed {release.epsilon:g}); raise trials to audit the claim", file=sys.stderr)
-    return Audit(release, alpha)
+    if unknown and release.scenario.kind != "categorical":
+        raise ConfigError("adversary.known_fraction", cfg.get("known_fraction"),
+                          "an auditor who does not know every other input needs yes/no inputs (scenario=categorical)")
+    return Audit(release, alpha, unknown, getattr(release.scenario, "p", 0.5))

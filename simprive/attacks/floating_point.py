@@ -75,8 +75,13 @@ class FloatAudit(Audit):
     def outputs(self, world: int, size: int, rng) -> np.ndarray:
         y = super().outputs(world, size, rng).astype(float)
         scale = 1.0 / self.release.epsilon * self.sensitivity
-        return reachable(y, self.sensitivity, scale).astype(int) - reachable(y, 0.0, scale).astype(int)
+        # the totals each world can have: its own input plus any count of the unknown others
+        from_world = [np.any([reachable(y, w * self.sensitivity + u, scale) for u in range(self.unknown + 1)], axis=0)
+                      for w in (0, 1)]
+        return from_world[1].astype(int) - from_world[0].astype(int)
 
     def exact_epsilon(self) -> float | None:
         # textbook floating-point Laplace: some outputs have probability 0 in one world
-        return math.inf if self.release.kind == "laplace" else super().exact_epsilon()
+        if self.release.kind == "laplace" and not self.unknown:
+            return math.inf
+        return super().exact_epsilon()
