@@ -105,7 +105,14 @@ class Release:
         }
         # heavy tails can make a moment infinite: then there is nothing finite to agree with
         expected = {k: v if v is None or math.isfinite(v) else None for k, v in expected.items()}
-        return utility_metrics(estimate, truth), expected
+        metrics = utility_metrics(estimate, truth)
+        if self.scenario.kind == "heavy":
+            # how one party dominates: the range an unclamped sum's noise would have to cover
+            # (the largest input: the sensitivity the data demand) and that party's share
+            top = data.values.max(axis=1)
+            metrics["needed_sensitivity"] = top
+            metrics["max_share"] = top / data.values.sum(axis=1)
+        return metrics, expected
 
     # -- local: each party randomises its own answer ------------------------------------
     def _local(self, data, rng):
