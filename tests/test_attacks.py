@@ -196,10 +196,19 @@ def test_coalition_larger_than_the_servers_is_refused():
 
 # == set intersection: PSI against DP =====================================================
 def test_dp_intersection_agrees_and_psi_is_exact():
-    s = run_experiment("set_intersection_dp", ["trials=5000", "scenario.size_x=[5,30]", "scenario.overlap=5"]).summary
+    s = run_experiment("set_intersection_dp", ["trials=5000", "scenario.size_x=[5,30]", "scenario.overlap=5",
+                                               "adversary.prior=[0.1,0.5]"]).summary
     assert_agrees(s)
-    exact = s[s.metric == "exact_match"].set_index(["mechanism", "scenario.size_x"]).value
+    exact = s[(s.metric == "exact_match") & (s.aux == 0.5)].set_index(["mechanism", "scenario.size_x"]).value
     assert exact["mpc_psi"].eq(1.0).all() and exact[("dp_rr_intersection", 30)] < 0.01
+    guess = s[s.metric == "member_guess_accuracy"]
+    assert (guess[guess.mechanism == "mpc_psi"].value == 1.0).all()
+
+
+def test_membership_prior_must_be_a_probability():
+    with pytest.raises(ConfigError) as err:
+        run_experiment("set_intersection_dp", ["adversary.prior=1.5"])
+    assert err.value.key == "adversary.prior"
 
 
 # == floating point ========================================================================

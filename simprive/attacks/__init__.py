@@ -11,6 +11,7 @@ from __future__ import annotations
 from simprive.attacks.audit import BROKEN, Audit, build_audit
 from simprive.attacks.collusion import build_coalition
 from simprive.attacks.floating_point import FloatAudit
+from simprive.attacks.membership import build_membership
 from simprive.attacks.sums import build_sum_attack
 from simprive.attacks.unanimity import VoteAttack, build_vote_attack
 from simprive.validation import ConfigError, check_int, check_probability
@@ -27,6 +28,7 @@ ADVERSARIES = {
     "knows_others": {"known": None, "known_fraction": 0.0, "second_release": False},
     "news": {"sigma": 0.0},
     "repeated": {"releases": 1},
+    "membership": {"prior": None},
 }
 
 
@@ -48,12 +50,15 @@ def knowledge_level(cfg: dict, n: int):
         return cfg.get("colluders")
     if kind in ("knows_votes", "knows_others", "auditor", "float_auditor"):
         return _known(cfg, n)
-    return {"news": cfg.get("sigma"), "repeated": cfg.get("releases")}.get(kind)
+    return {"news": cfg.get("sigma"), "repeated": cfg.get("releases"), "membership": cfg.get("prior")}.get(kind)
 
 
 def build_attack(cfg: dict, release, n: int, trials: int):
     """The attack object for an adversary config, or None when nothing is attacked."""
     kind = cfg.get("kind")
+    unknown = sorted(set(cfg) - {"kind"} - set(ADVERSARIES.get(kind, {})))
+    if unknown:
+        raise ConfigError(f"adversary.{unknown[0]}", cfg[unknown[0]], f"not a {kind} adversary key")
     if release.kind in BROKEN and kind != "auditor":
         raise ConfigError("mechanism", release.kind, "a deliberately broken mechanism is for adversary=auditor only")
     if kind == "auditor":
@@ -63,9 +68,8 @@ def build_attack(cfg: dict, release, n: int, trials: int):
             raise ConfigError("mechanism", release.kind, "the floating-point attack reads laplace or geometric releases")
         audit = build_audit(cfg, release, trials, n - 1 - _known(cfg, n))
         return FloatAudit(release, audit.alpha, audit.unknown, audit.p)
-    unknown = sorted(set(cfg) - {"kind"} - set(ADVERSARIES.get(kind, {})))
-    if unknown:
-        raise ConfigError(f"adversary.{unknown[0]}", cfg[unknown[0]], f"not a {kind} adversary key")
+    if kind == "membership":
+        return build_membership(cfg, release)
     if kind == "knows_votes":
         if getattr(release, "path", "individual") != "individual" and release.kind in ("rr", "rr_article"):
             raise ConfigError("mechanism.path", release.path, "the vote attack reads the target's own report: "

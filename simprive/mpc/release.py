@@ -237,7 +237,7 @@ class MPCRelease:
         expected = {"exact_match": 1.0, "truth": float(self.scenario.overlap)}
         if not card:
             metrics["element_accuracy"], expected["element_accuracy"] = (run.output == member).mean(axis=1), 1.0
-            metrics["member_guess_accuracy"], expected["member_guess_accuracy"] = metrics["element_accuracy"], 1.0
+            metrics.update(_said=run.output, _member=member)
         return run, metrics, expected
 
     def _inference(self, data, rng):
@@ -286,14 +286,9 @@ class MPCRelease:
         metrics = {"exact_match": np.all(said == member, axis=1).astype(float),
                    "element_accuracy": (said == member).mean(axis=1), **utility_metrics(estimate, size)}
         overlap = self.scenario.overlap
-        # party 1's privacy: party 0, knowing the prior q that an item of X is in Y, guesses
-        # each membership by the posterior (MAP); its accuracy is the Bayes-optimal one
-        q = overlap / k
-        guess_in = np.where(said, q * pi > (1 - q) * (1 - pi), q * (1 - pi) > (1 - q) * pi)
-        metrics["member_guess_accuracy"] = (guess_in == member).mean(axis=1)
+        metrics.update(_said=said, _member=member)  # for an adversary (attacks.membership)
         expected = {"exact_match": pi**k, "element_accuracy": pi, "error": 0.0, "truth": float(overlap),
-                    "sq_error": k * pi * (1 - pi) / (2 * pi - 1) ** 2,
-                    "member_guess_accuracy": max(q * pi, (1 - q) * (1 - pi)) + max(q * (1 - pi), (1 - q) * pi)}
+                    "sq_error": k * pi * (1 - pi) / (2 * pi - 1) ** 2}
         return metrics, expected
 
     def _mpyc(self, data, rng):
