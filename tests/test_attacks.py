@@ -121,7 +121,7 @@ def test_too_few_trials_warns_with_the_maximum(capsys):
 
 def test_broken_mechanism_outside_an_audit_is_refused():
     with pytest.raises(ConfigError) as err:
-        run_experiment("audit", ["mechanism.kind=broken_svt", "adversary=none"])
+        run_experiment("audit", ["mechanism.kind=broken_svt", "adversary=none", "~adversary.known_fraction"])
     assert err.value.key == "mechanism"
 
 
