@@ -48,7 +48,7 @@ def _translate(exc: Exception, overrides) -> ConfigError:
     return ConfigError("overrides", " ".join(overrides), first)
 
 
-def compose(overrides=(), *, with_hydra: bool = False) -> dict:
+def compose(overrides=()) -> dict:
     """The resolved config for ``overrides`` as a plain dict (raises :class:`ConfigError`)."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
@@ -60,7 +60,7 @@ def compose(overrides=(), *, with_hydra: bool = False) -> dict:
     overrides = list(overrides)
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            cfg = hydra_compose("config", overrides=overrides, return_hydra_config=with_hydra)
+            cfg = hydra_compose("config", overrides=overrides)
             return OmegaConf.to_container(cfg, resolve=True)
     except (HydraException, OmegaConfBaseException) as exc:
         raise _translate(exc, overrides) from None

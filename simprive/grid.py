@@ -1,5 +1,5 @@
 """The configurations of one run: list-valued keys expand into a grid, each point gets
-a stable hash and its own random streams (DESIGN.md §6)."""
+a stable hash and its own random streams."""
 
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ AXES = ("epsilon", "delta", "n", "lower", "upper", "trials", "seed", "neighbours
 GROUPS = ("scenario", "query", "mechanism", "adversary")
 # list-valued keys that are one parameter, not a sweep axis
 VECTORS = ("scenario.values",)
-# keys that change how results are shown or stored, never what is simulated
-PRESENTATION = ("name", "save_trials", "progress", "figure")
 
 
 def flatten(cfg: dict) -> dict:

@@ -1,12 +1,15 @@
 """How a query is released: the mechanism config group, and what each release yields.
 
-Three families, each a small function from one batch of data to per-trial metrics and
-their closed-form expectations (DESIGN.md §4):
+Families, each a small function from one batch of data to per-trial metrics and their
+closed-form expectations:
 
 * ``central`` — a trusted curator computes the clamped query and adds noise
   (``exact`` adds none, the unprotected baseline);
 * ``local`` — every party randomises its own answer (randomized response);
-* ``selection`` — the exponential mechanism picks a candidate.
+* ``selection`` — the exponential mechanism picks a candidate;
+* ``broken`` — deliberately broken mechanisms, run only inside the auditor's game.
+
+MPC protocols (``mpc_*``, ``mpyc_*``) are built by :mod:`simprive.mpc.release`.
 """
 
 from __future__ import annotations
@@ -188,6 +191,8 @@ def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, l
         key = sorted(mech)[0]
         raise ConfigError(f"mechanism.{key}", mech[key], "not a mechanism key; known: kind, path")
     query = QUERIES[family][0] if query == "auto" else check_choice("query", query, QUERIES[family])
+    if query == "count" and scenario.kind != "categorical":
+        raise ConfigError("query", query, f"counts answers of a categorical scenario; use sum for scenario={scenario.kind}")
     if scenario.kind not in SCENARIOS[family]:
         raise ConfigError("scenario", scenario.kind, f"mechanism={kind} needs scenario " + " or ".join(SCENARIOS[family]))
     if scenario.fixed_range is not None:

@@ -1,4 +1,4 @@
-"""The results contract (DESIGN.md §3): tidy rows, a fixed column order, atomic files."""
+"""The results contract: tidy rows, a fixed column order, atomic files."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def read_summary(path) -> pd.DataFrame:
     path = Path(path)
     if path.is_dir():
         path = path / "summary.csv"
-    return pd.read_csv(path, keep_default_na=True)
+    return pd.read_csv(path, keep_default_na=True, dtype={"config_hash": str})
 
 
 def aggregate(sweep_dir) -> pd.DataFrame:

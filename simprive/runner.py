@@ -30,7 +30,7 @@ __all__ = ["run"]
 
 NEIGHBOURS = ("replace", "add_remove")
 CHUNK_ELEMENTS = 1 << 22  # individual inputs held in memory at once
-PACKAGES = ("numpy", "scipy", "pandas", "hydra-core", "matplotlib", "seaborn", "pyarrow")
+PACKAGES = ("numpy", "scipy", "pandas", "hydra-core", "matplotlib", "seaborn", "pyarrow", "mpyc")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from scipy import stats
 
 from simprive.validation import ConfigError, check_choice, check_int, check_probability, check_range, check_real
 
-__all__ = ["Approval", "Bounded", "Categorical", "Data", "Features", "Fixed", "Sets", "build_scenario"]
+__all__ = ["Approval", "Bounded", "Categorical", "Data", "Features", "Fixed", "Heavy", "Sets", "build_scenario"]
 
 
 @dataclass

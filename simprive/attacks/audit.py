@@ -166,8 +166,6 @@ class Audit:
             return math.inf
         if kind == "broken_noisy_max":
             return self._noisy_max_exact()
-        if kind == "ignore_input":
-            return 0.0
         return None  # Gaussian: no pure ε
 
     # -- the game -------------------------------------------------------------------------

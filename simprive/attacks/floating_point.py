@@ -74,7 +74,8 @@ class FloatAudit(Audit):
 
     def outputs(self, world: int, size: int, rng) -> np.ndarray:
         y = super().outputs(world, size, rng).astype(float)
-        scale = 1.0 / self.release.epsilon * self.sensitivity
+        # the sampler's own scale, bit for bit (Δ/ε and 1/ε·Δ can differ in the last bit)
+        scale = getattr(self.release.noise, "scale", self.sensitivity / self.release.epsilon)
         # the totals each world can have: its own input plus any count of the unknown others
         from_world = [np.any([reachable(y, w * self.sensitivity + u, scale) for u in range(self.unknown + 1)], axis=0)
                       for w in (0, 1)]

@@ -1,6 +1,7 @@
 """Attacks on a released sum: differencing, a news figure about one party, repetition.
 
-The release is y = Σ clamp(x_i) + Z (Z = 0 for an exact or MPC release).  Write μ, σ² for
+The release is y = Σ clamp(x_i) + Z (Z = 0 for an exact release; exact MPC sums do not
+clamp).  Write μ, σ² for
 the mean and variance of one clamped input and V = Var(Z).
 
 * **Differencing** (``adversary=knows_others``): the adversary knows the inputs of k of the
@@ -38,8 +39,8 @@ SUM_RELEASES = ("exact", "laplace", "gaussian", "analytic_gaussian", "geometric"
 def _check(release) -> None:
     if release.kind not in SUM_RELEASES:
         raise ConfigError("mechanism", release.kind, "this attack reads a released sum: " + ", ".join(SUM_RELEASES))
-    if release.query not in ("sum", "mean"):
-        raise ConfigError("query", release.query, "this attack reads a released sum or mean")
+    if release.query != "sum":
+        raise ConfigError("query", release.query, "this attack reads a released sum: set query=sum")
     if release.scenario.kind not in ("bounded", "heavy"):
         raise ConfigError("scenario", release.scenario.kind, "this attack needs scenario=bounded or heavy inputs")
 
@@ -49,23 +50,22 @@ def _noise_variance(release) -> float:
     return 0.0 if noise is None else float(noise.variance())
 
 
+# exact MPC sums add the inputs as they are; every other release clamps them to [lower, upper]
+UNCLAMPED = ("mpc_sum", "mpc_client_server")
+
+
 def _clamped(release, values):
-    lo, hi = release.lower, release.upper
-    return values if lo != lo else np.clip(values, lo, hi)  # MPC releases (NaN range) clamp nothing
+    return values if release.kind in UNCLAMPED else np.clip(values, release.lower, release.upper)
 
 
 def _moments(release) -> tuple[float, float]:
     """Mean and variance of one input as the release sees it (clamped for DP)."""
     d, lo, hi = release.scenario.dist, release.lower, release.upper
-    if lo != lo:
+    if release.kind in UNCLAMPED:
         return float(d.mean()), float(d.var())
     m1 = d.expect(lambda x: np.clip(x, lo, hi))
     m2 = d.expect(lambda x: np.clip(x, lo, hi) ** 2)
     return float(m1), float(m2 - m1 * m1)
-
-
-def _as_sum(release, estimate):
-    return estimate * release.n if release.query == "mean" else estimate
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class Differencing:
     def run(self, data, observed: dict, rng) -> tuple[dict, dict]:
         rel = self.release
         x = _clamped(rel, data.values.astype(float))
-        y = _as_sum(rel, observed["estimate"])
+        y = observed["estimate"]
         var = _noise_variance(rel)
         if self.second_release:
             rest = x[:, 1:].sum(axis=1)
@@ -104,7 +104,7 @@ class News:
 
     def run(self, data, observed: dict, rng) -> tuple[dict, dict]:
         rel = self.release
-        y = _as_sum(rel, observed["estimate"])
+        y = observed["estimate"]
         news = data.values[:, 0] + rng.normal(0.0, self.sigma, len(y)) if self.sigma > 0 else data.values[:, 0]
         others = _clamped(rel, data.values[:, 1:].astype(float)).sum(axis=1)
         rest = y - news
@@ -134,7 +134,7 @@ class Repeated:
 
     def run(self, data, observed: dict, rng) -> tuple[dict, dict]:
         rel = self.release
-        y = _as_sum(rel, observed["estimate"])
+        y = observed["estimate"]
         truth = _clamped(rel, data.values.astype(float)).sum(axis=1)
         more = [rel.noise.randomise(truth, rng) for _ in range(self.releases - 1)] if rel.noise is not None else []
         average = (y + sum(more)) / self.releases  # r releases: a Python loop over r, not trials
@@ -152,7 +152,7 @@ def _clips(release) -> bool:
     """Whether clamping can change an input (then the error has no simple closed form)."""
     lo, hi = release.lower, release.upper
     s = release.scenario
-    return not (lo != lo or (lo <= s.low and s.high <= hi))
+    return release.kind not in UNCLAMPED and not (lo <= s.low and s.high <= hi)
 
 
 def build_sum_attack(kind: str, cfg: dict, release, known: int):

@@ -137,9 +137,11 @@ class VoteAttack:
         return metrics, expected
 
 
-def build_vote_attack(release_kind: str, scenario, n: int, known: int, epsilon: float) -> VoteAttack:
+def build_vote_attack(release_kind: str, scenario, n: int, known: int, epsilon: float, query: str = "sum") -> VoteAttack:
     if release_kind not in RELEASES:
         raise ConfigError("mechanism", release_kind, "the vote attack reads " + ", ".join(sorted(RELEASES)))
+    if release_kind in ("exact", "geometric") and query not in ("sum", "count"):
+        raise ConfigError("query", query, "the vote attack reads a released count: set query=sum or count")
     if scenario.kind != "categorical" or scenario.k != 2:
         raise ConfigError("scenario", scenario.kind, "the vote attack needs yes/no votes (scenario=categorical, k=2)")
     if not 0 <= known <= n - 1:

@@ -3,7 +3,8 @@
 Every mechanism takes its parameters once, keyword-only, validates them, and then
 works on whole ``(T, ...)`` arrays with an explicit ``numpy.random.Generator``.
 Sampling uses numpy's generators: fast and reproducible, but *not* a secure source
-of randomness for deploying a release (see ``simprive.dp.secure``)."""
+of randomness for deploying a release, and floating-point Laplace noise leaks through its
+low bits (see ``simprive.attacks.floating_point``)."""
 
 from simprive.dp.accountant import (
     Accountant,

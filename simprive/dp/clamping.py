@@ -24,7 +24,7 @@ def clamped_sum(values, lower: float, upper: float, *, rows: int = 8192) -> np.n
 
     Rows are clamped into a cache-sized buffer and summed by a matrix–vector product,
     several times faster than clamping everything and then summing along short rows.
-    Integer inputs are summed exactly in int64.
+    Integer inputs with finite bounds are summed exactly in int64.
     """
     values = np.asarray(values)
     if values.dtype.kind in "iub":  # integers: clamp to the integer hull of the range, exactly

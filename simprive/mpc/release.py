@@ -104,9 +104,9 @@ class MPCRelease:
 
     @property
     def elements_per_trial(self) -> int:
+        """Memory per trial, to size chunks: p2p sums hold an n × n share table."""
         if self.kind.startswith("mpyc_"):
             return 1  # one MPyC session for all trials: its start-up dominates
-        """Memory per trial, to size chunks: p2p sums hold an n × n share table."""
         m = self.params.get("servers", 2)
         return {"mpc_sum": self.n * self.n, "mpc_noisy_sum": self.n * self.n}.get(self.kind, 64 * self.n * m + 1024)
 
@@ -140,7 +140,8 @@ class MPCRelease:
             metrics[f"partial_P{j}"] = ring.decode(run.view(j)["partial"]).astype(float)
             if shares is not None:
                 expected[f"partial_P{j}"] = float(np.asarray(ARTICLE_SHARES)[:, j].sum())
-        metrics["view_corr"], expected["view_corr"] = self._view_corr(run, ring, x)
+        if self.scenario.kind != "fixed":  # fixed inputs do not vary across trials: no correlation
+            metrics["view_corr"], expected["view_corr"] = self._view_corr(run, ring, x)
         return run, metrics, expected
 
     def _view_corr(self, run, ring, x):
@@ -335,9 +336,14 @@ class MPCRelease:
     def _numeric(self, got, truth):
         scale = 1.0 if self.query == "sum" else 1.0 / self.n
         metrics = {"exact_match": (got == truth).astype(float), **utility_metrics(got * scale, truth * scale)}
+        if self.scenario.kind == "fixed":
+            mean_total = float(np.sum(self.scenario.values))
+        elif self.scenario.kind == "categorical" and self.scenario.k != 2:
+            mean_total = None  # answers 0…k−1: their sum has no simple mean here
+        else:
+            mean_total = self.scenario.mean() * self.n
         return metrics, {"exact_match": 1.0, "error": 0.0, "abs_error": 0.0, "sq_error": 0.0,
-                         "estimate": self.scenario.mean() * self.n * scale if self.scenario.kind != "fixed"
-                         else float(np.sum(self.scenario.values)) * scale}
+                         "estimate": None if mean_total is None else mean_total * scale}
 
     # -- the cost table, written independently of the ledger ------------------------------
     def expected_cost(self, measured: dict) -> dict:
