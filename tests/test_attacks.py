@@ -275,3 +275,32 @@ def test_floating_point_attack_weakens_without_the_others_inputs():
                                           "adversary.known_fraction=[0.0,1.0]"]).summary
     lb = s[s.metric == "epsilon_lb"].set_index("aux").value
     assert lb[9] > 3 * lb[0] and lb[0] > 1.0  # still beyond the claim, far less so
+
+
+# == review regressions ===================================================================
+def test_count_of_real_valued_inputs_is_refused():
+    with pytest.raises(ConfigError) as err:
+        run_experiment("bounded_sum", ["query=count"])
+    assert err.value.key == "query"
+
+
+def test_sum_attacks_refuse_a_released_mean():
+    with pytest.raises(ConfigError) as err:
+        run_experiment("differencing", ["query=mean"])
+    assert err.value.key == "query"
+
+
+def test_reachability_uses_the_samplers_own_scale():
+    from simprive.dp import Laplace
+
+    eps, delta_in = 0.06993, 100.0  # Δ/ε and (1/ε)·Δ differ in the last bit here
+    mech = Laplace(epsilon=eps, sensitivity=delta_in)
+    y = mech.randomise(np.full(5000, delta_in), np.random.default_rng(2))
+    assert reachable(y, delta_in, mech.scale).mean() > 0.999
+
+
+def test_config_hash_survives_a_csv_round_trip(tmp_path):
+    from simprive.results import read_summary
+
+    (tmp_path / "summary.csv").write_text("config_hash,value\n012345678901,1\n123e45678901,2\n")
+    assert list(read_summary(tmp_path).config_hash) == ["012345678901", "123e45678901"]
