@@ -9,11 +9,11 @@ X in Y, its accuracy is exactly Σ_b r·P(b|in)·[guess in] + (1−r)·P(b|out)�
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from simprive.dp.randomized_response import RandomizedResponse
 from simprive.validation import ConfigError, check_probability
 
 __all__ = ["Membership", "build_membership"]
@@ -31,7 +31,7 @@ class Membership:
             guess = said.astype(bool)
             expected = 1.0
         else:
-            pi = math.exp(rel.epsilon) / (1 + math.exp(rel.epsilon))
+            pi = RandomizedResponse(epsilon=rel.epsilon, k=2).p
             q = self.prior
             in_after = {1: q * pi > (1 - q) * (1 - pi), 0: q * (1 - pi) > (1 - q) * pi}
             guess = np.where(said, in_after[1], in_after[0])

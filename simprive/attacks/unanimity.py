@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from simprive.dp.randomized_response import RandomizedResponse
 from simprive.validation import ConfigError
 
 __all__ = ["RELEASES", "VoteAttack"]
@@ -84,17 +85,15 @@ class VoteAttack:
             ps = stats.binom.pmf(s, k, p)
             like = np.concatenate([ps * (1 - yes), ps * yes], axis=1)  # observation j = y·(k+1) + s
             return prior[:, None] * like, {"k": k}
-        pi = math.exp(self.epsilon) / (1 + math.exp(self.epsilon))
+        pi = RandomizedResponse(epsilon=self.epsilon, k=2).p
         like = np.array([[pi, 1 - pi], [1 - pi, pi]])  # [x0, report]
         return prior[:, None] * like, {}
 
-    def observation_index(self, votes: np.ndarray, observed: dict) -> np.ndarray:
-        """Which column of :meth:`table` each trial's release falls in."""
+    def observation_index(self, votes: np.ndarray, observed: dict, P: np.ndarray, grid: dict) -> np.ndarray:
+        """Which column of the table ``P`` each trial's release falls in."""
         known = votes[:, 1 : 1 + self.known].sum(axis=1)
-        _, grid = self.table()
         if self.release in ("tally", "dp_tally"):
             w = np.rint(observed["estimate"]).astype(np.int64) - known
-            P, _ = self.table()
             return np.clip(w - grid["offset"], 0, P.shape[1] - 1)
         if self.release == "threshold":
             return np.rint(observed["estimate"]).astype(np.int64) * (self.known + 1) + known
@@ -102,9 +101,9 @@ class VoteAttack:
 
     def run(self, data, observed: dict, rng=None) -> tuple[dict, dict]:
         votes = data.values
-        P, _ = self.table()
+        P, grid = self.table()  # built once per batch
         post1 = P[1] / np.maximum(P.sum(axis=0), 1e-300)  # P(x0 = 1 | obs) per column
-        j = self.observation_index(votes, observed)
+        j = self.observation_index(votes, observed, P, grid)
         truth = votes[:, 0].astype(np.int64)
         q1 = post1[j]
         post_true = np.where(truth == 1, q1, 1 - q1)

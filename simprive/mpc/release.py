@@ -18,11 +18,11 @@ from simprive import dp
 from simprive.dp.randomized_response import RandomizedResponse
 from simprive.metrics import utility_metrics
 from simprive.mpc.auction import first_price, second_price
-from simprive.mpc.field import Integers, PrimeField, make_ring
+from simprive.mpc.field import Integers, make_ring
 from simprive.mpc.inference import linear_score, plaintext_score
 from simprive.mpc.noisy import effective_epsilon, noisy_sum
 from simprive.mpc.psi import dh_psi
-from simprive.mpc.sum import client_server_sum, p2p_sum
+from simprive.mpc.sum import check_client_server, client_server_sum, p2p_sum
 from simprive.mpc.voting import tally, threshold_vote
 from simprive.scenarios import Data
 from simprive.validation import ConfigError, check_choice, check_epsilon, check_int
@@ -91,6 +91,11 @@ class MPCRelease:
     individual = True
 
     @property
+    def noise_delta(self) -> float:
+        """δ for Gaussian noise shares: the configured one, or 1e-6 when the config says 0."""
+        return self.delta if self.delta > 0 else 1e-6
+
+    @property
     def noise(self):
         """The law of the total noise a hybrid release adds (None for exact MPC): the Pólya
         shares of ``mpc_noisy_sum`` add up to discrete Laplace noise, as one Geometric draw."""
@@ -98,8 +103,7 @@ class MPCRelease:
             return None
         sens = self.upper - self.lower
         if self.params["noise"] == "gaussian":
-            return dp.Gaussian(epsilon=self.epsilon, delta=self.delta if self.delta > 0 else 1e-6,
-                               sensitivity=sens, analytic=True)
+            return dp.Gaussian(epsilon=self.epsilon, delta=self.noise_delta, sensitivity=sens, analytic=True)
         return dp.Geometric(epsilon=self.epsilon, sensitivity=sens)
 
     @property
@@ -257,17 +261,15 @@ class MPCRelease:
         lo, hi = int(self.lower), int(self.upper)
         x = np.clip(data.values.astype(np.int64), lo, hi)
         sens = hi - lo
-        run, shares = noisy_sum(x, self.epsilon, rng, noise=self.params["noise"], sensitivity=sens, delta=self.delta
-                                if self.delta > 0 else 1e-6)
+        run, shares = noisy_sum(x, self.epsilon, rng, noise=self.params["noise"], sensitivity=sens,
+                                delta=self.noise_delta)
         metrics = utility_metrics(run.output, data.values.sum(axis=1))
-        alpha = math.exp(-self.epsilon / sens)
-        var = 2 * alpha / (1 - alpha) ** 2
         clipped = not np.array_equal(x, data.values)
-        expected = {"error": None if clipped else 0.0, "sq_error": None if clipped else var}
-        if self.params["noise"] != "discrete_laplace":
-            expected = {"error": None if clipped else 0.0}
+        expected = {"error": None if clipped else 0.0}
+        if self.params["noise"] == "discrete_laplace" and not clipped:
+            expected["sq_error"] = self.noise.variance()  # the Pólya shares add up to one geometric draw
         eff = effective_epsilon(self.n, self.colluders, self.epsilon, noise=self.params["noise"], sensitivity=sens,
-                                delta=self.delta if self.delta > 0 else 1e-6)
+                                delta=self.noise_delta)
         metrics["effective_epsilon"] = np.full(len(x), eff)
         expected["effective_epsilon"] = eff if self.colluders == 0 else None
         return run, metrics, expected
@@ -438,24 +440,12 @@ def build_mpc_release(mech: dict, *, query: str, scenario, n: int, epsilon, delt
             raise ConfigError("mechanism.shares", "article", "the article's shares are for n=4 with field=integers")
     if "servers" in params:
         params["servers"] = check_int("mechanism.servers", params["servers"], minimum=2)
-        if params.get("t") is not None:
+    if kind == "mpc_client_server":  # the protocol's own checks, before any work
+        if params["t"] is not None:
             params["t"] = check_int("mechanism.t", params["t"], minimum=0)
-            if params["t"] >= params["servers"]:
-                raise ConfigError("mechanism.t", params["t"], f"must be < mechanism.servers={params['servers']}")
-        if params.get("t") is not None and not isinstance(make_ring(params.get("field", "mersenne61")), PrimeField):
-            raise ConfigError("mechanism.field", params["field"], "Shamir sharing (mechanism.t) needs a prime field")
-        if "computing" in params:
-            check_choice("mechanism.computing", params["computing"], ("external", "inputs"))
-            check_choice("mechanism.recipients", params["recipients"], ("analyst", "computing", "inputs"))
-            if params["computing"] == "inputs" and params["servers"] > n:
-                raise ConfigError("mechanism.servers", params["servers"], f"at most n={n} input parties can compute")
-        if "dropouts" in params:
-            d = params["dropouts"] = check_int("mechanism.dropouts", params["dropouts"], minimum=0)
-            if d and params.get("t") is None:
-                raise ConfigError("mechanism.dropouts", d, "additive sharing needs every server; set mechanism.t")
-            if params.get("t") is not None and params["servers"] - d < params["t"] + 1:
-                raise ConfigError("mechanism.dropouts", d,
-                                  f"at most servers - t - 1 = {params['servers'] - params['t'] - 1} may drop out")
+        params["dropouts"] = check_int("mechanism.dropouts", params["dropouts"], minimum=0)
+        check_client_server(n, make_ring(params["field"]), servers=params["servers"], t=params["t"],
+                            dropouts=params["dropouts"], computing=params["computing"], recipients=params["recipients"])
     if kind == "dp_rr_intersection":
         epsilon, delta = check_epsilon(epsilon), 0.0
     elif kind == "mpc_noisy_sum":

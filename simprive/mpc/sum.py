@@ -27,7 +27,7 @@ from simprive.mpc.protocol import ProtocolRun, Roles
 from simprive.mpc.sharing import additive_share, shamir_reconstruct, shamir_share
 from simprive.validation import ConfigError
 
-__all__ = ["client_server_sum", "p2p_sum"]
+__all__ = ["check_client_server", "client_server_sum", "p2p_sum"]
 
 
 def _check_parties(n: int, key: str = "n") -> None:
@@ -84,20 +84,9 @@ COMPUTING = ("external", "inputs")
 RECIPIENTS = ("analyst", "computing", "inputs")
 
 
-def client_server_sum(inputs, ring, rng: np.random.Generator, *, servers: int = 3, t: int | None = None,
-                      dropouts: int = 0, computing: str = "external", recipients: str = "analyst") -> ProtocolRun:
-    """n input parties share their inputs among ``servers`` computing parties, which add
-    the shares they hold and send their sums to the output recipients.
-
-    ``computing``: ``external`` servers (parties n…n+m−1) or the first m ``inputs``
-    themselves (a subset of the input parties computes; each keeps its own share).
-    ``recipients``: an outside ``analyst`` (the last party), the ``computing`` parties, or
-    every input party (``inputs``).  ``t=None``: additive n-of-n shares (all servers must
-    answer); ``t``: Shamir shares of degree t, reconstructed from any t + 1 servers, so up to
-    ``servers − t − 1`` may drop out (here the first ``dropouts`` servers never answer).
-    """
-    inputs = ring.check(inputs, "inputs") if hasattr(ring, "check") else np.asarray(inputs, ring.dtype)
-    T, n = inputs.shape
+def check_client_server(n: int, ring, *, servers: int, t: int | None, dropouts: int, computing: str,
+                        recipients: str) -> None:
+    """Refuse a client–server configuration that cannot run, naming the key."""
     _check_parties(servers, "mechanism.servers")
     if t is not None:
         if not 0 <= t < servers:
@@ -117,6 +106,23 @@ def client_server_sum(inputs, ring, rng: np.random.Generator, *, servers: int = 
     if t is not None and servers - dropouts < t + 1:
         raise ConfigError("mechanism.dropouts", dropouts,
                           f"at most servers - t - 1 = {servers - t - 1} servers may drop out")
+
+
+def client_server_sum(inputs, ring, rng: np.random.Generator, *, servers: int = 3, t: int | None = None,
+                      dropouts: int = 0, computing: str = "external", recipients: str = "analyst") -> ProtocolRun:
+    """n input parties share their inputs among ``servers`` computing parties, which add
+    the shares they hold and send their sums to the output recipients.
+
+    ``computing``: ``external`` servers (parties n…n+m−1) or the first m ``inputs``
+    themselves (a subset of the input parties computes; each keeps its own share).
+    ``recipients``: an outside ``analyst`` (the last party), the ``computing`` parties, or
+    every input party (``inputs``).  ``t=None``: additive n-of-n shares (all servers must
+    answer); ``t``: Shamir shares of degree t, reconstructed from any t + 1 servers, so up to
+    ``servers − t − 1`` may drop out (here the first ``dropouts`` servers never answer).
+    """
+    inputs = ring.check(inputs, "inputs") if hasattr(ring, "check") else np.asarray(inputs, ring.dtype)
+    T, n = inputs.shape
+    check_client_server(n, ring, servers=servers, t=t, dropouts=dropouts, computing=computing, recipients=recipients)
     if t is None:
         shares = additive_share(inputs, servers, ring, rng, axis=1)  # (T, m, n): server-major
     else:
