@@ -66,6 +66,7 @@ class Release:
     path: str
     neighbours: str
     noise: object = None  # dp mechanism object
+    sensitivity: float = math.nan  # of the query under `neighbours`, for kinds that calibrate noise to it
 
     @property
     def family(self) -> str:
@@ -177,47 +178,67 @@ def query_value(query: str, data: Data, lower: float | None = None, upper: float
     return total / data.n if query == "mean" else total
 
 
+# kinds whose noise is calibrated to the query's sensitivity (or, broken on purpose, claim to be)
+CALIBRATED = ("laplace", "gaussian", "analytic_gaussian", "geometric", "mpc_noisy_sum", "broken_laplace_scale",
+              "broken_no_clamp", "ignore_input")
+
+
+def queries_of(kind: str) -> tuple[str, ...]:
+    """The queries a mechanism kind computes; the first is what ``query=auto`` picks."""
+    return MPC_KINDS[kind][0] if kind in MPC_KINDS else QUERIES[FAMILIES[kind]]
+
+
 def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, lower, upper,
-                  neighbours: str = "replace", colluders: int = 0) -> Release:
-    """Validate a mechanism config against the query and scenario it must serve."""
-    if mech.get("kind") in MPC_KINDS:
+                  neighbours: str = "replace", colluders: int = 0):
+    """Validate a mechanism config against the query and scenario it must serve.
+
+    The declared range and the neighbour relation become the query's sensitivity here,
+    once (:func:`simprive.dp.sensitivity`): every mechanism and protocol that adds noise
+    takes it from the release, none derives its own."""
+    kind = check_choice("mechanism", mech.get("kind"), [*FAMILIES, *MPC_KINDS])
+    queries = queries_of(kind)
+    query = queries[0] if query == "auto" else check_choice("query", query, queries)
+    neighbours = check_choice("neighbours", neighbours, dp.NEIGHBOURS)
+    if scenario.fixed_range is not None:  # e.g. 0/1 answers: each party adds 0 or 1
+        lower, upper = scenario.fixed_range
+    lower, upper = check_range(lower, upper)
+    sens = math.nan
+    if kind in CALIBRATED:
+        sens = dp.sensitivity(query, lower=lower, upper=upper, n=n, neighbours=neighbours)
+    if kind in MPC_KINDS:
         return build_mpc_release(mech, query=query, scenario=scenario, n=n, epsilon=epsilon, delta=delta,
-                                 lower=lower, upper=upper, colluders=colluders)
+                                 lower=lower, upper=upper, neighbours=neighbours, sensitivity=sens,
+                                 colluders=colluders)
     mech = dict(mech)
-    kind = check_choice("mechanism", mech.pop("kind", None), [*FAMILIES, *MPC_KINDS])
+    del mech["kind"]
     family = FAMILIES[kind]
     path = check_choice("mechanism.path", mech.pop("path", "counts"), ("counts", "individual"))
     if mech:
         key = sorted(mech)[0]
         raise ConfigError(f"mechanism.{key}", mech[key], "not a mechanism key; known: kind, path")
-    query = QUERIES[family][0] if query == "auto" else check_choice("query", query, QUERIES[family])
     if query == "count" and scenario.kind != "categorical":
         raise ConfigError("query", query, f"counts answers of a categorical scenario; use sum for scenario={scenario.kind}")
     if scenario.kind not in SCENARIOS[family]:
         raise ConfigError("scenario", scenario.kind, f"mechanism={kind} needs scenario " + " or ".join(SCENARIOS[family]))
-    if scenario.fixed_range is not None:
-        lower, upper = scenario.fixed_range
-    lower, upper = check_range(lower, upper)
     epsilon = math.log(3) if kind == "rr_article" else check_epsilon(epsilon)
     delta = check_delta(delta, positive=kind in ("gaussian", "analytic_gaussian"))
     noise = None
-    if family == "central" and kind != "exact":
-        sens = dp.sensitivity(query, lower=lower, upper=upper, n=n, neighbours=neighbours)
-        if kind == "laplace":
-            noise = dp.Laplace(epsilon=epsilon, sensitivity=sens)
-        elif kind == "geometric":
-            if query == "mean" or not scenario.integer or not (float(lower).is_integer() and float(upper).is_integer()):
-                raise ConfigError(
-                    "mechanism", kind, "needs an integer query: query sum or count, integer inputs and integer lower/upper"
-                )
-            noise = dp.Geometric(epsilon=epsilon, sensitivity=sens)
-        else:
-            noise = dp.Gaussian(epsilon=epsilon, delta=delta, sensitivity=sens, analytic=kind == "analytic_gaussian")
+    if kind == "laplace":
+        noise = dp.Laplace(epsilon=epsilon, sensitivity=sens)
+    elif kind == "geometric":
+        if query == "mean" or not scenario.integer or not (float(lower).is_integer() and float(upper).is_integer()):
+            raise ConfigError(
+                "mechanism", kind, "needs an integer query: query sum or count, integer inputs and integer lower/upper"
+            )
+        noise = dp.Geometric(epsilon=epsilon, sensitivity=sens)
+    elif kind in ("gaussian", "analytic_gaussian"):
+        noise = dp.Gaussian(epsilon=epsilon, delta=delta, sensitivity=sens, analytic=kind == "analytic_gaussian")
     elif family == "local":
         if kind != "grr" and scenario.k != 2:
             raise ConfigError("mechanism", kind, f"is for yes/no answers; use mechanism=grr for scenario.k={scenario.k}")
         noise = dp.CoinFlipResponse() if kind == "rr_article" else dp.RandomizedResponse(epsilon=epsilon, k=scenario.k)
     elif family == "selection":
-        # replacing one ballot moves each candidate's tally by at most 1
-        noise = dp.Exponential(epsilon=epsilon, sensitivity=1.0)
-    return Release(kind, query, scenario, epsilon, delta, lower, upper, n, path, neighbours, noise)
+        # replacing, adding or removing one ballot moves each candidate's tally by at most 1
+        sens = 1.0
+        noise = dp.Exponential(epsilon=epsilon, sensitivity=sens)
+    return Release(kind, query, scenario, epsilon, delta, lower, upper, n, path, neighbours, noise, sens)

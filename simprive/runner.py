@@ -28,7 +28,6 @@ from simprive.validation import ConfigError, check_choice, check_int, check_rang
 
 __all__ = ["run"]
 
-NEIGHBOURS = ("replace", "add_remove")
 CHUNK_ELEMENTS = 1 << 22  # individual inputs held in memory at once
 PACKAGES = ("numpy", "scipy", "pandas", "hydra-core", "matplotlib", "seaborn", "pyarrow", "mpyc")
 
@@ -63,7 +62,6 @@ def plan(point: dict) -> Plan:
     trials = check_int("trials", point["trials"])
     seed = check_int("seed", point["seed"], minimum=0)
     lower, upper = check_range(point["lower"], point["upper"])
-    neighbours = check_choice("neighbours", point.get("neighbours", "replace"), NEIGHBOURS)
     adversary = _group(point, "adversary")
     check_choice("adversary", adversary.get("kind"), ADVERSARIES)
     colluders = 0
@@ -78,7 +76,7 @@ def plan(point: dict) -> Plan:
     scenario = build_scenario(scen)
     release = build_release(
         _group(point, "mechanism"), query=_group(point, "query").get("kind"), scenario=scenario,
-        epsilon=point["epsilon"], delta=point["delta"], n=n, lower=lower, upper=upper, neighbours=neighbours,
+        epsilon=point["epsilon"], delta=point["delta"], n=n, lower=lower, upper=upper, neighbours=point.get("neighbours", "replace"),
         colluders=colluders,
     )
     attack = build_attack(adversary, release, n, trials)

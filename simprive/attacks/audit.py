@@ -133,8 +133,7 @@ class Audit:
 
     @property
     def sensitivity(self) -> float:
-        rel = self.release
-        return float(getattr(rel.noise, "sensitivity", rel.upper - rel.lower))
+        return float(self.release.sensitivity)
 
     @property
     def discrete_game(self) -> bool:

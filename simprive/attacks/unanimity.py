@@ -55,6 +55,7 @@ class VoteAttack:
     known: int
     p: float
     epsilon: float = math.nan
+    sensitivity: float = 1.0  # of the DP tally's count: its noise is DLap(ε/Δ)
 
     @property
     def unknown(self) -> int:
@@ -70,11 +71,12 @@ class VoteAttack:
             like = np.stack([stats.binom.pmf(w - x, m, p) for x in (0, 1)])
             return prior[:, None] * like, {"offset": 0}
         if self.release == "dp_tally":
-            alpha = math.exp(-self.epsilon)
+            a = self.epsilon / self.sensitivity
+            alpha = math.exp(-a)
             tail = int(math.ceil(math.log(1e-15) / math.log(alpha))) if alpha > 0 else 0
             w = np.arange(-tail, m + 2 + tail)
             u = np.arange(m + 1)
-            noise = stats.dlaplace(self.epsilon)
+            noise = stats.dlaplace(a)
             like = np.stack([(stats.binom.pmf(u, m, p)[None, :] * noise.pmf(w[:, None] - x - u[None, :])).sum(axis=1)
                              for x in (0, 1)])
             return prior[:, None] * like, {"offset": -tail}
@@ -136,7 +138,8 @@ class VoteAttack:
         return metrics, expected
 
 
-def build_vote_attack(release_kind: str, scenario, n: int, known: int, epsilon: float, query: str = "sum") -> VoteAttack:
+def build_vote_attack(release_kind: str, scenario, n: int, known: int, epsilon: float, query: str = "sum",
+                      sensitivity: float = 1.0) -> VoteAttack:
     if release_kind not in RELEASES:
         raise ConfigError("mechanism", release_kind, "the vote attack reads " + ", ".join(sorted(RELEASES)))
     if release_kind in ("exact", "geometric") and query not in ("sum", "count"):
@@ -145,4 +148,5 @@ def build_vote_attack(release_kind: str, scenario, n: int, known: int, epsilon: 
         raise ConfigError("scenario", scenario.kind, "the vote attack needs yes/no votes (scenario=categorical, k=2)")
     if not 0 <= known <= n - 1:
         raise ConfigError("adversary.known", known, f"must be in [0, n-1] = [0, {n - 1}]: the other voters")
-    return VoteAttack(RELEASES[release_kind], n, known, scenario.p, epsilon)
+    return VoteAttack(RELEASES[release_kind], n, known, scenario.p, epsilon,
+                      sensitivity if RELEASES[release_kind] == "dp_tally" else 1.0)

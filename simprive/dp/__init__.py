@@ -14,7 +14,7 @@ from simprive.dp.accountant import (
     group_privacy,
 )
 from simprive.dp.base import AdditiveNoise
-from simprive.dp.clamping import clamp, clamped_sum, sensitivity
+from simprive.dp.clamping import NEIGHBOURS, clamp, clamped_sum, sensitivity
 from simprive.dp.exponential import Exponential
 from simprive.dp.gaussian import Gaussian
 from simprive.dp.geometric import Geometric
@@ -30,6 +30,7 @@ __all__ = [
     "Gaussian",
     "Geometric",
     "Laplace",
+    "NEIGHBOURS",
     "RandomizedResponse",
     "advanced_composition",
     "basic_composition",

@@ -28,9 +28,10 @@ from simprive.mpc.field import PrimeField
 from simprive.mpc.sum import p2p_sum
 from simprive.validation import ConfigError, check_epsilon, check_int
 
-__all__ = ["effective_epsilon", "noise_shares", "noisy_sum"]
+__all__ = ["FRAC_BITS", "effective_epsilon", "noise_shares", "noisy_sum"]
 
 NOISES = ("discrete_laplace", "gaussian")
+FRAC_BITS = 16  # Gaussian shares ride in fixed point: each party's input + share rounded to 2^-16
 
 
 def noise_shares(rng, size, n: int, epsilon: float, *, noise: str = "discrete_laplace", sensitivity: float = 1.0,
@@ -60,9 +61,8 @@ def noisy_sum(inputs, epsilon: float, rng: np.random.Generator, *, noise: str = 
     T, n = inputs.shape
     shares = noise_shares(rng, T, n, epsilon, noise=noise, sensitivity=sensitivity, delta=delta)
     if noise == "gaussian":  # real-valued noise rides in fixed point
-        frac = 16
-        run = p2p_sum(field.encode(inputs + shares, frac), field, rng)
-        run.output = field.decode(run.output, frac)
+        run = p2p_sum(field.encode(inputs + shares, FRAC_BITS), field, rng)
+        run.output = field.decode(run.output, FRAC_BITS)
     else:
         run = p2p_sum(field.encode(inputs + shares), field, rng)
         run.output = field.decode(run.output)

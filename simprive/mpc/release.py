@@ -20,7 +20,7 @@ from simprive.metrics import utility_metrics
 from simprive.mpc.auction import first_price, second_price
 from simprive.mpc.field import Integers, make_ring
 from simprive.mpc.inference import linear_score, plaintext_score
-from simprive.mpc.noisy import effective_epsilon, noisy_sum
+from simprive.mpc.noisy import FRAC_BITS, effective_epsilon, noisy_sum
 from simprive.mpc.psi import dh_psi
 from simprive.mpc.sum import check_client_server, client_server_sum, p2p_sum
 from simprive.mpc.voting import tally, threshold_vote
@@ -87,6 +87,8 @@ class MPCRelease:
     upper: float = math.nan
     colluders: int = 0
     path: str = "individual"
+    neighbours: str = "replace"
+    sensitivity: float = math.nan  # of the sum, for the noisy sum's noise (simprive.mechanisms.build_release)
 
     individual = True
 
@@ -101,10 +103,9 @@ class MPCRelease:
         shares of ``mpc_noisy_sum`` add up to discrete Laplace noise, as one Geometric draw."""
         if self.kind != "mpc_noisy_sum":
             return None
-        sens = self.upper - self.lower
         if self.params["noise"] == "gaussian":
-            return dp.Gaussian(epsilon=self.epsilon, delta=self.noise_delta, sensitivity=sens, analytic=True)
-        return dp.Geometric(epsilon=self.epsilon, sensitivity=sens)
+            return dp.Gaussian(epsilon=self.epsilon, delta=self.noise_delta, sensitivity=self.sensitivity, analytic=True)
+        return dp.Geometric(epsilon=self.epsilon, sensitivity=self.sensitivity)
 
     @property
     def elements_per_trial(self) -> int:
@@ -260,14 +261,17 @@ class MPCRelease:
     def _noisy_sum(self, data, rng):
         lo, hi = int(self.lower), int(self.upper)
         x = np.clip(data.values.astype(np.int64), lo, hi)
-        sens = hi - lo
+        sens = int(self.sensitivity)  # an integer: integer bounds under either neighbour relation
         run, shares = noisy_sum(x, self.epsilon, rng, noise=self.params["noise"], sensitivity=sens,
                                 delta=self.noise_delta)
         metrics = utility_metrics(run.output, data.values.sum(axis=1))
         clipped = not np.array_equal(x, data.values)
         expected = {"error": None if clipped else 0.0}
-        if self.params["noise"] == "discrete_laplace" and not clipped:
-            expected["sq_error"] = self.noise.variance()  # the Pólya shares add up to one geometric draw
+        if not clipped:
+            # the Pólya shares add up to one geometric draw; Gaussian shares to one normal
+            # draw, plus each party's fixed-point rounding (uniform, variance 2^-2f / 12)
+            rounding = self.n * 4.0**-FRAC_BITS / 12 if self.params["noise"] == "gaussian" else 0.0
+            expected["sq_error"] = self.noise.variance() + rounding
         eff = effective_epsilon(self.n, self.colluders, self.epsilon, noise=self.params["noise"], sensitivity=sens,
                                 delta=self.noise_delta)
         metrics["effective_epsilon"] = np.full(len(x), eff)
@@ -403,12 +407,12 @@ def _input_range(scenario, lower, upper) -> tuple[float, float]:
 
 
 def build_mpc_release(mech: dict, *, query: str, scenario, n: int, epsilon, delta, lower, upper,
-                      colluders: int = 0) -> MPCRelease:
-    """Validate an MPC mechanism config against the query and scenario it must serve."""
+                      neighbours: str = "replace", sensitivity: float = math.nan, colluders: int = 0) -> MPCRelease:
+    """Validate an MPC mechanism config against the query (resolved) and scenario it must
+    serve; ``sensitivity`` comes from :func:`simprive.mechanisms.build_release`."""
     mech = dict(mech)
     kind = check_choice("mechanism", mech.pop("kind"), MPC_KINDS)
-    queries, scenarios = MPC_KINDS[kind]
-    query = queries[0] if query == "auto" else check_choice("query", query, queries)
+    scenarios = MPC_KINDS[kind][1]
     if scenario.kind not in scenarios:
         raise ConfigError("scenario", scenario.kind, f"mechanism={kind} needs scenario " + " or ".join(scenarios))
     if not scenario.integer and kind not in ("mpc_inference",):
@@ -457,4 +461,5 @@ def build_mpc_release(mech: dict, *, query: str, scenario, n: int, epsilon, delt
             raise ConfigError("adversary.colluders", colluders, f"must be at most n={n}")
     else:
         epsilon = delta = math.nan
-    return MPCRelease(kind, query, scenario, n, params, epsilon, delta, lower, upper, colluders)
+    return MPCRelease(kind, query, scenario, n, params, epsilon, delta, lower, upper, colluders,
+                      neighbours=neighbours, sensitivity=sensitivity)
