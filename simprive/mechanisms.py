@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simprive import dp
-from simprive.metrics import selection_metrics, utility_metrics
+from simprive.metrics import Rare, selection_metrics, utility_metrics
 from simprive.mpc.release import MPC_KINDS, build_mpc_release
 from simprive.scenarios import Data, count_values
 from simprive.validation import ConfigError, check_choice, check_delta, check_epsilon, check_range
@@ -109,6 +109,13 @@ class Release:
         }
         # heavy tails can make a moment infinite: then there is nothing finite to agree with
         expected = {k: v if v is None or math.isfinite(v) else None for k, v in expected.items()}
+        # the random parties' clipping, when it can happen, is an event the trials must hit
+        q = clip_probability(self.scenario, self.lower, self.upper)
+        if 0 < q < 1:
+            iid = self.n - 1 if getattr(self.scenario, "outlier", None) is not None else self.n
+            q_trial = -math.expm1(iid * math.log1p(-q))
+            expected.update({k: Rare(expected[k], q_trial) for k in ("estimate", "error", "sq_error")
+                             if expected[k] is not None})
         metrics = utility_metrics(estimate, truth)
         if self.scenario.kind == "heavy":
             # how one party dominates: the range an unclamped sum's noise would have to cover
@@ -165,6 +172,12 @@ def sum_moments(scenario, n: int, lower, upper) -> tuple[float, float, float]:
         return scenario.sum_moments(n, lower, upper)
     clip_mean, clip_var = scenario.clip_moments(lower, upper)
     return n * clip_mean, n * clip_var, n * scenario.mean()
+
+
+def clip_probability(scenario, lower, upper) -> float:
+    """P(one random input lies outside ``[lower, upper]``): how often clamping acts."""
+    d = getattr(scenario, "dist", None)
+    return 0.0 if d is None else float(d.cdf(np.nextafter(lower, -np.inf)) + d.sf(upper))
 
 
 def query_value(query: str, data: Data, lower: float | None = None, upper: float | None = None) -> np.ndarray:

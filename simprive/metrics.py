@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import stats
 
-__all__ = ["selection_metrics", "summarise", "utility_metrics"]
-
-Z95 = float(stats.norm.ppf(0.975))
+__all__ = ["KINDS", "Rare", "agreement", "kind_of", "selection_metrics", "summarise", "utility_metrics"]
 
 
 def utility_metrics(estimate, truth) -> dict[str, np.ndarray]:
@@ -25,21 +25,88 @@ def selection_metrics(chosen, scores) -> dict[str, np.ndarray]:
     return {"correct_winner": (picked == best).astype(float), "regret": (best - picked).astype(float)}
 
 
-def summarise(values: np.ndarray) -> dict[str, float]:
-    """Mean, standard deviation and a 95% interval for the mean over trials.
+# What each metric is, which decides its interval and how it is checked against `expected`:
+# an indicator is 0/1 by definition (exact binomial interval, exact binomial test); a
+# measurement is any other per-trial number (t interval, zero width when constant; z-test);
+# a lower bound is certified once per configuration (checked: value ≤ expected); a reported
+# number (a budget, a claim) is stated, never checked, so it has no `expected`.
+INDICATOR, MEASUREMENT, LOWER_BOUND, REPORTED = "indicator", "measurement", "lower bound", "reported"
+KINDS = {
+    **dict.fromkeys(("correct_winner", "exact_match", "sim_match", "attack_correct", "exposed", "recon_exact",
+                     "bound_covers"), INDICATOR),
+    **dict.fromkeys(("estimate", "truth", "error", "abs_error", "sq_error", "regret", "messages", "bytes", "rounds",
+                     "offline_bytes", "seconds_lan", "seconds_wan", "sim_bytes", "seconds", "mpyc_seconds",
+                     "view_corr", "leaked_bits", "element_accuracy", "needed_sensitivity", "max_share",
+                     "effective_epsilon", "posterior_true", "max_posterior", "min_entropy_leakage", "recon_error",
+                     "recon_sq_error", "others_error", "others_sq_error", "bound_fraction", "average_sq_error",
+                     "member_guess_accuracy"), MEASUREMENT),
+    "epsilon_lb": LOWER_BOUND,
+    **dict.fromkeys(("epsilon_claimed", "epsilon_spent", "epsilon_advanced"), REPORTED),
+}
+PREFIXES = {"partial_P": MEASUREMENT}  # partial_P0, partial_P1, …: one per party
+ALPHA = 1e-6  # a row "differs" when sampling error explains it with probability below this
+# (|z| > 4.89): a run of a thousand checked rows shows a false "differs" once in a thousand runs
+RESOLVING_EVENTS = 10  # fewer expected trials with the deciding event: the row is "unresolved"
 
-    0/1 metrics get the exact Clopper–Pearson interval; others the normal one.
-    """
+
+def kind_of(metric: str) -> str:
+    """The declared kind of a metric (a new metric must be declared in ``KINDS``)."""
+    if metric in KINDS:
+        return KINDS[metric]
+    for prefix, kind in PREFIXES.items():
+        if metric.startswith(prefix):
+            return kind
+    raise KeyError(f"metric {metric!r} has no declared kind: add it to simprive.metrics.KINDS")
+
+
+@dataclass(frozen=True)
+class Rare:
+    """An expectation that rests on an event of probability ``q`` per trial (e.g. clipping a
+    heavy tail): with fewer than ``RESOLVING_EVENTS`` such trials expected, the trials cannot
+    resolve it, whatever they show."""
+
+    value: float
+    q: float
+
+
+def summarise(values: np.ndarray, kind: str = MEASUREMENT) -> dict[str, float]:
+    """Mean, standard deviation and a 95% interval for the mean over trials: exact
+    Clopper–Pearson for an indicator, Student's t otherwise (zero width when constant)."""
     values = np.asarray(values, dtype=float)
     T = len(values)
     mean = float(values.mean())
     std = float(values.std(ddof=1)) if T > 1 else float("nan")
-    if np.isin(values, (0.0, 1.0)).all():
+    if kind == INDICATOR:
         ci = stats.binomtest(int(values.sum()), T).proportion_ci(0.95, method="exact")
         low, high = float(ci.low), float(ci.high)
     elif T > 1:
-        half = Z95 * std / np.sqrt(T)
+        half = float(stats.t.ppf(0.975, T - 1)) * std / np.sqrt(T)
         low, high = mean - half, mean + half
     else:
         low = high = float("nan")
     return {"value": mean, "std": std, "ci_low": low, "ci_high": high}
+
+
+def agreement(kind: str, value: float, std: float, trials: int, expected, q: float = 1.0) -> tuple[float, str | None]:
+    """Whether ``value`` agrees with ``expected`` within sampling error: ``(z, verdict)``.
+
+    The verdict is ``agrees``, ``differs``, ``unresolved`` (it would differ, but fewer than
+    ``RESOLVING_EVENTS`` trials were expected to hit the rare event, of probability ``q``
+    per trial, that the expectation rests on) or None (no expectation to check).  ``z`` is
+    the difference in standard errors where the trials have a spread."""
+    if expected is None or not np.isfinite(expected) and kind != LOWER_BOUND:
+        return np.nan, None
+    if kind == LOWER_BOUND:  # a certified bound holds, or it does not
+        return np.nan, "agrees" if value <= expected * (1 + 1e-9) + 1e-12 else "differs"
+    z, agrees = np.nan, abs(value - expected) <= 1e-6 * max(1.0, abs(expected))  # exact, to 6 digits
+    if kind == INDICATOR and 0 < expected < 1:
+        z = (value - expected) / np.sqrt(expected * (1 - expected) / trials)
+        agrees = stats.binomtest(int(round(value * trials)), trials, expected).pvalue >= ALPHA
+    elif kind != INDICATOR and std > 1e-12 * (abs(value) + 1):  # a spread over the trials (one trial: NaN)
+        z = (value - expected) / (std / np.sqrt(trials))
+        agrees = abs(z) <= stats.norm.isf(ALPHA / 2)
+    elif trials == 1 and not agrees:
+        return z, "unresolved"  # one draw of a random metric says nothing
+    if agrees:
+        return z, "agrees"
+    return z, "unresolved" if trials * q < RESOLVING_EVENTS else "differs"

@@ -16,7 +16,7 @@ __all__ = ["COLUMNS", "Results", "aggregate", "read_summary", "tidy", "write_ato
 COLUMNS = [
     "experiment", "scenario", "query", "mechanism", "adversary", "metric",
     "value", "std", "ci_low", "ci_high", "expected", "trials",
-    "epsilon", "delta", "n", "lower", "upper", "aux", "seed", "config_hash",
+    "epsilon", "delta", "n", "lower", "upper", "aux", "seed", "config_hash", "agreement", "z",
 ]
 # rows sort by configuration (swept extras included), then by metric
 SORT_FIRST = ["experiment", "scenario", "query", "mechanism", "adversary", "epsilon", "delta", "n", "lower",

@@ -20,7 +20,7 @@ import pandas as pd
 from simprive.attacks import ADVERSARIES, Audit, build_attack, knowledge_level
 from simprive.grid import AXES, config_hash, expand, streams
 from simprive.mechanisms import Release, build_release
-from simprive.metrics import summarise
+from simprive.metrics import Rare, agreement, kind_of, summarise
 from simprive.progress import Progress
 from simprive.results import Results, read_summary, tidy, write_json, write_parquet, write_summary
 from simprive.scenarios import build_scenario, scenario_params
@@ -84,8 +84,10 @@ def plan(point: dict) -> Plan:
     return Plan(point, release, trials, seed, data_params, attack, knowledge_level(adversary, n))
 
 
-def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None]]:
-    """All trials of one configuration, in chunks that bound memory."""
+def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None], dict[str, float]]:
+    """All trials of one configuration, in chunks that bound memory: per-trial metrics, the
+    mean of their expectations, and for expectations that rest on a rare event its
+    probability per trial (:class:`~simprive.metrics.Rare`)."""
     rngs = streams(p.seed, p.data_params, p.point)
     rel = p.release
     chunk = p.trials
@@ -93,6 +95,7 @@ def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None]]:
         chunk = max(1, min(p.trials, CHUNK_ELEMENTS // rel.elements_per_trial))
     values: dict[str, list] = {}
     expected: dict[str, list] = {}
+    rare: dict[str, float] = {}
     for start in range(0, p.trials, chunk):
         size = min(chunk, p.trials - start)
         data = rel.scenario.draw(rngs["data"], size, rel.n, individual=rel.individual)
@@ -105,10 +108,12 @@ def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None]]:
                 continue
             values.setdefault(name, []).append(v)
             e = exp.get(name)
+            if isinstance(e, Rare):
+                rare[name], e = e.q, e.value
             expected.setdefault(name, []).append(None if e is None else np.broadcast_to(e, (size,)))
     out = {k: np.concatenate(v) for k, v in values.items()}
     exp_mean = {k: None if any(e is None for e in v) else float(np.concatenate(v).mean()) for k, v in expected.items()}
-    return out, exp_mean
+    return out, exp_mean, rare
 
 
 def _identity(cfg: dict, p: Plan, extra: list[str]) -> dict:
@@ -148,11 +153,13 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
     rows, trial_frames = [], []
     bar = Progress(len(plans), cfg.get("name", "run"), enabled=cfg.get("progress"))
     for p in plans:
-        values, expected = simulate(p)
+        values, expected, rare = simulate(p)
         ident = _identity(cfg, p, extra)
         for metric, v in values.items():
-            e = expected[metric]
-            rows.append({**ident, "metric": metric, **summarise(v), "expected": np.nan if e is None else e})
+            e, kind = expected[metric], kind_of(metric)
+            row = {**ident, "metric": metric, **summarise(v, kind), "expected": np.nan if e is None else e}
+            row["z"], row["agreement"] = agreement(kind, row["value"], row["std"], len(v), e, rare.get(metric, 1.0))
+            rows.append(row)
             if cfg.get("save_trials"):
                 trial_frames.append(pd.DataFrame({"config_hash": p.config_hash, "metric": metric,
                                                   "trial": np.arange(len(v)), "value": v}))

@@ -5,8 +5,10 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
-from simprive.metrics import summarise
+from simprive import run_experiment
+from simprive.metrics import INDICATOR, LOWER_BOUND, MEASUREMENT, agreement, kind_of, summarise
 from simprive.progress import Progress
 from simprive.results import COLUMNS, aggregate, tidy, write_atomic
 
@@ -49,9 +51,70 @@ def test_summarise_interval_covers_the_mean_at_the_stated_rate():
     assert abs(sum(hits) - 1900) < 50
 
 
-def test_summarise_uses_exact_interval_for_rates():
-    s = summarise(np.ones(100))
+def test_summarise_uses_exact_interval_for_indicators():
+    s = summarise(np.ones(100), INDICATOR)
     assert s["value"] == 1.0 and s["ci_high"] == 1.0 and 0.96 < s["ci_low"] < 0.97  # (α/2)^(1/100)
+    one = summarise(np.zeros(1), INDICATOR)  # one trial of an indicator: [0, 0.975]
+    assert one["ci_low"] == 0.0 and one["ci_high"] == pytest.approx(0.975)
+
+
+@pytest.mark.parametrize("values", [np.zeros(5000), np.ones(5000), np.full(30, 7.5)])
+def test_a_constant_measurement_has_a_zero_width_interval(values):
+    # a measurement that happens to be all 0 or all 1 is not a rate: no binomial interval
+    s = summarise(values, MEASUREMENT)
+    assert s["ci_low"] == s["ci_high"] == values[0] and s["std"] == 0.0
+
+
+def test_measurement_interval_is_students_t():
+    x = np.array([1.0, 2.0, 4.0])
+    s = summarise(x, MEASUREMENT)
+    half = stats.t.ppf(0.975, 2) * x.std(ddof=1) / np.sqrt(3)  # 4.30 sd/sqrt(3), not 1.96
+    assert s["ci_high"] - s["value"] == pytest.approx(half)
+    assert np.isnan(summarise(np.array([3.0]), MEASUREMENT)["ci_low"])  # one trial: no interval
+
+
+def test_every_metric_declares_its_kind():
+    with pytest.raises(KeyError, match="no declared kind"):
+        kind_of("made_up_metric")
+    assert kind_of("partial_P3") == MEASUREMENT and kind_of("exposed") == INDICATOR
+
+
+@pytest.mark.parametrize("kind, value, std, trials, expected, q, verdict", [
+    (MEASUREMENT, 10.02, 1.0, 10000, 10.0, 1.0, "agrees"),       # z = 2
+    (MEASUREMENT, 10.045, 1.0, 10000, 10.0, 1.0, "agrees"),      # z = 4.5: rare, but not 1e-6 rare
+    (MEASUREMENT, 10.05, 1.0, 10000, 10.0, 1.0, "differs"),      # z = 5
+    (MEASUREMENT, 10.0, 0.0, 100, 10.0, 1.0, "agrees"),          # constant and exact
+    (MEASUREMENT, 10.0, 0.0, 100, 10.5, 1.0, "differs"),         # constant, not exact
+    (MEASUREMENT, 0.0, 0.0, 3000, 63333.0, 1e-6, "unresolved"),  # a heavy tail no trial reached
+    (MEASUREMENT, 0.0, 0.0, 3000, 63333.0, 0.5, "differs"),      # ... one that 1500 trials should have
+    (MEASUREMENT, 3.0, np.nan, 1, 2.5, 1.0, "unresolved"),       # one draw of a random metric
+    (INDICATOR, 0.0, 0.0, 4000, 1e-5, 1.0, "agrees"),            # a rare event no trial hit
+    (INDICATOR, 0.52, 0.5, 10000, 0.5, 1.0, "agrees"),           # binomial test, p = 0.045
+    (INDICATOR, 0.54, 0.5, 10000, 0.5, 1.0, "differs"),          # p = 1e-15
+    (INDICATOR, 0.999, 0.03, 1000, 1.0, 1.0, "differs"),         # a certain event that failed once
+    (LOWER_BOUND, 0.98, 0.0, 1000, 1.0, 1.0, "agrees"),
+    (LOWER_BOUND, 1.2, 0.0, 1000, 1.0, 1.0, "differs"),
+    (MEASUREMENT, 1.0, 0.1, 100, None, 1.0, None),
+])
+def test_agreement_verdicts(kind, value, std, trials, expected, q, verdict):
+    assert agreement(kind, value, std, trials, expected, q)[1] == verdict
+
+
+def test_summary_reports_z_and_agreement():
+    s = run_experiment("bounded_sum", ["n=20", "epsilon=1", "upper=100.0", "trials=400"]).summary
+    row = s[s.metric == "sq_error"].iloc[0]
+    assert row.z == pytest.approx((row.value - row.expected) / (row["std"] / np.sqrt(row.trials)))
+    assert row.agreement == "agrees"
+    assert s[s.expected.isna()].agreement.isna().all()
+
+
+def test_unreached_heavy_tail_is_unresolved_not_a_contradiction():
+    # clamping at 300,000 on Pareto(3, 1000) inputs: P(clip) is 4e-8 per input, so 2,000 trials
+    # show no clipping although the expected squared error includes its 63,333
+    s = run_experiment("outlier_sum", ["upper=[300000.0]", "mechanism.kind=exact",
+                                       "adversary.known_fraction=1.0"]).summary
+    row = s[s.metric == "sq_error"].iloc[0]
+    assert row.value == 0 and row.expected > 6e4 and row.agreement == "unresolved"
 
 
 class Terminal(io.StringIO):
