@@ -157,7 +157,8 @@ class Release:
         scores = data.counts
         chosen = em.select_gumbel(scores, rng) if self.kind == "noisy_max" else em.select(scores, rng)
         best = scores.max(axis=1, keepdims=True)
-        prob = em.probabilities(scores)
+        # the law by quadrature of Gumbel-max (scale 2Δu/ε), not the softmax `select` samples from
+        prob = dp.gumbel_max_law(scores, 2 * self.sensitivity / self.epsilon)
         expected = {
             "correct_winner": (prob * (scores == best)).sum(axis=1),
             "regret": (prob * (best - scores)).sum(axis=1),
@@ -202,7 +203,7 @@ def queries_of(kind: str) -> tuple[str, ...]:
 
 
 def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, lower, upper,
-                  neighbours: str = "replace", colluders: int = 0):
+                  neighbours: str = "replace"):
     """Validate a mechanism config against the query and scenario it must serve.
 
     The declared range and the neighbour relation become the query's sensitivity here,
@@ -220,8 +221,7 @@ def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, l
         sens = dp.sensitivity(query, lower=lower, upper=upper, n=n, neighbours=neighbours)
     if kind in MPC_KINDS:
         return build_mpc_release(mech, query=query, scenario=scenario, n=n, epsilon=epsilon, delta=delta,
-                                 lower=lower, upper=upper, neighbours=neighbours, sensitivity=sens,
-                                 colluders=colluders)
+                                 lower=lower, upper=upper, neighbours=neighbours, sensitivity=sens)
     mech = dict(mech)
     del mech["kind"]
     family = FAMILIES[kind]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["KINDS", "Rare", "agreement", "kind_of", "selection_metrics", "summarise", "utility_metrics"]
+__all__ = ["ALPHA", "Bound", "KINDS", "Rare", "agreement", "kind_of", "selection_metrics", "summarise", "utility_metrics"]
 
 
 def utility_metrics(estimate, truth) -> dict[str, np.ndarray]:
@@ -69,6 +69,16 @@ class Rare:
     q: float
 
 
+@dataclass(frozen=True)
+class Bound:
+    """The exact value a certified lower bound stands below, with the same evidence's bound
+    at the strict level ``ALPHA / 2``: only if that too exceeds ``value`` does the row differ
+    (a bound at level α exceeds the truth with probability up to 2α by design)."""
+
+    value: float
+    strict: float
+
+
 def summarise(values: np.ndarray, kind: str = MEASUREMENT) -> dict[str, float]:
     """Mean, standard deviation and a 95% interval for the mean over trials: exact
     Clopper–Pearson for an indicator, Student's t otherwise (zero width when constant)."""
@@ -87,17 +97,19 @@ def summarise(values: np.ndarray, kind: str = MEASUREMENT) -> dict[str, float]:
     return {"value": mean, "std": std, "ci_low": low, "ci_high": high}
 
 
-def agreement(kind: str, value: float, std: float, trials: int, expected, q: float = 1.0) -> tuple[float, str | None]:
+def agreement(kind: str, value: float, std: float, trials: int, expected, q: float = 1.0,
+              strict: float | None = None) -> tuple[float, str | None]:
     """Whether ``value`` agrees with ``expected`` within sampling error: ``(z, verdict)``.
 
     The verdict is ``agrees``, ``differs``, ``unresolved`` (it would differ, but fewer than
     ``RESOLVING_EVENTS`` trials were expected to hit the rare event, of probability ``q``
     per trial, that the expectation rests on) or None (no expectation to check).  ``z`` is
-    the difference in standard errors where the trials have a spread."""
+    the difference in standard errors where the trials have a spread.  A lower bound
+    differs when its ``strict`` version (:class:`Bound`) exceeds ``expected``."""
     if expected is None or not np.isfinite(expected) and kind != LOWER_BOUND:
         return np.nan, None
-    if kind == LOWER_BOUND:  # a certified bound holds, or it does not
-        return np.nan, "agrees" if value <= expected * (1 + 1e-9) + 1e-12 else "differs"
+    if kind == LOWER_BOUND:  # a certified bound holds, or even the strict one does not
+        return np.nan, "agrees" if (value if strict is None else strict) <= expected * (1 + 1e-9) + 1e-12 else "differs"
     z, agrees = np.nan, abs(value - expected) <= 1e-6 * max(1.0, abs(expected))  # exact, to 6 digits
     if kind == INDICATOR and 0 < expected < 1:
         z = (value - expected) / np.sqrt(expected * (1 - expected) / trials)

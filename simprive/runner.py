@@ -20,7 +20,7 @@ import pandas as pd
 from simprive.attacks import ADVERSARIES, Audit, build_attack, knowledge_level
 from simprive.grid import AXES, config_hash, expand, streams
 from simprive.mechanisms import Release, build_release
-from simprive.metrics import Rare, agreement, kind_of, summarise
+from simprive.metrics import Bound, Rare, agreement, kind_of, summarise
 from simprive.progress import Progress
 from simprive.results import Results, read_summary, tidy, write_json, write_parquet, write_summary
 from simprive.scenarios import build_scenario, scenario_params
@@ -64,11 +64,6 @@ def plan(point: dict) -> Plan:
     lower, upper = check_range(point["lower"], point["upper"])
     adversary = _group(point, "adversary")
     check_choice("adversary", adversary.get("kind"), ADVERSARIES)
-    colluders = 0
-    if adversary["kind"] == "coalition":
-        colluders = check_int("adversary.colluders", adversary.get("colluders"), minimum=0)
-        if colluders > n:
-            raise ConfigError("adversary.colluders", colluders, f"a coalition has at most n={n} parties")
     scen = _group(point, "scenario")
     if scen.get("kind") == "bounded":  # data range defaults to the declared range
         scen["low"] = lower if scen.get("low") is None else scen["low"]
@@ -76,8 +71,8 @@ def plan(point: dict) -> Plan:
     scenario = build_scenario(scen)
     release = build_release(
         _group(point, "mechanism"), query=_group(point, "query").get("kind"), scenario=scenario,
-        epsilon=point["epsilon"], delta=point["delta"], n=n, lower=lower, upper=upper, neighbours=point.get("neighbours", "replace"),
-        colluders=colluders,
+        epsilon=point["epsilon"], delta=point["delta"], n=n, lower=lower, upper=upper,
+        neighbours=point.get("neighbours", "replace"),
     )
     attack = build_attack(adversary, release, n, trials)
     data_params = {"scenario": scenario_params(scenario), "n": n, "trials": trials}
@@ -86,8 +81,8 @@ def plan(point: dict) -> Plan:
 
 def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None], dict[str, float]]:
     """All trials of one configuration, in chunks that bound memory: per-trial metrics, the
-    mean of their expectations, and for expectations that rest on a rare event its
-    probability per trial (:class:`~simprive.metrics.Rare`)."""
+    mean of their expectations, and how to check those beyond their value: the rare event
+    one rests on (:class:`~simprive.metrics.Rare`), a bound's strict version (``Bound``)."""
     rngs = streams(p.seed, p.data_params, p.point)
     rel = p.release
     chunk = p.trials
@@ -95,7 +90,7 @@ def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None], d
         chunk = max(1, min(p.trials, CHUNK_ELEMENTS // rel.elements_per_trial))
     values: dict[str, list] = {}
     expected: dict[str, list] = {}
-    rare: dict[str, float] = {}
+    checks: dict[str, dict] = {}  # how to check a metric beyond its value: Rare's q, Bound's strict
     for start in range(0, p.trials, chunk):
         size = min(chunk, p.trials - start)
         data = rel.scenario.draw(rngs["data"], size, rel.n, individual=rel.individual)
@@ -109,11 +104,13 @@ def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None], d
             values.setdefault(name, []).append(v)
             e = exp.get(name)
             if isinstance(e, Rare):
-                rare[name], e = e.q, e.value
+                checks[name], e = {"q": e.q}, e.value
+            elif isinstance(e, Bound):
+                checks[name], e = {"strict": e.strict}, e.value
             expected.setdefault(name, []).append(None if e is None else np.broadcast_to(e, (size,)))
     out = {k: np.concatenate(v) for k, v in values.items()}
     exp_mean = {k: None if any(e is None for e in v) else float(np.concatenate(v).mean()) for k, v in expected.items()}
-    return out, exp_mean, rare
+    return out, exp_mean, checks
 
 
 def _identity(cfg: dict, p: Plan, extra: list[str]) -> dict:
@@ -153,12 +150,12 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
     rows, trial_frames = [], []
     bar = Progress(len(plans), cfg.get("name", "run"), enabled=cfg.get("progress"))
     for p in plans:
-        values, expected, rare = simulate(p)
+        values, expected, checks = simulate(p)
         ident = _identity(cfg, p, extra)
         for metric, v in values.items():
             e, kind = expected[metric], kind_of(metric)
             row = {**ident, "metric": metric, **summarise(v, kind), "expected": np.nan if e is None else e}
-            row["z"], row["agreement"] = agreement(kind, row["value"], row["std"], len(v), e, rare.get(metric, 1.0))
+            row["z"], row["agreement"] = agreement(kind, row["value"], row["std"], len(v), e, **checks.get(metric, {}))
             rows.append(row)
             if cfg.get("save_trials"):
                 trial_frames.append(pd.DataFrame({"config_hash": p.config_hash, "metric": metric,

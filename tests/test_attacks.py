@@ -1,6 +1,7 @@
 """Attacks: exact posteriors and leakage against what the simulation measures."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from helpers import assert_agrees
@@ -88,6 +89,12 @@ def test_scale_epsilon_bug_only_shows_below_epsilon_one(audit):
     assert audit.loc[("broken_laplace_scale", 2.0)].value <= 2.0
 
 
+def test_the_claimed_epsilon_is_reported_not_checked():
+    s = run_experiment("audit", ["mechanism.kind=laplace", "epsilon=1.0", "trials=1000"]).summary
+    claimed = s[s.metric == "epsilon_claimed"].iloc[0]
+    assert claimed.value == 1.0 and np.isnan(claimed.expected) and pd.isna(claimed.agreement)
+
+
 def test_auditor_self_check_certifies_nothing_for_a_data_blind_release(audit):
     assert audit.loc[("ignore_input", 0.5)].value == 0 and audit.loc[("ignore_input", 2.0)].value == 0
 
@@ -107,9 +114,11 @@ def test_audit_of_the_exponential_mechanism():
     assert (lb.value <= lb.expected * 1.05).all() and (lb.value >= 0.7 * lb.expected).all()
 
 
-def test_perfect_test_certifies_about_log_n_over_log_2_over_alpha():
+def test_perfect_test_certifies_about_log_n_over_log_1_over_alpha():
+    # no error in n runs: each rate's one-sided bound is 1 − α^(1/n) ≈ ln(1/α)/n
     for n in (1000, 100000):
-        assert max_certifiable(n) == pytest.approx(np.log(n / np.log(2 / 0.05)), rel=0.1)
+        assert max_certifiable(n) == pytest.approx(np.log(n / np.log(1 / 0.05)), rel=1e-3)
+    assert max_certifiable(100000) == pytest.approx(10.4157, abs=1e-4)  # not ln(N/ln(2/α)) = 10.2076
     assert float(epsilon_lower_bound(500, 500, 1000, 1000)) == 0.0  # a coin flip certifies nothing
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simprive.dp import Exponential
+from simprive.dp import Exponential, gumbel_max_law
 from simprive.validation import ConfigError
 
 T = 200_000
@@ -37,6 +37,17 @@ def test_exponential_probabilities_are_softmax_of_eps_u_over_two_delta(epsilon, 
     assert probs.shape == scores.shape
     np.testing.assert_allclose(probs, softmax_by_hand(scores, epsilon, sensitivity), rtol=1e-12)
     np.testing.assert_allclose(probs.sum(axis=-1), 1.0, rtol=1e-14)
+
+
+@pytest.mark.parametrize("epsilon,sensitivity", SETTINGS)
+def test_gumbel_max_law_by_quadrature_is_the_softmax(epsilon, sensitivity):
+    """The expected column of a selection comes from quadrature of the Gumbel-max law, a
+    route independent of the softmax the inverse-CDF sampler uses: the two must agree."""
+    rng = np.random.default_rng(2)
+    scores = np.concatenate([rng.uniform(-5, 5, size=(50, 7)), rng.integers(0, 3, size=(20, 7)),  # ties
+                             rng.uniform(0, 1e4, size=(20, 7))])  # gaps of thousands of scales
+    law = gumbel_max_law(scores, 2 * sensitivity / epsilon)
+    np.testing.assert_allclose(law, softmax_by_hand(scores, epsilon, sensitivity), atol=1e-9)
 
 
 def test_exponential_probability_ratio_is_exp_of_score_gap():

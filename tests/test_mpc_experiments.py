@@ -84,6 +84,29 @@ def test_coalition_larger_than_n_is_refused():
     assert err.value.key == "adversary.colluders"
 
 
+@pytest.fixture(scope="module")
+def collusion():
+    s = run_experiment("mpc_plus_dp_collusion", ["epsilon=[0.5,2.0]", "adversary.colluders=[0,4,9]"]).summary
+    return s
+
+
+def test_effective_epsilon_agrees_with_its_closed_form_and_the_coalitions_audit(collusion):
+    eff = collusion[collusion.metric == "effective_epsilon"]
+    np.testing.assert_allclose(eff.value, eff.expected, rtol=1e-6)  # convolution vs closed form
+    lb = collusion[collusion.metric == "epsilon_lb"].set_index(["epsilon", "aux"])
+    # the coalition's certified lower bound on real runs stays below the exact ε it faces,
+    # and comes close to it: the coalition knows every input but the target's
+    assert (lb.value <= lb.expected * 1.02).all() and (lb.value >= 0.85 * lb.expected).all(), lb[["value", "expected"]]
+    assert lb.loc[(2.0, 9), "value"] > 1.8 * 2.0  # 9 colluders of 10: the honest noise is a tenth
+    assert (collusion.agreement.dropna() == "agrees").all()
+
+
+def test_coalition_needs_an_mpc_release_it_can_attack():
+    with pytest.raises(ConfigError) as err:
+        run_experiment("poll", ["adversary=coalition"])
+    assert err.value.key == "mechanism"
+
+
 def test_empty_set_is_refused():
     with pytest.raises(ConfigError) as err:
         run_experiment("set_intersection", ["scenario.size_x=0"])

@@ -8,7 +8,8 @@ from scipy import stats
 
 from simprive.dp.gaussian import Gaussian
 from simprive.mpc.field import PrimeField
-from simprive.mpc.noisy import effective_epsilon, noise_shares, noisy_sum
+from simprive.mpc.noisy import (effective_epsilon, nb_difference_logpmf, nb_difference_logpmf_closed, noise_shares,
+                                 noisy_sum)
 from simprive.validation import ConfigError
 
 
@@ -77,6 +78,23 @@ def test_effective_epsilon_grows_with_colluders(noise, n):
     assert eps[0] == pytest.approx(1.0, rel=1e-6, abs=1e-6)
     assert all(a < b for a, b in zip(eps[:-1], eps[1:]))
     assert math.isfinite(eps[-2]) and eps[-1] == math.inf
+
+
+@pytest.mark.parametrize("r", [0.05, 0.3, 1.0])
+@pytest.mark.parametrize("alpha", [0.2, 0.6, 0.95])
+def test_remaining_noise_pmf_by_convolution_equals_its_closed_form(r, alpha):
+    ks = np.arange(0, 120)
+    np.testing.assert_allclose(nb_difference_logpmf(r, alpha, ks), nb_difference_logpmf_closed(r, alpha, ks),
+                               rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("noise", ["discrete_laplace", "gaussian"])
+@pytest.mark.parametrize("colluders", [0, 3, 9])
+def test_effective_epsilon_by_an_independent_route(noise, colluders):
+    # discrete Laplace: the hypergeometric closed form; Gaussian: dp-accounting's PLD
+    a = effective_epsilon(10, colluders, 1.0, noise=noise, sensitivity=2)
+    b = effective_epsilon(10, colluders, 1.0, noise=noise, sensitivity=2, independent=True)
+    assert a == pytest.approx(b, rel=1e-6 if noise == "discrete_laplace" else 2e-3)
 
 
 def test_effective_epsilon_depends_on_the_honest_fraction():

@@ -21,7 +21,7 @@ __all__ = ["ADVERSARIES", "BROKEN", "Audit", "FloatAudit", "VoteAttack", "build_
 # kind → the keys it takes (with defaults)
 ADVERSARIES = {
     "none": {},
-    "coalition": {"colluders": 1},
+    "coalition": {"colluders": 1, "alpha": 0.05},
     "knows_votes": {"known": None, "known_fraction": 0.0},
     "auditor": {"alpha": 0.05, "known": None, "known_fraction": 1.0},
     "float_auditor": {"alpha": 0.05, "known": None, "known_fraction": 1.0},
@@ -77,7 +77,7 @@ def build_attack(cfg: dict, release, n: int, trials: int):
         return build_vote_attack(release.kind, release.scenario, n, _known(cfg, n), release.epsilon, release.query,
                                  release.sensitivity)
     if kind == "coalition":
-        return build_coalition(release, check_int("adversary.colluders", cfg.get("colluders", 1), minimum=0))
+        return build_coalition(release, check_int("adversary.colluders", cfg.get("colluders", 1), minimum=0), cfg, trials)
     if kind in ("knows_others", "news", "repeated"):
         return build_sum_attack(kind, cfg, release, _known(cfg, n) if kind == "knows_others" else 0)
     return None

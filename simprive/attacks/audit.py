@@ -9,7 +9,8 @@ one-sided Clopper–Pearson upper bounds (level α) on both error rates,
     ε_LB = max(0, ln((1 − δ − FPR_ub)/FNR_ub), ln((1 − δ − FNR_ub)/FPR_ub)),
 
 which is below the true ε with probability at least 1 − 2α.  A perfect test certifies at
-most about ln(N/ln(2/α)); :func:`max_certifiable` gives it exactly.
+most about ln(N/ln(1/α)) (no error in N runs bounds each rate by 1 − α^(1/N) ≈ ln(1/α)/N);
+:func:`max_certifiable` gives it exactly.
 
 Tests are thresholds on a score: the output itself for real outputs (both directions),
 and for discrete outputs the log-ratio of each value's frequencies in the two worlds,
@@ -29,9 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from simprive.metrics import ALPHA, Bound
 from simprive.validation import ConfigError, check_probability
 
-__all__ = ["AUDITABLE", "BROKEN", "Audit", "epsilon_lower_bound", "max_certifiable"]
+__all__ = ["AUDITABLE", "BROKEN", "Audit", "check_game", "epsilon_lower_bound", "max_certifiable"]
 
 BROKEN = {
     "broken_laplace_scale": "Laplace noise of scale ε instead of Δ/ε",
@@ -168,32 +170,45 @@ class Audit:
         return None  # Gaussian: no pure ε
 
     # -- the game -------------------------------------------------------------------------
+    def certify(self, runs: int, rng) -> tuple[float, Bound]:
+        """ε_LB from ``runs`` outputs in each world (the test picked on one half, its errors
+        counted on the other), and the expectation to check it against: the exact ε with
+        the same counts' bound at the summary's strict level, which exceeds the exact ε
+        only by a chance the agreement column calls negligible."""
+        y0, y1 = self.outputs(0, runs, rng), self.outputs(1, runs, rng)
+        h = runs // 2
+        lb, strict = self.bound(y0[:h], y1[:h], y0[h:], y1[h:], levels=[self.alpha, ALPHA / 2])
+        exact = self.exact_epsilon()
+        return lb, None if exact is None else Bound(exact, strict)
+
     def run(self, data, metrics: dict, rng) -> tuple[dict, dict]:
         T = data.trials
-        if T < 4:
-            raise ConfigError("trials", T, "an audit needs at least 4 trials per world")
-        y0, y1 = self.outputs(0, T, rng), self.outputs(1, T, rng)
-        h = T // 2
-        eps_lb = self.bound(y0[:h], y1[:h], y0[h:], y1[h:])
-        claimed = self.release.epsilon
-        metrics = {"epsilon_lb": np.full(T, eps_lb), "epsilon_claimed": np.full(T, claimed)}
-        return metrics, {"epsilon_lb": self.exact_epsilon(), "epsilon_claimed": claimed}
+        lb, expected = self.certify(T, rng)
+        metrics = {"epsilon_lb": np.full(T, lb), "epsilon_claimed": np.full(T, self.release.epsilon)}
+        return metrics, {"epsilon_lb": expected}  # the claim is reported, not checked
 
     def _tests(self, pick0, pick1, count0, count1):
-        """Candidate scores (larger means "D′") on both halves: the output itself, either
-        way round, for real outputs; for discrete ones, each value's log frequency ratio as
-        estimated on the picking half."""
+        """Candidate scores (larger means "D′") on the choosing and the counting data: the
+        output itself, either way round; for discrete outputs also each value's log
+        frequency ratio.  The ratios are estimated on one half of the picking runs and every
+        test's threshold is chosen on the other half, so that no test looks better than it
+        is; choosing among more candidates costs the certified bound nothing, for the
+        counting half sees only the one chosen."""
         if not self.discrete:
             return [(pick0, pick1, count0, count1), (-pick0, -pick1, -count0, -count1)]
-        values = np.union1d(pick0, pick1)
-        f0 = np.bincount(np.searchsorted(values, pick0), minlength=len(values)) + 0.5
-        f1 = np.bincount(np.searchsorted(values, pick1), minlength=len(values)) + 0.5
+        h0, h1 = len(pick0) // 2, len(pick1) // 2
+        fit0, fit1, pick0, pick1 = pick0[:h0], pick1[:h1], pick0[h0:], pick1[h1:]
+        tests = [(pick0, pick1, count0, count1), (-pick0, -pick1, -count0, -count1)]
+        values = np.union1d(fit0, fit1)
+        f0 = np.bincount(np.searchsorted(values, fit0), minlength=len(values)) + 0.5
+        f1 = np.bincount(np.searchsorted(values, fit1), minlength=len(values)) + 0.5
         ratio = np.log(f1 / f0)
         score = lambda y: np.where(np.isin(y, values), ratio[np.searchsorted(values, y).clip(0, len(values) - 1)], 0.0)  # noqa: E731
-        return [(score(pick0), score(pick1), score(count0), score(count1))]
+        return [*tests, (score(pick0), score(pick1), score(count0), score(count1))]
 
-    def bound(self, pick0, pick1, count0, count1) -> float:
-        """Choose the threshold test on the picking half, certify it on the counting half."""
+    def bound(self, pick0, pick1, count0, count1, levels=None) -> float | list[float]:
+        """Choose the threshold test on the picking half, certify it on the counting half
+        (at level α, or at each of ``levels``)."""
         delta = self.release.delta if self.release.delta == self.release.delta else 0.0  # NaN → 0
         best = (-1.0, None)
         for a0, a1, b0, b1 in self._tests(pick0, pick1, count0, count1):
@@ -207,15 +222,24 @@ class Audit:
                 best = (eps[i], (thresholds[i], b0, b1))
         tau, b0, b1 = best[1]
         fp, fn = int((b0 > tau).sum()), int((b1 <= tau).sum())
-        return float(epsilon_lower_bound(fp, fn, len(b0), len(b1), delta=delta, alpha=self.alpha))
+        lb = [float(epsilon_lower_bound(fp, fn, len(b0), len(b1), delta=delta, alpha=a)) for a in levels or [self.alpha]]
+        return lb if levels else lb[0]
+
+
+def check_game(cfg: dict, trials: int) -> float:
+    """The level α of a distinguishing game with ``trials`` runs per world."""
+    if trials < 4:
+        raise ConfigError("trials", trials, "a distinguishing game needs at least 4 trials per world")
+    alpha = check_probability("adversary.alpha", cfg.get("alpha", 0.05))
+    if not 0 < alpha < 0.5:
+        raise ConfigError("adversary.alpha", alpha, "must be in (0, 0.5)")
+    return alpha
 
 
 def build_audit(cfg: dict, release, trials: int, unknown: int = 0) -> Audit:
     if release.kind not in AUDITABLE:
         raise ConfigError("mechanism", release.kind, "the auditor plays with " + ", ".join(AUDITABLE))
-    alpha = check_probability("adversary.alpha", cfg.get("alpha", 0.05))
-    if not 0 < alpha < 0.5:
-        raise ConfigError("adversary.alpha", alpha, "must be in (0, 0.5)")
+    alpha = check_game(cfg, trials)
     top = max_certifiable(trials // 2, alpha=alpha)
     if top < release.epsilon:
         print(f"simprive: warning: {trials} trials per world can certify at most epsilon={top:.3g} "

@@ -1,5 +1,7 @@
-"""A coalition of computing parties pools its views of client–server aggregation.
+"""A coalition pools its members' views: of client–server aggregation, or of MPC computing a
+DP sum.
 
+**Client–server aggregation.**
 The coalition is the last c of the m servers; it attacks input party 0's value x₀ from
 the shares its members received, with μ and σ² the mean and variance of one input:
 
@@ -11,6 +13,13 @@ the shares its members received, with μ and σ² the mean and variance of one i
   m − c shares it misses, each uniform on [−w, w]: squared error (m − c)·Var(U), which
   beats the prior's σ² as soon as the random parts are small.  It uses whichever of the
   two guesses has the smaller closed-form error.
+
+**MPC computing a DP sum** (``mpc_noisy_sum``): the last c of the n parties collude against
+party 0.  They know their own inputs and noise shares and, in the worst case, every other
+input; subtracting them from the output leaves x₀ plus the honest parties' noise only.  The
+ε that noise gives is exact (:func:`~simprive.mpc.noisy.effective_epsilon`, by convolution,
+checked against its closed form), and the coalition certifies a lower bound on it by playing
+the auditor's distinguishing game on real runs of the protocol (x₀ one sensitivity apart).
 """
 
 from __future__ import annotations
@@ -19,11 +28,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simprive.attacks.audit import Audit, check_game
 from simprive.mpc.field import Integers
+from simprive.mpc.noisy import effective_epsilon, noisy_sum
 from simprive.mpc.sharing import shamir_reconstruct
 from simprive.validation import ConfigError
 
-__all__ = ["Coalition"]
+__all__ = ["Coalition", "NoisyCoalition"]
 
 
 @dataclass(frozen=True)
@@ -58,9 +69,50 @@ class Coalition:
                 {"recon_sq_error": expected, "recon_exact": 1.0 if expected == 0 else None})
 
 
-def build_coalition(release, colluders: int):
+@dataclass(frozen=True)
+class NoisyCoalition(Audit):
+    """The last ``colluders`` parties of a noisy sum against party 0 (see the module)."""
+
+    colluders: int = 0
+
+    def _effective(self, independent: bool = False) -> float:
+        rel = self.release
+        return effective_epsilon(rel.n, self.colluders, rel.epsilon, noise=rel.params["noise"],
+                                 sensitivity=int(rel.sensitivity), delta=rel.noise_delta, independent=independent)
+
+    @property
+    def discrete(self) -> bool:
+        return self.release.params["noise"] == "discrete_laplace"
+
+    def outputs(self, world: int, size: int, rng) -> np.ndarray:
+        """What the coalition is left with after one run of the protocol: the output less
+        every input it knows and its members' noise shares."""
+        rel, n = self.release, self.release.n
+        x = np.zeros((size, n), np.int64)
+        x[:, 0] = world * int(rel.sensitivity)
+        run, _ = noisy_sum(x, rel.epsilon, rng, noise=rel.params["noise"], sensitivity=int(rel.sensitivity),
+                           delta=rel.noise_delta)
+        own = sum((run.view(j)["noise_share"] for j in range(n - self.colluders, n)), np.zeros(size))
+        return run.output - x[:, 1:].sum(axis=1) - own
+
+    def exact_epsilon(self) -> float:
+        return self._effective()
+
+    def run(self, data, observed: dict, rng) -> tuple[dict, dict]:
+        T = data.trials
+        lb, expected = self.certify(T, rng)
+        return ({"effective_epsilon": np.full(T, expected.value), "epsilon_lb": np.full(T, lb)},
+                {"effective_epsilon": self._effective(independent=True), "epsilon_lb": expected})
+
+
+def build_coalition(release, colluders: int, cfg: dict, trials: int):
+    if release.kind == "mpc_noisy_sum":
+        if colluders > release.n - 1:
+            raise ConfigError("adversary.colluders", colluders,
+                              f"at most the n-1 = {release.n - 1} parties other than the target (party 0) collude")
+        return NoisyCoalition(release, check_game(cfg, trials), colluders=colluders)
     if release.kind != "mpc_client_server":
-        return None  # other protocols take the coalition into account themselves (mpc_noisy_sum)
+        raise ConfigError("mechanism", release.kind, "a coalition attacks mpc_client_server or mpc_noisy_sum")
     if release.scenario.kind != "bounded":
         raise ConfigError("scenario", release.scenario.kind, "the coalition attack needs scenario=bounded inputs")
     m = release.params["servers"]

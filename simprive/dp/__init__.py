@@ -15,7 +15,7 @@ from simprive.dp.accountant import (
 )
 from simprive.dp.base import AdditiveNoise
 from simprive.dp.clamping import NEIGHBOURS, clamp, clamped_sum, sensitivity
-from simprive.dp.exponential import Exponential
+from simprive.dp.exponential import Exponential, gumbel_max_law
 from simprive.dp.gaussian import Gaussian
 from simprive.dp.geometric import Geometric
 from simprive.dp.laplace import Laplace
@@ -37,5 +37,6 @@ __all__ = [
     "clamp",
     "clamped_sum",
     "group_privacy",
+    "gumbel_max_law",
     "sensitivity",
 ]

@@ -3,11 +3,32 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import integrate
 from scipy.special import softmax
 
 from simprive.validation import ConfigError, check_epsilon, check_real
 
-__all__ = ["Exponential"]
+__all__ = ["Exponential", "gumbel_max_law"]
+
+# the standardised Gumbel-max integrand lives on z in [-6, 40]: e^(-e^6) and e^-40 are below 1e-17
+_Z = np.linspace(-6.0, 40.0, 1201)
+
+
+def gumbel_max_law(scores, scale: float) -> np.ndarray:
+    r"""P(candidate i has the largest noisy score) when each score gets independent Gumbel
+    noise of ``scale`` β — by numerical quadrature of the law itself, a route to the
+    selection probabilities that never uses their closed form (softmax):
+
+    .. math:: P(i) = \int f(x - s_i) \prod_{j \ne i} F(x - s_j)\,dx,
+              \quad F(t) = e^{-e^{-t/\beta}}
+
+    ``scores``: ``(T, k)``; returns ``(T, k)``, each row summing to 1 to about 1e-9."""
+    scores = np.asarray(scores, float)
+    d = (scores.max(axis=-1, keepdims=True) - scores) / scale  # (T, k): gaps in units of β, ≥ 0
+    # with x = s_max + βz the integrand is g(z + d_i)·Π_{j≠i} G(z + d_j), g = G' the standard density
+    log_cdf_sum = -np.exp(-_Z)[None, :] * np.exp(-d).sum(axis=-1, keepdims=True)  # Σ_j log G(z + d_j)
+    log_f = -(_Z[None, None, :] + d[..., None]) + log_cdf_sum[:, None, :]  # log g(z+d_i) + Σ_{j≠i} log G
+    return integrate.simpson(np.exp(log_f), x=_Z, axis=-1)
 
 
 class Exponential:

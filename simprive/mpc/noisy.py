@@ -21,14 +21,15 @@ import math
 import numpy as np
 from scipy import stats
 from scipy.optimize import brentq
-from scipy.special import logsumexp
+from scipy.special import gammaln, hyp2f1, logsumexp
 
 from simprive.dp.gaussian import Gaussian, analytic_delta
 from simprive.mpc.field import PrimeField
 from simprive.mpc.sum import p2p_sum
 from simprive.validation import ConfigError, check_epsilon, check_int
 
-__all__ = ["FRAC_BITS", "effective_epsilon", "noise_shares", "noisy_sum"]
+__all__ = ["FRAC_BITS", "effective_epsilon", "nb_difference_logpmf", "nb_difference_logpmf_closed", "noise_shares",
+           "noisy_sum"]
 
 NOISES = ("discrete_laplace", "gaussian")
 FRAC_BITS = 16  # Gaussian shares ride in fixed point: each party's input + share rounded to 2^-16
@@ -71,22 +72,34 @@ def noisy_sum(inputs, epsilon: float, rng: np.random.Generator, *, noise: str = 
     return run, shares
 
 
-def _nb_difference_logpmf(r: float, alpha: float, ks: np.ndarray) -> np.ndarray:
+def nb_difference_logpmf(r: float, alpha: float, ks: np.ndarray) -> np.ndarray:
     """log P(G1 − G2 = k) for G1, G2 iid NegBin(r, 1 − α), by summing the convolution."""
     nb = stats.nbinom(r, 1 - alpha)
     upper = int(nb.ppf(1 - 1e-16)) + int(ks.max()) + 10
-    j = np.arange(upper + 1)
-    logf = nb.logpmf(j)
+    logf = nb.logpmf(np.arange(upper + 1))
     # P(D = k) = Σ_j f(j + k) f(j)
-    out = np.array([logsumexp(logf[: upper + 1 - k] + logf[k:]) for k in ks])  # ks is short: a few hundred
-    return out
+    return np.array([logsumexp(logf[: upper + 1 - k] + logf[k:]) for k in ks])  # ks is short: a few hundred
+
+
+def nb_difference_logpmf_closed(r: float, alpha: float, ks: np.ndarray) -> np.ndarray:
+    r"""The same law in closed form, an independent route to it: for k ≥ 0
+
+    .. math:: P(D = k) = (1-\alpha)^{2r}\,\alpha^k\,\frac{\Gamma(k+r)}{\Gamma(r)\,k!}
+              \;{}_2F_1(r, k+r; k+1; \alpha^2)
+
+    (the convolution's series summed by the Gauss hypergeometric function), symmetric in k."""
+    k = np.abs(np.asarray(ks))
+    return (2 * r * np.log1p(-alpha) + k * np.log(alpha) + gammaln(k + r) - gammaln(r) - gammaln(k + 1)
+            + np.log(hyp2f1(r, k + r, k + 1, alpha * alpha)))
 
 
 def effective_epsilon(n: int, colluders: int, epsilon: float, *, noise: str = "discrete_laplace",
-                      sensitivity: int = 1, delta: float = 1e-6) -> float:
+                      sensitivity: int = 1, delta: float = 1e-6, independent: bool = False) -> float:
     """The ε the honest parties' noise still gives against ``colluders`` who subtract
-    their own shares (exact for discrete Laplace: the largest log-ratio of the remaining
-    noise's pmf at k and k + Δ; for Gaussian, the ε at which the remaining σ meets δ)."""
+    their own shares: exact for discrete Laplace (the largest log-ratio of the remaining
+    noise's pmf at k and k + Δ, the pmf by convolution or, ``independent=True``, in closed
+    form); for Gaussian, the ε at which the remaining σ meets δ (Balle & Wang's privacy
+    profile, or, ``independent=True``, Google's dp-accounting PLD of that Gaussian)."""
     n, epsilon = check_int("n", n, minimum=1), check_epsilon(epsilon)
     colluders = check_int("adversary.colluders", colluders, minimum=0)
     if colluders > n:
@@ -96,11 +109,15 @@ def effective_epsilon(n: int, colluders: int, epsilon: float, *, noise: str = "d
     r = (n - colluders) / n
     if noise == "gaussian":
         sigma = Gaussian(epsilon=epsilon, delta=delta, sensitivity=sensitivity, analytic=True).scale * math.sqrt(r)
+        if independent:
+            from dp_accounting.pld import privacy_loss_distribution as pld
+
+            return float(pld.from_gaussian_mechanism(sigma, sensitivity=sensitivity).get_epsilon_for_delta(delta))
         f = lambda e: analytic_delta(sigma, e, sensitivity) - delta  # noqa: E731
         return float(brentq(f, 1e-9, 1e4)) if f(1e-9) > 0 else 0.0
     alpha = math.exp(-epsilon / sensitivity)
     ks = np.arange(0, 200 + sensitivity)
-    logp = _nb_difference_logpmf(r, alpha, ks)
+    logp = (nb_difference_logpmf_closed if independent else nb_difference_logpmf)(r, alpha, ks)
     # symmetric noise: the largest |log P(k) − log P(k + Δ)| over k ≥ −Δ/2 covers all k
     ratios = np.abs(logp[:-sensitivity] - logp[sensitivity:])
     k_neg = np.arange(1, sensitivity)  # pairs straddling 0: P(−k) = P(k)

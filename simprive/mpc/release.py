@@ -20,7 +20,7 @@ from simprive.metrics import utility_metrics
 from simprive.mpc.auction import first_price, second_price
 from simprive.mpc.field import Integers, make_ring
 from simprive.mpc.inference import linear_score, plaintext_score
-from simprive.mpc.noisy import FRAC_BITS, effective_epsilon, noisy_sum
+from simprive.mpc.noisy import FRAC_BITS, noisy_sum
 from simprive.mpc.psi import dh_psi
 from simprive.mpc.sum import check_client_server, client_server_sum, p2p_sum
 from simprive.mpc.voting import tally, threshold_vote
@@ -85,7 +85,6 @@ class MPCRelease:
     delta: float = math.nan
     lower: float = math.nan
     upper: float = math.nan
-    colluders: int = 0
     path: str = "individual"
     neighbours: str = "replace"
     sensitivity: float = math.nan  # of the sum, for the noisy sum's noise (simprive.mechanisms.build_release)
@@ -272,10 +271,6 @@ class MPCRelease:
             # draw, plus each party's fixed-point rounding (uniform, variance 2^-2f / 12)
             rounding = self.n * 4.0**-FRAC_BITS / 12 if self.params["noise"] == "gaussian" else 0.0
             expected["sq_error"] = self.noise.variance() + rounding
-        eff = effective_epsilon(self.n, self.colluders, self.epsilon, noise=self.params["noise"], sensitivity=sens,
-                                delta=self.noise_delta)
-        metrics["effective_epsilon"] = np.full(len(x), eff)
-        expected["effective_epsilon"] = eff if self.colluders == 0 else None
         return run, metrics, expected
 
     def _rr_intersection(self, data, rng):
@@ -407,7 +402,7 @@ def _input_range(scenario, lower, upper) -> tuple[float, float]:
 
 
 def build_mpc_release(mech: dict, *, query: str, scenario, n: int, epsilon, delta, lower, upper,
-                      neighbours: str = "replace", sensitivity: float = math.nan, colluders: int = 0) -> MPCRelease:
+                      neighbours: str = "replace", sensitivity: float = math.nan) -> MPCRelease:
     """Validate an MPC mechanism config against the query (resolved) and scenario it must
     serve; ``sensitivity`` comes from :func:`simprive.mechanisms.build_release`."""
     mech = dict(mech)
@@ -457,9 +452,7 @@ def build_mpc_release(mech: dict, *, query: str, scenario, n: int, epsilon, delt
         check_choice("mechanism.noise", params["noise"], ("discrete_laplace", "gaussian"))
         if not (float(lower).is_integer() and float(upper).is_integer()):
             raise ConfigError("lower", lower, "mpc_noisy_sum needs integer lower and upper")
-        if colluders > n:
-            raise ConfigError("adversary.colluders", colluders, f"must be at most n={n}")
     else:
         epsilon = delta = math.nan
-    return MPCRelease(kind, query, scenario, n, params, epsilon, delta, lower, upper, colluders,
-                      neighbours=neighbours, sensitivity=sensitivity)
+    return MPCRelease(kind, query, scenario, n, params, epsilon, delta, lower, upper, neighbours=neighbours,
+                      sensitivity=sensitivity)
