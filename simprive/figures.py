@@ -37,9 +37,11 @@ def draw(summary: pd.DataFrame, *, metric: str, x: str, hue: str | None = None, 
          symlogy: float | None = None, dashed: str = "closed form", **_) -> sns.FacetGrid:
     """One line per ``hue`` level of ``metric`` against ``x``, faceted by ``col``/``row``.
 
-    ``logx``/``logy`` use log axes; ``symlogy=c`` a symmetric log y axis, linear within ±c,
-    for metrics that reach 0."""
-    data = summary[summary["metric"] == metric].copy()
+    ``metric`` may be a list: those metrics side by side, one line each (``hue: metric``),
+    in the order given.  ``logx``/``logy`` use log axes; ``symlogy=c`` a symmetric log y
+    axis, linear within ±c, for metrics that reach 0."""
+    metrics = list(metric) if isinstance(metric, (list, tuple)) else [metric]
+    data = summary[summary["metric"].isin(metrics)].copy()
     if data.empty:
         raise ValueError(f"no rows with metric={metric!r} to draw")
     if x not in data.columns:
@@ -51,7 +53,9 @@ def draw(summary: pd.DataFrame, *, metric: str, x: str, hue: str | None = None, 
         if key:
             # levels as labels, in numeric order; a missing value (e.g. no ε for an exact MPC
             # release) gets its own "none" level instead of silently dropping its rows
-            levels = [_label(v) for v in sorted(data[key].dropna().unique())]
+            present = set(data[key].dropna().unique())
+            levels = ([m for m in metrics if m in present] if key == "metric"
+                      else [_label(v) for v in sorted(present)])
             if data[key].isna().any():
                 levels.append("none")
             data[key] = data[key].map(lambda v: "none" if pd.isna(v) else _label(v))

@@ -41,7 +41,7 @@ KINDS = {
                      "recon_sq_error", "others_error", "others_sq_error", "bound_fraction", "average_sq_error",
                      "member_guess_accuracy"), MEASUREMENT),
     "epsilon_lb": LOWER_BOUND,
-    **dict.fromkeys(("epsilon_claimed", "epsilon_spent", "epsilon_advanced"), REPORTED),
+    **dict.fromkeys(("epsilon_claimed", "epsilon_basic", "epsilon_advanced", "epsilon_rdp", "epsilon_pld"), REPORTED),
 }
 PREFIXES = {"partial_P": MEASUREMENT}  # partial_P0, partial_P1, …: one per party
 ALPHA = 1e-6  # a row "differs" when sampling error explains it with probability below this

@@ -5,14 +5,18 @@ import math
 import numpy as np
 import pytest
 
+from scipy.optimize import brentq
+
 from simprive.dp import (
     Accountant,
     BudgetExceededError,
+    Gaussian,
     Laplace,
     advanced_composition,
     basic_composition,
     group_privacy,
 )
+from simprive.dp.gaussian import analytic_delta
 from simprive.validation import ConfigError
 
 # ----------------------------------------------------------------------------- basic composition
@@ -136,7 +140,7 @@ def test_accountant_records_releases_within_budget():
     acc = Accountant(epsilon=1.0, delta=1e-5)
     acc.spend(0.4, label="mean")
     acc.spend(0.5, 5e-6, label="count")
-    assert acc.spent == [("mean", 0.4, 0.0), ("count", 0.5, 5e-6)]
+    assert [(r.label, r.epsilon, r.delta) for r in acc.spent] == [("mean", 0.4, 0.0), ("count", 0.5, 5e-6)]
     assert acc.total == pytest.approx((0.9, 5e-6))
     assert acc.remaining == pytest.approx((0.1, 5e-6))
 
@@ -162,7 +166,7 @@ def test_accountant_refuses_release_past_delta_budget_and_records_nothing():
     acc.spend(1.0, 8e-6)
     with pytest.raises(BudgetExceededError):
         acc.spend(1.0, 3e-6)
-    assert acc.spent == [("", 1.0, 8e-6)]
+    assert [(r.label, r.epsilon, r.delta) for r in acc.spent] == [("", 1.0, 8e-6)]
     acc.spend(1.0, 2e-6)  # what fits is still accepted after a refusal
     assert acc.total == pytest.approx((2.0, 1e-5))
 
@@ -240,3 +244,76 @@ def test_accountant_rejects_invalid_release_and_records_nothing(epsilon, delta, 
         acc.spend(epsilon, delta)
     assert err.value.key == key
     assert acc.spent == []
+
+
+# ----------------------------------------------------------------------------- tight accounting (dp-accounting)
+def kairouz_delta(k: int, epsilon: float, eps_total: float) -> float:
+    """δ(ε') of the k-fold composition of any ε-DP mechanisms, exactly (Kairouz, Oh,
+    Viswanath 2015, Theorem 3.3, written as E[(1 − e^(ε'−L))+] over the privacy loss L of
+    binary randomized response: L = (k − 2l)ε with probability C(k, l)e^((k−l)ε)/(1+e^ε)^k)."""
+    import mpmath
+
+    mpmath.mp.dps = 50
+    e, t = mpmath.mpf(epsilon), mpmath.mpf(eps_total)
+    total = mpmath.mpf(0)
+    for l in range(k + 1):
+        loss = (k - 2 * l) * e
+        if loss > t:
+            total += mpmath.binomial(k, l) * mpmath.e ** ((k - l) * e) * (1 - mpmath.e ** (t - loss))
+    return float(total / (1 + mpmath.e**e) ** k)
+
+
+@pytest.mark.parametrize("k, epsilon", [(10, 0.5), (30, 0.1), (5, 1.0)])
+def test_pld_of_pure_releases_is_the_optimal_composition_theorem(k, epsilon):
+    acc = Accountant()
+    acc.spend(epsilon, times=k)
+    for i in (1, 2):  # at δ_i the optimal ε is exactly (k − 2i)ε ...
+        delta_i = kairouz_delta(k, epsilon, (k - 2 * i) * epsilon)
+        assert acc.pld(delta_i) == pytest.approx((k - 2 * i) * epsilon, abs=2e-3)
+    for target in (1e-3, 1e-5):  # ... and between those points, the root of the exact curve
+        exact = brentq(lambda t: kairouz_delta(k, epsilon, t) - target, 0.0, k * epsilon)
+        assert acc.pld(target) == pytest.approx(exact, abs=2e-3)
+        assert acc.pld(target) <= acc.rdp(target) + 2e-3  # PLD is the tightest
+        assert acc.pld(target) <= acc.basic()[0] + 2e-3
+
+
+@pytest.mark.parametrize("r", [1, 7, 50])
+def test_pld_of_repeated_gaussians_is_one_gaussian_with_sigma_over_root_r(r):
+    mech = Gaussian(epsilon=0.5, delta=1e-6, sensitivity=3.0, analytic=True)
+    acc = Accountant()
+    acc.spend(mechanism=mech, times=r)
+    sigma = mech.scale / math.sqrt(r)
+    exact = brentq(lambda e: analytic_delta(sigma, e, 3.0) - 1e-5, 1e-9, 1e3)  # Balle & Wang, closed form
+    assert acc.pld(1e-5) == pytest.approx(exact, rel=2e-3)
+    assert acc.rdp(1e-5) >= exact
+
+
+@pytest.mark.parametrize("epsilon, delta", [(1.0, 1e-5), (0.3, 0.01)])
+def test_pld_of_one_laplace_is_its_privacy_profile(epsilon, delta):
+    # one Laplace release: δ(ε') = 1 − e^((ε' − ε)/2), so ε(δ) = ε + 2 ln(1 − δ)
+    acc = Accountant()
+    acc.spend(mechanism=Laplace(epsilon=epsilon, sensitivity=2.0))
+    assert acc.pld(delta) == pytest.approx(epsilon + 2 * math.log1p(-delta), abs=2e-3)
+
+
+def test_accounting_orders_for_many_laplace_releases():
+    acc = Accountant()
+    acc.spend(mechanism=Laplace(epsilon=0.1, sensitivity=1.0), times=100)
+    pld, rdp = acc.pld(1e-5), acc.rdp(1e-5)
+    adv, basic = acc.advanced(1e-5)[0], acc.basic()[0]
+    assert pld < rdp < adv < basic  # 4.22 < 4.53 < 5.85 < 10
+    assert pld == pytest.approx(4.22, abs=0.01)  # dp-accounting's own figure for 100 × Laplace(ε = 0.1)
+
+
+def test_accountant_refuses_rdp_for_an_approximate_release_it_cannot_bound():
+    acc = Accountant()
+    acc.spend(1.0, 1e-6)
+    assert acc.rdp(1e-5) == math.inf and math.isfinite(acc.pld(1e-5))
+
+
+def test_accountant_without_budget_tracks_and_mechanism_sets_epsilon():
+    acc = Accountant()
+    acc.spend(mechanism=Laplace(epsilon=0.7, sensitivity=1.0), times=3, label="q")
+    assert acc.basic() == pytest.approx((2.1, 0.0)) and acc.remaining[0] == math.inf
+    with pytest.raises(ConfigError):
+        acc.spend()

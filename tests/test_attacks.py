@@ -161,8 +161,42 @@ def test_dp_error_never_falls_below_the_noise():
 def test_averaging_trades_error_for_budget():
     s = run_experiment("composition", ["epsilon=0.1", "adversary.releases=[1,64]", "trials=20000"]).summary
     err = s[s.metric == "average_sq_error"].set_index("aux").expected
-    spent = s[s.metric == "epsilon_spent"].set_index("aux").value
+    spent = s[s.metric == "epsilon_basic"].set_index("aux").value
     assert err[64] == pytest.approx(err[1] / 64) and spent[64] == pytest.approx(64 * 0.1)
+    assert s[s.metric.str.startswith("epsilon_") & (s.metric != "epsilon_lb")].expected.isna().all()  # reported
+
+
+@pytest.fixture(scope="module")
+def composition():
+    s = run_experiment("composition", ["trials=40000"]).summary
+    return s.pivot_table(index=["epsilon", "aux"], columns="metric", values="value")
+
+
+def test_composition_bounds_are_ordered(composition):
+    c, tol = composition, 1e-3
+    # a measured lower bound below the tightest upper bound, which is below every other one
+    assert (c.epsilon_lb <= c.epsilon_pld * (1 + tol)).all()
+    assert (c.epsilon_pld <= np.minimum.reduce([c.epsilon_rdp, c.epsilon_advanced, c.epsilon_basic]) + tol).all()
+    # one release: basic composition is exact and PLD finds it; Rényi and advanced exceed it
+    one = c.xs(1, level="aux")
+    assert np.allclose(one.epsilon_pld, one.epsilon_basic, rtol=tol)
+    assert (one.epsilon_rdp > one.epsilon_basic).all() and (one.epsilon_advanced > one.epsilon_basic).all()
+    # many small releases: Rényi and advanced composition beat basic; at ε = 1 advanced never does
+    many = c.loc[(0.1, 100)]
+    assert many.epsilon_rdp < many.epsilon_basic and many.epsilon_advanced < many.epsilon_basic
+    assert (c.xs(1.0, level="epsilon").epsilon_advanced > c.xs(1.0, level="epsilon").epsilon_basic).all()
+    # the audit finds most of the budget where its runs can certify it
+    assert (c.xs(0.1, level="epsilon").loc[[1, 2, 4], "epsilon_lb"] > 0.6 * c.xs(0.1, level="epsilon").loc[[1, 2, 4], "epsilon_pld"]).all()
+
+
+def test_composition_of_gaussian_releases():
+    # per-release δ0 = 1e-8, reported at δ = 1e-5: basic composition holds while r·δ0 ≤ δ
+    s = run_experiment("composition", ["mechanism=analytic_gaussian", "delta=1e-8", "adversary.releases=[1,10,100]",
+                                       "trials=20000", "epsilon=1.0"]).summary
+    assert_agrees(s)
+    c = s.pivot_table(index="aux", columns="metric", values="value")
+    assert (c.epsilon_lb <= c.epsilon_pld * 1.001).all() and (c.epsilon_pld <= c.epsilon_rdp + 1e-3).all()
+    assert (c.epsilon_pld < c.epsilon_basic).all()  # Gaussian noise composes far better than r·ε
 
 
 @pytest.mark.parametrize("name, overrides, key", [

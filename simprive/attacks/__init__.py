@@ -27,7 +27,7 @@ ADVERSARIES = {
     "float_auditor": {"alpha": 0.05, "known": None, "known_fraction": 1.0},
     "knows_others": {"known": None, "known_fraction": 0.0, "second_release": False},
     "news": {"sigma": 0.0},
-    "repeated": {"releases": 1},
+    "repeated": {"releases": 1, "delta": 1e-5, "alpha": 0.05},
     "membership": {"prior": None},
 }
 
@@ -79,5 +79,5 @@ def build_attack(cfg: dict, release, n: int, trials: int):
     if kind == "coalition":
         return build_coalition(release, check_int("adversary.colluders", cfg.get("colluders", 1), minimum=0), cfg, trials)
     if kind in ("knows_others", "news", "repeated"):
-        return build_sum_attack(kind, cfg, release, _known(cfg, n) if kind == "knows_others" else 0)
+        return build_sum_attack(kind, cfg, release, _known(cfg, n) if kind == "knows_others" else 0, trials)
     return None

@@ -34,3 +34,13 @@ class AdditiveNoise:
 
     def mse(self) -> float:
         return self.variance() + self.bias() ** 2
+
+    @property
+    def law(self):
+        """The noise's distribution, a frozen ``scipy.stats`` law."""
+        raise NotImplementedError
+
+    def log_density(self, x) -> np.ndarray:
+        """log density (or mass, for integer noise) of the noise at ``x``."""
+        law = self.law
+        return law.logpmf(x) if hasattr(law, "logpmf") else law.logpdf(x)

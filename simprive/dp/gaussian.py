@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import stats
 from scipy.special import log_ndtr, ndtr
 
 from simprive.dp.base import AdditiveNoise
@@ -55,6 +56,10 @@ class Gaussian(AdditiveNoise):
 
     def sample(self, size, rng):
         return rng.normal(0.0, self.scale, size=size)
+
+    @property
+    def law(self):
+        return stats.norm(scale=self.scale)
 
     def variance(self):
         return self.scale**2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import stats
 
 from simprive.dp.base import AdditiveNoise
 from simprive.validation import ConfigError, check_epsilon, check_real
@@ -43,6 +44,10 @@ class Geometric(AdditiveNoise):
         if np.any(np.abs(value) >= 2.0**62):
             raise ValueError("the geometric mechanism needs |value| < 2^62 to stay within int64")
         return value.astype(np.int64) + self.sample(value.shape, rng)
+
+    @property
+    def law(self):
+        return stats.dlaplace(self.epsilon / self.sensitivity)
 
     def variance(self):
         a = self.alpha

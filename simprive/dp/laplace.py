@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 
 from simprive.dp.base import AdditiveNoise
 from simprive.validation import ConfigError, check_epsilon, check_real
@@ -32,6 +33,10 @@ class Laplace(AdditiveNoise):
 
     def sample(self, size, rng):
         return rng.laplace(0.0, self.scale, size=size)
+
+    @property
+    def law(self):
+        return stats.laplace(scale=self.scale)
 
     def variance(self):
         return 2.0 * self.scale**2
