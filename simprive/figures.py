@@ -34,14 +34,17 @@ def _label(value) -> str:
 def draw(summary: pd.DataFrame, *, metric: str, x: str, hue: str | None = None, col: str | None = None,
          row: str | None = None, logx: bool = False, logy: bool = False, title: str | None = None,
          ylabel: str | None = None, xlabel: str | None = None, expected: bool = True,
-         symlogy: float | None = None, dashed: str = "closed form", **_) -> sns.FacetGrid:
+         symlogy: float | None = None, dashed: str = "closed form", reference: str | None = None,
+         dotted: str = "bound", **_) -> sns.FacetGrid:
     """One line per ``hue`` level of ``metric`` against ``x``, faceted by ``col``/``row``.
 
     ``metric`` may be a list: those metrics side by side, one line each (``hue: metric``),
-    in the order given.  ``logx``/``logy`` use log axes; ``symlogy=c`` a symmetric log y
-    axis, linear within ±c, for metrics that reach 0."""
+    in the order given.  ``reference`` names a metric drawn dotted in the same colours (a
+    bound, say), where the table has it.  ``logx``/``logy`` use log axes; ``symlogy=c`` a
+    symmetric log y axis, linear within ±c, for metrics that reach 0."""
     metrics = list(metric) if isinstance(metric, (list, tuple)) else [metric]
     data = summary[summary["metric"].isin(metrics)].copy()
+    ref = summary[summary["metric"] == reference].copy()
     if data.empty:
         raise ValueError(f"no rows with metric={metric!r} to draw")
     if x not in data.columns:
@@ -58,7 +61,8 @@ def draw(summary: pd.DataFrame, *, metric: str, x: str, hue: str | None = None, 
                       else [_label(v) for v in sorted(present)])
             if data[key].isna().any():
                 levels.append("none")
-            data[key] = data[key].map(lambda v: "none" if pd.isna(v) else _label(v))
+            for frame in (data, ref):
+                frame[key] = frame[key].map(lambda v: "none" if pd.isna(v) else _label(v))
             orders[key] = levels
     hue_order = orders.get(hue)
     palette = dict(zip(hue_order, sns.color_palette("colorblind", len(hue_order)))) if hue else None
@@ -71,6 +75,16 @@ def draw(summary: pd.DataFrame, *, metric: str, x: str, hue: str | None = None, 
 
         def band(data, color=None, label=None, **_):
             ax = plt.gca()
+            facet = ref
+            for key in (col, row):
+                if key:
+                    facet = facet[facet[key] == data[key].iloc[0]]
+            # one dark dotted line per distinct reference curve (the bound is often shared)
+            curves = {tuple(g.sort_values(x)[[x, "value"]].itertuples(index=False)) for _, g in
+                      (facet.groupby(hue, sort=False) if hue else [(None, facet)])}
+            for curve in sorted(curves):
+                xs, ys = zip(*curve)
+                ax.plot(xs, ys, linestyle=(0, (1, 1.5)), linewidth=2, color="0.2", zorder=5)
             groups = data.groupby(hue, sort=False) if hue else [(None, data)]
             for level, g in groups:
                 g = g.sort_values(x)
@@ -92,8 +106,9 @@ def draw(summary: pd.DataFrame, *, metric: str, x: str, hue: str | None = None, 
                     ax.set_ylim(bottom=0)
         grid.set_axis_labels(xlabel or x, ylabel or metric)
         if title:
-            shown = expected and data["expected"].notna().any()
-            grid.figure.suptitle(title + (f"  (dashed: {dashed})" if shown else ""), y=1.02)
+            notes = [f"dashed: {dashed}"] if expected and data["expected"].notna().any() else []
+            notes += [f"dotted: {dotted}"] if not ref.empty else []
+            grid.figure.suptitle(title + (f"  ({'; '.join(notes)})" if notes else ""), y=1.02)
     return grid
 
 

@@ -41,7 +41,8 @@ KINDS = {
                      "recon_sq_error", "others_error", "others_sq_error", "bound_fraction", "average_sq_error",
                      "member_guess_accuracy"), MEASUREMENT),
     "epsilon_lb": LOWER_BOUND,
-    **dict.fromkeys(("epsilon_claimed", "epsilon_basic", "epsilon_advanced", "epsilon_rdp", "epsilon_pld"), REPORTED),
+    **dict.fromkeys(("epsilon_claimed", "epsilon_basic", "epsilon_advanced", "epsilon_rdp", "epsilon_pld",
+                     "accuracy_bound", "posterior_bound"), REPORTED),
 }
 PREFIXES = {"partial_P": MEASUREMENT}  # partial_P0, partial_P1, …: one per party
 ALPHA = 1e-6  # a row "differs" when sampling error explains it with probability below this

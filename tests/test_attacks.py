@@ -37,6 +37,27 @@ def test_dp_tally_bounds_the_posterior_odds_by_e_to_epsilon():
     assert np.all(odds <= np.exp(eps) * (1 + 1e-9)) and np.all(odds >= np.exp(-eps) * (1 - 1e-9))
 
 
+def test_dp_releases_stay_within_their_bounds_whatever_the_prior():
+    res = run_experiment("referendum", ["mechanism.kind=[geometric,rr]", "scenario.p=[0.5,0.9]", "epsilon=[0.5,2.0]",
+                                        "adversary.known_fraction=[0.0,1.0]", "trials=20000", "save_trials=true"])
+    s = res.summary
+    rows = s.pivot_table(index="config_hash", columns="metric", values=["value", "ci_low"])
+    p = s.groupby("config_hash")["scenario.p"].first()
+    eps = s.groupby("config_hash")["epsilon"].first()
+    # the bounds, written out: the prior's best guess or randomized response's keep rate; the
+    # posterior odds moved by at most e^ε
+    keep = np.exp(eps) / (1 + np.exp(eps))
+    np.testing.assert_allclose(rows["value", "accuracy_bound"], np.maximum(np.maximum(p, 1 - p), keep))
+    np.testing.assert_allclose(rows["value", "posterior_bound"], p * np.exp(eps) / (p * np.exp(eps) + 1 - p))
+    assert (rows["ci_low", "attack_correct"] <= rows["value", "accuracy_bound"]).all()
+    t = res.trials
+    worst = t[t.metric == "max_posterior"].groupby("config_hash").value.max()  # every trial's posterior
+    assert (worst <= rows["value", "posterior_bound"] * (1 + 1e-12)).all()
+    # with prior 0.9, 90% is guessed before any release: more than e^ε/(1+e^ε) = 0.62 at ε = 0.5
+    hi = s[(s.metric == "attack_correct") & (s["scenario.p"] == 0.9) & (s.epsilon == 0.5)]
+    assert (hi.value > 0.89).all() and (hi.value > np.exp(0.5) / (1 + np.exp(0.5)) + 0.2).all()
+
+
 def test_threshold_leaks_less_than_the_tally():
     s = run_experiment("referendum", ["scenario.p=0.9", "adversary.known_fraction=0.5", "trials=2000"]).summary
     exposed = s[s.metric == "exposed"].set_index("mechanism").expected

@@ -15,7 +15,8 @@ randomized resp.   voter 0's own report r                  π if r = x₀ else 1
 
 Metrics: the posterior of the true vote, the best attack's accuracy (the MAP guess), the
 chance the vote is fully exposed, and the min-entropy leakage log2(V_post / V_prior), with
-V the probability of guessing the vote in one try.  The posterior is exact (Bayes on
+V the probability of guessing the vote in one try; for the ε-DP releases, also the bounds
+ε-DP puts on the posterior and on the best attack's accuracy (:meth:`VoteAttack.dp_bounds`).  The posterior is exact (Bayes on
 these tables), and so are the expected metrics: the table
 of P(x₀, obs) is enumerated over every observation, with the discrete-Laplace tail cut where
 its mass is below 1e-15.  For the exact tally the vote is exposed iff w ∈ {0, m + 1}, with
@@ -135,7 +136,20 @@ class VoteAttack:
             "exposed": float((P[0] * (P[1] <= CERTAIN * safe) + P[1] * (P[0] <= CERTAIN * safe)).sum()),
             "min_entropy_leakage": float(np.log2(expected_best / vulnerability)),
         }
+        if self.release in ("dp_tally", "rr"):
+            metrics.update({k: np.full(len(votes), v) for k, v in self.dp_bounds().items()})
         return metrics, expected
+
+    def dp_bounds(self) -> dict[str, float]:
+        """What ε-DP guarantees whatever the adversary knows (reported beside the attack, not
+        checked: bounds, not expectations).  Any output moves the odds of x₀ = 1 by at most
+        e^ε, so the posterior stays below p'e^ε/(p'e^ε + 1 − p'), p' = max(p, 1 − p); and the
+        best guess is right with probability at most max(p, 1 − p, e^ε/(1 + e^ε)): the
+        larger of the prior's best guess and randomized response's keep rate, which every
+        ε-DP release is a post-processing of (Kairouz, Oh, Viswanath 2015)."""
+        top, odds = max(self.p, 1 - self.p), math.exp(self.epsilon)
+        return {"posterior_bound": top * odds / (top * odds + 1 - top),
+                "accuracy_bound": max(top, odds / (1 + odds))}
 
 
 def build_vote_attack(release_kind: str, scenario, n: int, known: int, epsilon: float, query: str = "sum",
