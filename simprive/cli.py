@@ -20,7 +20,7 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from simprive.config import CONF_DIR, compose
+from simprive.config import CONF_DIR, compose, honour_group_choices
 from simprive.results import aggregate, read_summary, write_json, write_summary
 from simprive.grid import AXES, GROUPS, expand, flatten
 from simprive.runner import override_keys, plan, run
@@ -72,11 +72,27 @@ def job_overrides(overrides: list[str], multirun: bool) -> list[list[str]]:
     return [list(job) for batch in batches for job in batch]
 
 
-def validate(overrides: list[str]) -> None:
-    """Compose and plan one job's configuration: raises ConfigError, runs nothing."""
-    cfg = compose(overrides)
-    for point in expand(cfg)[0]:
-        plan(point)
+def validate(overrides: list[str]) -> tuple[frozenset, dict[str, str]]:
+    """Compose and plan one job's configuration: raises ConfigError, runs nothing.  Returns
+    the job's configurations (their hashes) and the keys its releases ignore, with why."""
+    plans = [plan(point) for point in expand(compose(overrides))[0]]
+    ignored = {k: f"mechanism={p.release.kind} ignores {k}: {why}" for p in plans for k, why in p.release.ignores.items()}
+    return frozenset(p.config_hash for p in plans), ignored
+
+
+def validate_sweep(jobs: list[list[str]], overrides: list[str]) -> None:
+    """Every job valid, and no two jobs the same configurations (a swept key that every
+    release ignores): such a sweep is refused, naming the key."""
+    seen: dict[frozenset, list[str]] = {}
+    for job in jobs:
+        hashes, ignored = validate(job)
+        if hashes in seen:
+            key = next(o.split("=", 1)[0] for o in job if o not in seen[hashes])
+            given = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), None)
+            why = ignored.get(key, "it changes none of the configurations")
+            raise ConfigError(key, given, f"jobs that differ only in {key} run the same configurations ({why}); "
+                                          f"remove {key} from the sweep")
+        seen[hashes] = job
 
 
 def main() -> None:
@@ -84,8 +100,7 @@ def main() -> None:
     if not INFO_FLAGS.intersection(argv):
         overrides, multirun = split_argv(argv)
         try:
-            for job in job_overrides(overrides, multirun):
-                validate(job)
+            validate_sweep(job_overrides(overrides, multirun), overrides)
         except ConfigError as exc:
             fail(str(exc))
         if not sys.stdout.isatty() and not any(o.startswith("hydra/hydra_logging") for o in overrides):
@@ -98,7 +113,7 @@ def _hydra_main(cfg: DictConfig) -> None:
     hc = HydraConfig.get()
     out_dir = Path(hc.runtime.output_dir)
     overrides = list(hc.overrides.task)
-    plain = OmegaConf.to_container(cfg, resolve=True)
+    plain = honour_group_choices(OmegaConf.to_container(cfg, resolve=True), overrides)
     if hc.mode == RunMode.MULTIRUN:
         _multirun_job(plain, out_dir, overrides)
         return

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from simprive.validation import ConfigError
 
-__all__ = ["CONF_DIR", "compose", "group_options", "run_experiment"]
+__all__ = ["CONF_DIR", "compose", "group_options", "honour_group_choices", "run_experiment"]
 
 # An absolute path, so entry points resolve the configs wherever they are started from
 # (facebookresearch/hydra#559).  `conf/experiment` links to the top-level `experiments/`.
@@ -48,6 +48,24 @@ def _translate(exc: Exception, overrides) -> ConfigError:
     return ConfigError("overrides", " ".join(overrides), first)
 
 
+def honour_group_choices(cfg: dict, overrides) -> dict:
+    """A group chosen on the command line (``mechanism=rr``) replaces a preset's list of kinds
+    in that group (``mechanism: {kind: [mpc_tally, geometric, …]}``), which would otherwise
+    win over it; the preset's other keys for the group stay.  ``mechanism.kind=…`` given too,
+    or ``mechanism=any`` (kinds swept elsewhere), leave the config as composed."""
+    import yaml
+
+    for group in ("scenario", "query", "mechanism", "adversary"):
+        chosen = [o.split("=", 1)[1] for o in overrides if o.lstrip("+").split("=", 1)[0] == group]
+        if not chosen or chosen[-1] == "any" or any(o.lstrip("+~").startswith(f"{group}.kind") for o in overrides):
+            continue
+        path = CONF_DIR / group / f"{chosen[-1]}.yaml"
+        kind = (yaml.safe_load(path.read_text()) or {}).get("kind") if path.exists() else None
+        if kind is not None and isinstance(cfg.get(group), dict) and cfg[group].get("kind") != kind:
+            cfg[group]["kind"] = kind
+    return cfg
+
+
 def compose(overrides=()) -> dict:
     """The resolved config for ``overrides`` as a plain dict (raises :class:`ConfigError`)."""
     from hydra import compose as hydra_compose
@@ -61,7 +79,7 @@ def compose(overrides=()) -> dict:
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = hydra_compose("config", overrides=overrides)
-            return OmegaConf.to_container(cfg, resolve=True)
+            return honour_group_choices(OmegaConf.to_container(cfg, resolve=True), overrides)
     except (HydraException, OmegaConfBaseException) as exc:
         raise _translate(exc, overrides) from None
 

@@ -15,7 +15,7 @@ MPC protocols (``mpc_*``, ``mpyc_*``) are built by :mod:`simprive.mpc.release`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -67,6 +67,7 @@ class Release:
     neighbours: str
     noise: object = None  # dp mechanism object
     sensitivity: float = math.nan  # of the query under `neighbours`, for kinds that calibrate noise to it
+    ignores: dict = field(default_factory=dict)  # config keys this release does not depend on → why
 
     @property
     def family(self) -> str:
@@ -197,6 +198,31 @@ CALIBRATED = ("laplace", "gaussian", "analytic_gaussian", "geometric", "mpc_nois
               "broken_no_clamp", "ignore_input")
 
 
+PURE = "it is pure ε-DP, δ = 0"
+LOCAL = "each party randomises its own answer"
+EXACT = "it computes f exactly: no ε, δ or neighbours"
+
+
+def ignored_keys(kind: str, scenario, noise: str | None = None) -> dict[str, str]:
+    """The configuration keys a release of ``kind`` does not depend on, each with why:
+    configurations that differ only in these are the same configuration."""
+    if kind == "rr_article":
+        out = {"epsilon": "it fixes ε = ln 3", "delta": PURE, "neighbours": LOCAL}
+    elif kind in ("rr", "grr", "dp_rr_intersection"):
+        out = {"delta": PURE, "neighbours": LOCAL}
+    elif kind in ("laplace", "geometric") or kind == "mpc_noisy_sum" and noise != "gaussian":
+        out = {"delta": PURE}
+    elif kind in ("exponential", "noisy_max"):
+        out = {"delta": PURE, "neighbours": "a ballot moves each tally by at most 1 either way"}
+    elif kind == "exact" or kind in MPC_KINDS and kind != "mpc_noisy_sum":
+        out = dict.fromkeys(("epsilon", "delta", "neighbours"), EXACT)
+    else:  # the Gaussian mechanisms and the auditor's broken zoo use every key
+        out = {}
+    if scenario.fixed_range is not None:
+        out.update(dict.fromkeys(("lower", "upper"), f"scenario={scenario.kind} inputs lie in {scenario.fixed_range}"))
+    return out
+
+
 def queries_of(kind: str) -> tuple[str, ...]:
     """The queries a mechanism kind computes; the first is what ``query=auto`` picks."""
     return MPC_KINDS[kind][0] if kind in MPC_KINDS else QUERIES[FAMILIES[kind]]
@@ -220,8 +246,9 @@ def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, l
     if kind in CALIBRATED:
         sens = dp.sensitivity(query, lower=lower, upper=upper, n=n, neighbours=neighbours)
     if kind in MPC_KINDS:
-        return build_mpc_release(mech, query=query, scenario=scenario, n=n, epsilon=epsilon, delta=delta,
-                                 lower=lower, upper=upper, neighbours=neighbours, sensitivity=sens)
+        rel = build_mpc_release(mech, query=query, scenario=scenario, n=n, epsilon=epsilon, delta=delta,
+                                lower=lower, upper=upper, neighbours=neighbours, sensitivity=sens)
+        return replace(rel, ignores=ignored_keys(kind, scenario, rel.params.get("noise")))
     mech = dict(mech)
     del mech["kind"]
     family = FAMILIES[kind]
@@ -235,6 +262,9 @@ def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, l
         raise ConfigError("scenario", scenario.kind, f"mechanism={kind} needs scenario " + " or ".join(SCENARIOS[family]))
     epsilon = math.log(3) if kind == "rr_article" else check_epsilon(epsilon)
     delta = check_delta(delta, positive=kind in ("gaussian", "analytic_gaussian"))
+    ignores = ignored_keys(kind, scenario)
+    epsilon = math.nan if "epsilon" in ignores and kind != "rr_article" else epsilon  # exact: no claim
+    delta = 0.0 if "delta" in ignores else delta  # a pure ε-DP release satisfies δ = 0
     noise = None
     if kind == "laplace":
         noise = dp.Laplace(epsilon=epsilon, sensitivity=sens)
@@ -254,4 +284,4 @@ def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, l
         # replacing, adding or removing one ballot moves each candidate's tally by at most 1
         sens = 1.0
         noise = dp.Exponential(epsilon=epsilon, sensitivity=sens)
-    return Release(kind, query, scenario, epsilon, delta, lower, upper, n, path, neighbours, noise, sens)
+    return Release(kind, query, scenario, epsilon, delta, lower, upper, n, path, neighbours, noise, sens, ignores)

@@ -101,5 +101,8 @@ def aggregate(sweep_dir) -> pd.DataFrame:
             rows.append(json.loads((job / "error.json").read_text()))
     if not frames and not rows:
         raise FileNotFoundError(f"no job folder with summary.csv or error.json under {sweep_dir}")
-    records = [r for f in frames for r in f.to_dict("records")] + rows
+    # jobs may share a configuration (one that ignores the key they differ in): its rows are
+    # identical (same identity, same streams), so the first job's stand for all
+    combined = pd.concat(frames, ignore_index=True).drop_duplicates(["config_hash", "metric"]) if frames else None
+    records = ([] if combined is None else combined.to_dict("records")) + rows
     return tidy(records)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import platform
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from importlib import metadata
@@ -45,8 +46,14 @@ class Plan:
     aux: object = None  # the adversary's amount of auxiliary knowledge
 
     @property
+    def identity(self) -> dict:
+        """The configuration less the keys its release does not depend on: two points with
+        one identity are one configuration (the same rows, the same random streams)."""
+        return {k: v for k, v in self.point.items() if k not in self.release.ignores}
+
+    @property
     def config_hash(self) -> str:
-        return config_hash(self.point)[:12]
+        return config_hash(self.identity)[:12]
 
 
 def _group(point: dict, group: str) -> dict:
@@ -79,11 +86,26 @@ def plan(point: dict) -> Plan:
     return Plan(point, release, trials, seed, data_params, attack, knowledge_level(adversary, n))
 
 
+def distinct(plans: list[Plan], axes) -> list[Plan]:
+    """One plan per configuration: points that differ only in keys their release ignores
+    (ε for exact MPC, ε for the article's ln 3 coin flips, δ for a pure mechanism, …) run once,
+    and a note on stderr says which swept key collapsed and why."""
+    seen: dict[str, Plan] = {}
+    for p in plans:
+        seen.setdefault(p.config_hash, p)
+    if len(seen) < len(plans):
+        notes = sorted({f"mechanism={p.release.kind} ignores {key} ({p.release.ignores[key]})"
+                        for p in plans for key in axes if key in p.release.ignores})
+        print(f"simprive: note: {'; '.join(notes)}: {len(plans)} configurations collapse to {len(seen)}",
+              file=sys.stderr)
+    return list(seen.values())
+
+
 def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None], dict[str, float]]:
     """All trials of one configuration, in chunks that bound memory: per-trial metrics, the
     mean of their expectations, and how to check those beyond their value: the rare event
     one rests on (:class:`~simprive.metrics.Rare`), a bound's strict version (``Bound``)."""
-    rngs = streams(p.seed, p.data_params, p.point)
+    rngs = streams(p.seed, p.data_params, p.identity)
     rel = p.release
     chunk = p.trials
     if rel.individual and not isinstance(p.attack, Audit):  # an audit plays all trials at once
@@ -143,7 +165,7 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
     """
     started = time.perf_counter()
     points, axes = expand(cfg)
-    plans = [plan(p) for p in points]  # every configuration validated before any work
+    plans = distinct([plan(p) for p in points], axes)  # every configuration validated before any work
     standard = set(AXES) | {"scenario.kind", "query.kind", "mechanism.kind", "adversary.kind"}
     extra = sorted(k for k in set(axes) | set(override_keys(overrides)) if k in points[0] and k not in standard)
 
@@ -155,7 +177,7 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
         for metric, v in values.items():
             e, kind = expected[metric], kind_of(metric)
             row = {**ident, "metric": metric, **summarise(v, kind), "expected": np.nan if e is None else e}
-            row["z"], row["agreement"] = agreement(kind, row["value"], row["std"], len(v), e, **checks.get(metric, {}))
+            row["z"], row["agreement"] = agreement(kind, v, e, **checks.get(metric, {}))
             rows.append(row)
             if cfg.get("save_trials"):
                 trial_frames.append(pd.DataFrame({"config_hash": p.config_hash, "metric": metric,

@@ -174,3 +174,30 @@ def test_core_does_not_import_hydra():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "5"
+
+
+# == keys a mechanism ignores, group overrides on presets that list several kinds ==========
+def test_a_multirun_whose_jobs_are_one_configuration_is_refused(tmp_path):
+    out = simprive("-m", "experiment=poll", "mechanism=rr_article", "epsilon=0.5,1", "n=100",
+                   f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path, check=False)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    line = out.stderr.strip().splitlines()[-1]
+    assert line.startswith("simprive: invalid epsilon='0.5,1'") and "ε = ln 3" in line and "remove epsilon" in line
+    assert not (tmp_path / "sweep").exists()
+
+
+def test_jobs_that_share_a_configuration_share_its_rows(tmp_path):
+    # mpc_sum ignores ε, laplace does not: two jobs, the exact rows once in the combined table
+    simprive("-m", "experiment=differencing", "epsilon=0.5,1", "trials=100", "adversary.known_fraction=1.0",
+             "adversary.second_release=false", f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path)
+    s = pd.read_csv(tmp_path / "sweep" / "summary.csv")
+    assert not s.duplicated(["config_hash", "metric"]).any()
+    assert s[s.mechanism == "mpc_sum"].config_hash.nunique() == 1
+    assert s[s.mechanism == "laplace"].config_hash.nunique() == 2
+
+
+def test_a_group_override_replaces_the_presets_list_on_the_command_line(tmp_path):
+    simprive("experiment=referendum", "mechanism=rr", "trials=200", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
+    assert set(pd.read_csv(tmp_path / "run" / "summary.csv").mechanism) == {"rr"}
+    out = simprive("experiment=referendum", "mechanism=mpc_psi", cwd=tmp_path, check=False)
+    assert out.returncode == 2 and "mechanism=mpc_psi needs scenario sets" in out.stderr

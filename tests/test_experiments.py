@@ -143,3 +143,38 @@ def test_invalid_configuration_names_the_key(overrides, key):
     with pytest.raises(ConfigError) as err:
         run_experiment("poll" if "mechanism=laplace" not in overrides else "bounded_sum", overrides)
     assert err.value.key == key
+
+
+# == a swept key that a mechanism ignores =================================================
+def test_a_sweep_the_mechanism_ignores_collapses_with_a_note(capsys):
+    s = run_experiment("poll", ["mechanism=rr_article", "n=[100,1000]", "scenario.p=[0.1,0.5]"]).summary
+    assert s.config_hash.nunique() == 4  # not 5 ε × 4: the article's coins fix ε = ln 3
+    assert np.allclose(s.epsilon, math.log(3))
+    err = capsys.readouterr().err
+    assert "mechanism=rr_article ignores epsilon (it fixes ε = ln 3): 20 configurations collapse to 4" in err
+
+
+def test_a_mixed_sweep_collapses_only_what_is_ignored():
+    s = run_experiment("differencing", ["epsilon=[0.5,1.0]", "trials=100", "adversary.known_fraction=[0.0,1.0]",
+                                        "adversary.second_release=false"]).summary
+    per = s.groupby("mechanism").config_hash.nunique()
+    assert per["mpc_sum"] == 2 and per["laplace"] == 4 and per["mpc_noisy_sum"] == 4
+    assert s[s.mechanism == "mpc_sum"].epsilon.isna().all()
+
+
+def test_rows_state_the_privacy_a_release_actually_has():
+    lap = run_experiment("bounded_sum", ["delta=1e-5", "n=10", "epsilon=1", "upper=100.0", "trials=50"]).summary
+    assert (lap.delta == 0).all()  # Laplace is pure ε-DP, whatever delta says
+    exact = run_experiment("bounded_sum", ["mechanism=exact", "n=10", "upper=100.0", "trials=50"]).summary
+    assert exact.epsilon.isna().all()  # no noise, no ε
+    with pytest.raises(ConfigError) as err:  # Gaussian noise shares need a δ
+        run_experiment("mpc_plus_dp", ["mechanism=mpc_noisy_sum", "mechanism.noise=gaussian", "delta=0"])
+    assert err.value.key == "delta"
+
+
+def test_a_group_override_replaces_a_presets_list_of_kinds():
+    s = run_experiment("referendum", ["mechanism=rr", "trials=200"]).summary
+    assert set(s.mechanism) == {"rr"}
+    with pytest.raises(ConfigError) as err:
+        run_experiment("referendum", ["mechanism=mpc_psi"])
+    assert "mechanism=mpc_psi" in str(err.value)

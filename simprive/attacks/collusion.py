@@ -78,7 +78,7 @@ class NoisyCoalition(Audit):
     def _effective(self, independent: bool = False) -> float:
         rel = self.release
         return effective_epsilon(rel.n, self.colluders, rel.epsilon, noise=rel.params["noise"],
-                                 sensitivity=int(rel.sensitivity), delta=rel.noise_delta, independent=independent)
+                                 sensitivity=int(rel.sensitivity), delta=rel.delta, independent=independent)
 
     @property
     def discrete(self) -> bool:
@@ -91,7 +91,7 @@ class NoisyCoalition(Audit):
         x = np.zeros((size, n), np.int64)
         x[:, 0] = world * int(rel.sensitivity)
         run, _ = noisy_sum(x, rel.epsilon, rng, noise=rel.params["noise"], sensitivity=int(rel.sensitivity),
-                           delta=rel.noise_delta)
+                           delta=rel.delta)
         own = sum((run.view(j)["noise_share"] for j in range(n - self.colluders, n)), np.zeros(size))
         return run.output - x[:, 1:].sum(axis=1) - own
 

@@ -25,7 +25,7 @@ from simprive.mpc.psi import dh_psi
 from simprive.mpc.sum import check_client_server, client_server_sum, p2p_sum
 from simprive.mpc.voting import tally, threshold_vote
 from simprive.scenarios import Data
-from simprive.validation import ConfigError, check_choice, check_epsilon, check_int
+from simprive.validation import ConfigError, check_choice, check_delta, check_epsilon, check_int
 
 __all__ = ["MPC_KINDS", "MPCRelease", "build_mpc_release"]
 
@@ -88,13 +88,9 @@ class MPCRelease:
     path: str = "individual"
     neighbours: str = "replace"
     sensitivity: float = math.nan  # of the sum, for the noisy sum's noise (simprive.mechanisms.build_release)
+    ignores: dict = field(default_factory=dict)  # config keys this release does not depend on → why
 
     individual = True
-
-    @property
-    def noise_delta(self) -> float:
-        """δ for Gaussian noise shares: the configured one, or 1e-6 when the config says 0."""
-        return self.delta if self.delta > 0 else 1e-6
 
     @property
     def noise(self):
@@ -103,7 +99,7 @@ class MPCRelease:
         if self.kind != "mpc_noisy_sum":
             return None
         if self.params["noise"] == "gaussian":
-            return dp.Gaussian(epsilon=self.epsilon, delta=self.noise_delta, sensitivity=self.sensitivity, analytic=True)
+            return dp.Gaussian(epsilon=self.epsilon, delta=self.delta, sensitivity=self.sensitivity, analytic=True)
         return dp.Geometric(epsilon=self.epsilon, sensitivity=self.sensitivity)
 
     @property
@@ -262,7 +258,7 @@ class MPCRelease:
         x = np.clip(data.values.astype(np.int64), lo, hi)
         sens = int(self.sensitivity)  # an integer: integer bounds under either neighbour relation
         run, shares = noisy_sum(x, self.epsilon, rng, noise=self.params["noise"], sensitivity=sens,
-                                delta=self.noise_delta)
+                                delta=self.delta)
         metrics = utility_metrics(run.output, data.values.sum(axis=1))
         clipped = not np.array_equal(x, data.values)
         expected = {"error": None if clipped else 0.0}
@@ -450,6 +446,8 @@ def build_mpc_release(mech: dict, *, query: str, scenario, n: int, epsilon, delt
     elif kind == "mpc_noisy_sum":
         epsilon = check_epsilon(epsilon)
         check_choice("mechanism.noise", params["noise"], ("discrete_laplace", "gaussian"))
+        # Gaussian shares are (ε, δ)-DP; Pólya shares pure ε-DP
+        delta = check_delta(delta, positive=True) if params["noise"] == "gaussian" else 0.0
         if not (float(lower).is_integer() and float(upper).is_integer()):
             raise ConfigError("lower", lower, "mpc_noisy_sum needs integer lower and upper")
     else:
