@@ -82,7 +82,7 @@ def draw(summary: pd.DataFrame, *, metric: str, x: str, hue: str | None = None, 
             # one dark dotted line per distinct reference curve (the bound is often shared)
             curves = {tuple(g.sort_values(x)[[x, "value"]].itertuples(index=False)) for _, g in
                       (facet.groupby(hue, sort=False) if hue else [(None, facet)])}
-            for curve in sorted(curves):
+            for curve in sorted(c for c in curves if c):
                 xs, ys = zip(*curve)
                 ax.plot(xs, ys, linestyle=(0, (1, 1.5)), linewidth=2, color="0.2", zorder=5)
             groups = data.groupby(hue, sort=False) if hue else [(None, data)]

@@ -24,3 +24,18 @@ def test_hue_levels_follow_numeric_order():
     grid = draw(frame, metric="m", x="x", hue="n")
     labels = [t.get_text() for t in grid.legend.texts]
     assert labels == ["10", "100", "1000"]
+
+
+def test_a_reference_metric_is_drawn_only_where_the_table_has_it(tmp_path):
+    from simprive import run_experiment
+    from simprive.figures import draw_all
+
+    s = run_experiment("referendum", ["trials=200", "adversary.known_fraction=[0.0,1.0]"]).summary
+    spec = {"name": "acc", "metric": "attack_correct", "x": "aux", "hue": "mechanism", "col": "scenario.p",
+            "reference": "accuracy_bound", "title": "t"}
+    assert len(draw_all(s, [spec], tmp_path)) == 2
+    # a table without the reference metric (no DP release in it) draws without it
+    exact = s[s.mechanism == "mpc_tally"]
+    assert len(draw_all(exact, [spec], tmp_path)) == 2
+    spec_no_hue = {**spec, "hue": None}
+    assert len(draw_all(exact, [spec_no_hue], tmp_path)) == 2
