@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simprive.attacks import ADVERSARIES, Audit, build_attack, knowledge_level
+from simprive.attacks import ADVERSARIES, build_attack, knowledge_level
 from simprive.grid import AXES, config_hash, expand, streams
 from simprive.mechanisms import Release, build_release
 from simprive.metrics import Bound, Rare, agreement, kind_of, summarise
@@ -101,35 +101,44 @@ def distinct(plans: list[Plan], axes) -> list[Plan]:
     return list(seen.values())
 
 
-def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None], dict[str, float]]:
+def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None], dict[str, dict]]:
     """All trials of one configuration, in chunks that bound memory: per-trial metrics, the
     mean of their expectations, and how to check those beyond their value: the rare event
-    one rests on (:class:`~simprive.metrics.Rare`), a bound's strict version (``Bound``)."""
+    one rests on (:class:`~simprive.metrics.Rare`), a bound's strict version (``Bound``).
+
+    An attack's ``run`` sees each chunk; its ``once`` (a distinguishing game, a budget) runs
+    once per configuration with all the trials, and its numbers stand for every trial."""
     rngs = streams(p.seed, p.data_params, p.identity)
-    rel = p.release
+    rel, attack = p.release, p.attack
     chunk = p.trials
-    if rel.individual and not isinstance(p.attack, Audit):  # an audit plays all trials at once
+    if rel.individual:
         chunk = max(1, min(p.trials, CHUNK_ELEMENTS // rel.elements_per_trial))
     values: dict[str, list] = {}
     expected: dict[str, list] = {}
     checks: dict[str, dict] = {}  # how to check a metric beyond its value: Rare's q, Bound's strict
-    for start in range(0, p.trials, chunk):
-        size = min(chunk, p.trials - start)
-        data = rel.scenario.draw(rngs["data"], size, rel.n, individual=rel.individual)
-        metrics, exp = rel.run(data, rngs["mechanism"])
-        if p.attack is not None:
-            attack_metrics, attack_exp = p.attack.run(data, metrics, rngs["adversary"])
-            metrics, exp = {**metrics, **attack_metrics}, {**exp, **attack_exp}
+
+    def collect(metrics: dict, exp: dict, size: int) -> None:
         for name, v in metrics.items():
             if name.startswith("_"):  # raw outputs for the adversary, not a metric
                 continue
-            values.setdefault(name, []).append(v)
+            values.setdefault(name, []).append(np.broadcast_to(v, (size,)))
             e = exp.get(name)
             if isinstance(e, Rare):
                 checks[name], e = {"q": e.q}, e.value
             elif isinstance(e, Bound):
                 checks[name], e = {"strict": e.strict}, e.value
             expected.setdefault(name, []).append(None if e is None else np.broadcast_to(e, (size,)))
+
+    for start in range(0, p.trials, chunk):
+        size = min(chunk, p.trials - start)
+        data = rel.scenario.draw(rngs["data"], size, rel.n, individual=rel.individual)
+        metrics, exp = rel.run(data, rngs["mechanism"])
+        if hasattr(attack, "run"):
+            attack_metrics, attack_exp = attack.run(data, metrics, rngs["adversary"])
+            metrics, exp = {**metrics, **attack_metrics}, {**exp, **attack_exp}
+        collect(metrics, exp, size)
+    if hasattr(attack, "once"):
+        collect(*attack.once(p.trials, rngs["adversary"]), p.trials)
     out = {k: np.concatenate(v) for k, v in values.items()}
     exp_mean = {k: None if any(e is None for e in v) else float(np.concatenate(v).mean()) for k, v in expected.items()}
     return out, exp_mean, checks

@@ -368,3 +368,11 @@ def test_config_hash_survives_a_csv_round_trip(tmp_path):
 
     (tmp_path / "summary.csv").write_text("config_hash,value\n012345678901,1\n123e45678901,2\n")
     assert list(read_summary(tmp_path).config_hash) == ["012345678901", "123e45678901"]
+
+
+def test_a_game_is_played_once_over_all_trials_even_when_data_come_in_chunks():
+    # 500 inputs a trial: 100,000 trials are simulated in chunks of 8,388; the auditor's game
+    # and the budgets are per configuration, one number for all trials
+    s = run_experiment("composition", ["n=500", "trials=100000", "epsilon=1.0", "adversary.releases=4"]).summary
+    lb = s[s.metric == "epsilon_lb"].iloc[0]
+    assert lb["std"] == 0 and lb.value > 0.8 * 4 and lb.trials == 100000

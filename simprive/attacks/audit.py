@@ -187,11 +187,11 @@ class Audit:
         exact = self.exact_epsilon()
         return lb, None if exact is None else Bound(exact, strict)
 
-    def run(self, data, metrics: dict, rng) -> tuple[dict, dict]:
-        T = data.trials
-        lb, expected = self.certify(T, rng)
-        metrics = {"epsilon_lb": np.full(T, lb), "epsilon_claimed": np.full(T, self.release.epsilon)}
-        return metrics, {"epsilon_lb": expected}  # the claim is reported, not checked
+    def once(self, trials: int, rng) -> tuple[dict, dict]:
+        """The game with ``trials`` runs per world: the certified ε, and the claim beside it
+        (reported, not checked)."""
+        lb, expected = self.certify(trials, rng)
+        return {"epsilon_lb": lb, "epsilon_claimed": self.release.epsilon}, {"epsilon_lb": expected}
 
     def _tests(self, pick0, pick1, count0, count1):
         """Candidate scores (larger means "D′") on the choosing and the counting data: the

@@ -98,10 +98,9 @@ class NoisyCoalition(Audit):
     def exact_epsilon(self) -> float:
         return self._effective()
 
-    def run(self, data, observed: dict, rng) -> tuple[dict, dict]:
-        T = data.trials
-        lb, expected = self.certify(T, rng)
-        return ({"effective_epsilon": np.full(T, expected.value), "epsilon_lb": np.full(T, lb)},
+    def once(self, trials: int, rng) -> tuple[dict, dict]:
+        lb, expected = self.certify(trials, rng)
+        return ({"effective_epsilon": expected.value, "epsilon_lb": lb},
                 {"effective_epsilon": self._effective(independent=True), "epsilon_lb": expected})
 
 

@@ -144,19 +144,13 @@ class Repeated:
         for _ in range(r - 1):  # a loop over releases, each vectorised over the trials
             total += noise.randomise(truth, rng)
         err = total / r - truth
-        T = len(y)
-        metrics = {"average_sq_error": err**2}
-        expected = {"average_sq_error": noise.variance() / r}
-        metrics.update({k: np.full(T, v) for k, v in self.budgets().items()})
-        game = ComposedAudit(rel, self.alpha, releases=r, target_delta=self.delta)
-        lb, expected["epsilon_lb"] = game.certify(T, rng)
-        metrics["epsilon_lb"] = np.full(T, lb)
-        return metrics, expected
+        return {"average_sq_error": err**2}, {"average_sq_error": noise.variance() / r}
 
-    def budgets(self) -> dict[str, float]:
-        """The ε of r releases at δ under each accounting (reported, not checked: they are
-        upper bounds, tested against independent computations in the accountant's tests).
-        Basic and advanced composition exist at δ only if it covers r·δ0 of the releases."""
+    def once(self, trials: int, rng) -> tuple[dict, dict]:
+        """What the r releases cost: the ε at δ under each accounting (reported, not checked:
+        upper bounds, tested against independent computations in the accountant's tests), and
+        the ε an auditor certifies from all r releases with ``trials`` runs per world.  Basic
+        and advanced composition exist at δ only if it covers the releases' own r·δ0."""
         noise, r = self.release.noise, self.releases
         delta0 = getattr(noise, "delta", 0.0)
         acc = Accountant()
@@ -166,7 +160,9 @@ class Repeated:
             out["epsilon_basic"] = acc.basic()[0]
         if r * delta0 < self.delta:
             out["epsilon_advanced"] = acc.advanced(self.delta - r * delta0)[0]
-        return out
+        game = ComposedAudit(self.release, self.alpha, releases=r, target_delta=self.delta)
+        out["epsilon_lb"], expected = game.certify(trials, rng)
+        return out, {"epsilon_lb": expected}
 
 
 def _clips(release) -> bool:
