@@ -9,6 +9,7 @@ and nothing written.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import traceback
@@ -20,13 +21,15 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from simprive.config import CONF_DIR, compose, honour_group_choices
+from simprive.config import CONF_DIR, Sources, compose, honour_group_choices, register_presets
 from simprive.results import aggregate, read_summary, write_json, write_summary
 from simprive.grid import AXES, GROUPS, expand, flatten
 from simprive.runner import override_keys, plan, run
 from simprive.validation import ConfigError
 
 __all__ = ["AggregateOnMultirunEnd", "aggregate_main", "main", "plot_main"]
+
+register_presets()  # the experiment group, before Hydra composes anything in this process
 
 # Hydra flags after which the next argument is a value, not an override
 VALUE_FLAGS = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd", "--experimental-rerun",
@@ -41,51 +44,65 @@ def fail(message: str, code: int = 2):
     raise SystemExit(code)
 
 
-def split_argv(argv: list[str]) -> tuple[list[str], bool]:
-    """The overrides on a command line, and whether it asks for a multirun."""
-    overrides, multirun, skip = [], False, False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg in VALUE_FLAGS:
-            skip = True
+def split_argv(argv: list[str]) -> tuple[list[str], bool, Sources]:
+    """The overrides on a command line, whether it asks for a multirun, and where its
+    configs come from (``--config-path``, ``--config-name``, ``--config-dir``)."""
+    overrides, multirun, flags = [], False, {}
+    args = iter(argv)
+    for arg in args:
+        flag, eq, value = arg.partition("=")
+        if flag in VALUE_FLAGS:
+            flags[flag] = value if eq else next(args, "")
         elif arg in ("-m", "--multirun"):
             multirun = True
         elif not arg.startswith("-"):
             overrides.append(arg)
-    return overrides, multirun
+    path = flags.get("--config-path", flags.get("-cp"))
+    folder = flags.get("--config-dir", flags.get("-cd"))
+    # as Hydra reads them: a relative --config-path is relative to the file declaring @hydra.main
+    sources = Sources(config_path=(Path(__file__).parent / path).resolve() if path else CONF_DIR,
+                      config_name=flags.get("--config-name", flags.get("-cn", "config")),
+                      config_dirs=(Path(folder).resolve(),) if folder else ())
+    return overrides, multirun, sources
 
 
 def job_overrides(overrides: list[str], multirun: bool) -> list[list[str]]:
-    """The override list of every job Hydra's basic sweeper would launch."""
-    task = [o for o in overrides if not o.lstrip("+~").startswith("hydra")]
-    if not multirun:
-        return [task]
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    """The override list of every job a multirun launches: the cartesian product of the
+    swept values, in Hydra's order.  Hydra's own settings are left out, except the search
+    path, which decides what composes."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
+    task = [o for o in overrides if not o.lstrip("+~").startswith("hydra") or o.lstrip("+").startswith("hydra.searchpath")]
+    if not multirun:
+        return [task]
     try:
         parsed = OverridesParser.create().parse_overrides(task)
     except Exception as exc:  # Hydra's own parse error, one line
         raise ConfigError("overrides", " ".join(task), str(exc).splitlines()[0]) from None
-    batches = BasicSweeper.split_arguments(parsed, None)
-    return [list(job) for batch in batches for job in batch]
+    choices = []
+    for o in parsed:
+        if o.is_sweep_override():
+            key = o.get_key_element()
+            choices.append([f"{key}={value}" for value in o.sweep_string_iterator()])
+        else:
+            choices.append([o.input_line])
+    return [list(job) for job in itertools.product(*choices)]
 
 
-def validate(overrides: list[str]) -> tuple[frozenset, dict[str, str]]:
+def validate(overrides: list[str], sources: Sources | None = None) -> tuple[frozenset, dict[str, str]]:
     """Compose and plan one job's configuration: raises ConfigError, runs nothing.  Returns
     the job's configurations (their hashes) and the keys its releases ignore, with why."""
-    plans = [plan(point) for point in expand(compose(overrides))[0]]
+    plans = [plan(point) for point in expand(compose(overrides, sources))[0]]
     ignored = {k: f"mechanism={p.release.kind} ignores {k}: {why}" for p in plans for k, why in p.release.ignores.items()}
     return frozenset(p.config_hash for p in plans), ignored
 
 
-def validate_sweep(jobs: list[list[str]], overrides: list[str]) -> None:
+def validate_sweep(jobs: list[list[str]], overrides: list[str], sources: Sources | None = None) -> None:
     """Every job valid, and no two jobs the same configurations (a swept key that every
     release ignores): such a sweep is refused, naming the key."""
     seen: dict[frozenset, list[str]] = {}
     for job in jobs:
-        hashes, ignored = validate(job)
+        hashes, ignored = validate(job, sources)
         if hashes in seen:
             key = next(o.split("=", 1)[0] for o in job if o not in seen[hashes])
             given = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), None)
@@ -98,9 +115,9 @@ def validate_sweep(jobs: list[list[str]], overrides: list[str]) -> None:
 def main() -> None:
     argv = sys.argv[1:]
     if not INFO_FLAGS.intersection(argv):
-        overrides, multirun = split_argv(argv)
+        overrides, multirun, sources = split_argv(argv)
         try:
-            validate_sweep(job_overrides(overrides, multirun), overrides)
+            validate_sweep(job_overrides(overrides, multirun), overrides, sources)
         except ConfigError as exc:
             fail(str(exc))
         if not sys.stdout.isatty() and not any(o.startswith("hydra/hydra_logging") for o in overrides):
@@ -113,7 +130,9 @@ def _hydra_main(cfg: DictConfig) -> None:
     hc = HydraConfig.get()
     out_dir = Path(hc.runtime.output_dir)
     overrides = list(hc.overrides.task)
-    plain = honour_group_choices(OmegaConf.to_container(cfg, resolve=True), overrides)
+    folders = [Path(s.path) for s in hc.runtime.config_sources if s.schema == "file"]
+    sources = Sources(config_path=folders[0], config_dirs=tuple(folders[1:])) if folders else None
+    plain = honour_group_choices(OmegaConf.to_container(cfg, resolve=True), overrides, sources)
     if hc.mode == RunMode.MULTIRUN:
         _multirun_job(plain, out_dir, overrides)
         return

@@ -6,28 +6,82 @@ This module and :mod:`simprive.cli` are the only ones that import Hydra; the cor
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from simprive.validation import ConfigError
 
-__all__ = ["CONF_DIR", "compose", "group_options", "honour_group_choices", "run_experiment"]
+__all__ = ["CONF_DIR", "EXPERIMENTS_DIR", "Sources", "compose", "group_options", "honour_group_choices",
+           "register_presets", "run_experiment"]
 
-# An absolute path, so entry points resolve the configs wherever they are started from
-# (facebookresearch/hydra#559).  `conf/experiment` links to the top-level `experiments/`.
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+# Absolute paths, so entry points resolve the configs wherever they are started from
+# (facebookresearch/hydra#559): the packages simprive.conf and simprive.experiments, which are
+# the top-level conf/ and experiments/ of the source tree, installed or editable alike.
+CONF_DIR = Path(str(resources.files("simprive.conf")))
+EXPERIMENTS_DIR = Path(str(resources.files("simprive.experiments")))
 GROUPS = ("experiment", "scenario", "query", "mechanism", "adversary", "figure")
 
 
-def _check_conf_dir() -> None:
-    if not (CONF_DIR / "config.yaml").exists():
-        raise FileNotFoundError(
-            f"simprive's configs are not at {CONF_DIR}: install the project in place (pip install -e .)"
-        )
+def register_presets() -> None:
+    """The presets as the ``experiment`` config group, through Hydra's ConfigStore: they live
+    in their own folder (their own package in the wheel), not under ``conf/experiment``."""
+    from hydra.core.config_store import ConfigStore
+    from omegaconf import OmegaConf
+
+    store = ConfigStore.instance()
+    if "experiment" in store.repo and any(k.endswith(".yaml") for k in store.repo["experiment"]):
+        return  # registered already (once per process)
+    for path in sorted(EXPERIMENTS_DIR.glob("*.yaml")):
+        store.store(name=path.stem, node=OmegaConf.load(path), group="experiment", package="_global_",
+                    provider="simprive")
 
 
-def group_options(group: str) -> list[str]:
-    folder = CONF_DIR / group
-    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+@dataclass(frozen=True)
+class Sources:
+    """Where a run's configs come from: simprive's by default; a command line may name another
+    primary config (``--config-path``, ``--config-name``) and add folders (``--config-dir``)."""
+
+    config_path: Path = CONF_DIR
+    config_name: str = "config"
+    config_dirs: tuple[Path, ...] = ()
+
+    def folders(self, overrides=()) -> list[Path]:
+        """Every folder searched for configs: the primary's, the added ones, and local
+        ``file://`` entries of a ``hydra.searchpath`` override."""
+        searched = [entry.removeprefix("file://") for entry in _searchpath(overrides)]
+        return [self.config_path, *self.config_dirs, *(Path(p) for p in searched if "://" not in p)]
+
+
+def _searchpath(overrides) -> list[str]:
+    """The list a ``hydra.searchpath=[…]`` override sets, or []."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    given = [o for o in overrides if o.lstrip("+").split("=", 1)[0] == "hydra.searchpath"]
+    if not given:
+        return []
+    value = OverridesParser.create().parse_override(given[-1].lstrip("+")).value()
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+
+def _with_dirs(overrides: list[str], sources: Sources) -> list[str]:
+    """``overrides`` with the added config folders appended to ``hydra.searchpath``, as
+    ``--config-dir`` adds them to Hydra's search path."""
+    if not sources.config_dirs:
+        return overrides
+    entries = _searchpath(overrides) + [f"file://{d}" for d in sources.config_dirs]
+    rest = [o for o in overrides if o.lstrip("+").split("=", 1)[0] != "hydra.searchpath"]
+    return [*rest, "hydra.searchpath=[" + ",".join(f"'{e}'" for e in entries) + "]"]
+
+
+def group_options(group: str, sources: Sources | None = None) -> list[str]:
+    """The options of a config group in these sources (the presets, for ``experiment``)."""
+    folders = (sources or Sources()).folders()
+    found = {p.stem for folder in folders for p in (folder / group).glob("*.yaml")}
+    if group == "experiment":
+        found |= {p.stem for p in EXPERIMENTS_DIR.glob("*.yaml")}
+    return sorted(found)
 
 
 def _translate(exc: Exception, overrides) -> ConfigError:
@@ -39,7 +93,14 @@ def _translate(exc: Exception, overrides) -> ConfigError:
         for group in GROUPS:
             if f"'{group}/" in msg or f"'{group}'" in msg:
                 given = next((o.split("=", 1)[1] for o in overrides if o.lstrip("+").split("=", 1)[0] == group), None)
-                return ConfigError(group, given, "choose one of " + ", ".join(group_options(group)))
+                # Hydra lists the options of every source it searched, the user's folders included
+                listed = msg.split("Available options", 1)[-1].splitlines()[1:] if "Available options" in msg else []
+                options = list(itertools.takewhile(lambda line: line.startswith("\t"), listed))
+                options = [line.strip() for line in options] or group_options(group)
+                return ConfigError(group, given, "choose one of " + ", ".join(options))
+    if isinstance(exc, MissingConfigException) and "Cannot find primary config" in msg:
+        return ConfigError("config-name", msg.split("'")[1] if "'" in msg else None,
+                           "no such primary config in the config path")
     first = next((line.strip() for line in msg.splitlines() if line.strip()), msg)
     if msg.startswith("Could not override '"):
         key = msg.split("'", 2)[1]
@@ -48,7 +109,7 @@ def _translate(exc: Exception, overrides) -> ConfigError:
     return ConfigError("overrides", " ".join(overrides), first)
 
 
-def honour_group_choices(cfg: dict, overrides) -> dict:
+def honour_group_choices(cfg: dict, overrides, sources: Sources | None = None) -> dict:
     """A group chosen on the command line (``mechanism=rr``) replaces a preset's list of kinds
     in that group (``mechanism: {kind: [mpc_tally, geometric, …]}``), which would otherwise
     win over it; the preset's other keys for the group stay.  ``mechanism.kind=…`` given too,
@@ -59,27 +120,40 @@ def honour_group_choices(cfg: dict, overrides) -> dict:
         chosen = [o.split("=", 1)[1] for o in overrides if o.lstrip("+").split("=", 1)[0] == group]
         if not chosen or chosen[-1] == "any" or any(o.lstrip("+~").startswith(f"{group}.kind") for o in overrides):
             continue
-        path = CONF_DIR / group / f"{chosen[-1]}.yaml"
-        kind = (yaml.safe_load(path.read_text()) or {}).get("kind") if path.exists() else None
+        paths = [folder / group / f"{chosen[-1]}.yaml" for folder in (sources or Sources()).folders(overrides)]
+        path = next((p for p in paths if p.exists()), None)
+        kind = (yaml.safe_load(path.read_text()) or {}).get("kind") if path else None
         if kind is not None and isinstance(cfg.get(group), dict) and cfg[group].get("kind") != kind:
             cfg[group]["kind"] = kind
     return cfg
 
 
-def compose(overrides=()) -> dict:
-    """The resolved config for ``overrides`` as a plain dict (raises :class:`ConfigError`)."""
+def compose(overrides=(), sources: Sources | None = None) -> dict:
+    """The resolved config for ``overrides`` as a plain dict (raises :class:`ConfigError`),
+    composed from ``sources`` as the command line would."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.errors import HydraException
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
-    _check_conf_dir()
+    register_presets()
+    sources = sources or Sources()
     overrides = list(overrides)
+    primary, added = sources.config_path, sources
+    if not (primary / f"{sources.config_name}.yaml").exists():
+        # the primary config in an added folder: Hydra finds it there because --config-dir
+        # joins the search path before the primary config is looked up; compose cannot add a
+        # folder that early, so the folders swap roles (the same result unless both hold a
+        # config of the same name)
+        home = next((d for d in sources.config_dirs if (d / f"{sources.config_name}.yaml").exists()), None)
+        if home is not None:
+            primary = home
+            added = Sources(config_dirs=(sources.config_path, *(d for d in sources.config_dirs if d != home)))
     try:
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            cfg = hydra_compose("config", overrides=overrides)
-            return honour_group_choices(OmegaConf.to_container(cfg, resolve=True), overrides)
+        with initialize_config_dir(config_dir=str(primary), version_base="1.3"):
+            cfg = hydra_compose(sources.config_name, overrides=_with_dirs(overrides, added))
+            return honour_group_choices(OmegaConf.to_container(cfg, resolve=True), overrides, sources)
     except (HydraException, OmegaConfBaseException) as exc:
         raise _translate(exc, overrides) from None
 
@@ -99,3 +173,4 @@ def run_experiment(name: str, overrides=(), out_dir=None, *, save_trials: bool =
     overrides = [f"experiment={name}", *overrides] + (["save_trials=true"] if save_trials else [])
     cfg = compose(overrides)
     return run(cfg, out_dir, overrides=overrides[1:])
+

@@ -1,0 +1,2 @@
+"""simprive's Hydra configs, shipped in the wheel as ``simprive.conf``: ``config.yaml`` and one
+folder per config group (scenario, query, mechanism, adversary, figure)."""
