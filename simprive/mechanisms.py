@@ -14,6 +14,7 @@ MPC protocols (``mpc_*``, ``mpyc_*``) are built by :mod:`simprive.mpc.release`.
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass, field, replace
 
@@ -22,7 +23,8 @@ import numpy as np
 from simprive import dp
 from simprive.metrics import Rare, selection_metrics, utility_metrics
 from simprive.mpc.release import MPC_KINDS, build_mpc_release
-from simprive.scenarios import Data, count_values
+from simprive.plugins import construct, is_import_path, load
+from simprive.scenarios import Data, count_values, with_inputs
 from simprive.validation import ConfigError, check_choice, check_delta, check_epsilon, check_range
 
 __all__ = ["FAMILIES", "Release", "build_release"]
@@ -47,8 +49,9 @@ FAMILIES = {
 }
 QUERIES = {"central": ("sum", "mean", "count"), "local": ("sum", "mean", "count"), "selection": ("argmax",),
            "broken": ("sum", "count")}
-SCENARIOS = {"central": ("categorical", "bounded", "heavy"), "local": ("categorical",), "selection": ("approval",),
-             "broken": ("categorical", "bounded")}
+# what each family's mechanisms need of a scenario's inputs (simprive.scenarios: `inputs`)
+INPUTS = {"central": ("answers", "numbers"), "local": ("answers",), "selection": ("ballots",),
+          "broken": ("answers", "numbers")}
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,16 @@ class Release:
     sensitivity: float = math.nan  # of the query under `neighbours`, for kinds that calibrate noise to it
     ignores: dict = field(default_factory=dict)  # config keys this release does not depend on → why
 
+    clamps = True  # every central release clamps each input to [lower, upper]
+
+    @property
+    def sum_of_inputs(self) -> bool:
+        """Whether it releases the (noisy) sum, mean or count of the parties' inputs."""
+        return self.family == "central"
+
     @property
     def family(self) -> str:
-        return FAMILIES[self.kind]
+        return FAMILIES.get(self.kind, "central")  # a user's noise (module:Class) is central
 
     @property
     def elements_per_trial(self) -> int:
@@ -80,7 +90,7 @@ class Release:
     @property
     def individual(self) -> bool:
         """Whether the release needs every party's input, not just the counts."""
-        return self.scenario.kind in ("bounded", "heavy") or self.path == "individual"
+        return self.scenario.inputs == "numbers" or self.path == "individual"
 
     def run(self, data: Data, rng: np.random.Generator) -> tuple[dict, dict]:
         """Per-trial metrics ``{name: (T,)}`` and their expectations ``{name: scalar or (T,)}``."""
@@ -97,14 +107,14 @@ class Release:
         clip_mean, clip_var, total_mean = sum_moments(self.scenario, self.n, self.lower, self.upper)
         per = 1.0 if self.query in ("sum", "count") else 1.0 / self.n  # sum → mean
         bias = per * clip_mean
-        noise_var = 0.0 if self.noise is None else self.noise.variance()
-        noise_abs = 0.0 if self.noise is None else self.noise.mean_abs_error()
+        noise_var = 0.0 if self.noise is None else closed_form(self.noise, "variance")
+        noise_abs = 0.0 if self.noise is None else closed_form(self.noise, "mean_abs_error")
         mean_truth = per * total_mean
         expected = {
             "estimate": mean_truth + bias,
             "truth": mean_truth,
             "error": bias,
-            "sq_error": noise_var + per**2 * clip_var + bias**2,
+            "sq_error": None if noise_var is None else noise_var + per**2 * clip_var + bias**2,
             # E|noise + clipping| has a closed form only when nothing can be clipped
             "abs_error": noise_abs if clip_var == 0 and clip_mean == 0 else None,
         }
@@ -176,6 +186,14 @@ def sum_moments(scenario, n: int, lower, upper) -> tuple[float, float, float]:
     return n * clip_mean, n * clip_var, n * scenario.mean()
 
 
+def closed_form(noise, name: str) -> float | None:
+    """A noise's closed form (``variance``, ``mean_abs_error``), or None if it offers none."""
+    try:
+        return getattr(noise, name)()
+    except (AttributeError, NotImplementedError):
+        return None
+
+
 def clip_probability(scenario, lower, upper) -> float:
     """P(one random input lies outside ``[lower, upper]``): how often clamping acts."""
     d = getattr(scenario, "dist", None)
@@ -225,7 +243,7 @@ def ignored_keys(kind: str, scenario, noise: str | None = None) -> dict[str, str
 
 def queries_of(kind: str) -> tuple[str, ...]:
     """The queries a mechanism kind computes; the first is what ``query=auto`` picks."""
-    return MPC_KINDS[kind][0] if kind in MPC_KINDS else QUERIES[FAMILIES[kind]]
+    return MPC_KINDS[kind][0] if kind in MPC_KINDS else QUERIES[FAMILIES.get(kind, "central")]
 
 
 def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, lower, upper,
@@ -235,7 +253,11 @@ def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, l
     The declared range and the neighbour relation become the query's sensitivity here,
     once (:func:`simprive.dp.sensitivity`): every mechanism and protocol that adds noise
     takes it from the release, none derives its own."""
-    kind = check_choice("mechanism", mech.get("kind"), [*FAMILIES, *MPC_KINDS])
+    kind = mech.get("kind")
+    # a user's own additive noise, by import path (simprive.plugins): a central mechanism
+    plugin = load("mechanism", kind, base=dp.AdditiveNoise) if is_import_path(kind) else None
+    if plugin is None:
+        kind = check_choice("mechanism", kind, [*FAMILIES, *MPC_KINDS])
     queries = queries_of(kind)
     query = queries[0] if query == "auto" else check_choice("query", query, queries)
     neighbours = check_choice("neighbours", neighbours, dp.NEIGHBOURS)
@@ -243,7 +265,7 @@ def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, l
         lower, upper = scenario.fixed_range
     lower, upper = check_range(lower, upper)
     sens = math.nan
-    if kind in CALIBRATED:
+    if kind in CALIBRATED or plugin:
         sens = dp.sensitivity(query, lower=lower, upper=upper, n=n, neighbours=neighbours)
     if kind in MPC_KINDS:
         rel = build_mpc_release(mech, query=query, scenario=scenario, n=n, epsilon=epsilon, delta=delta,
@@ -251,18 +273,21 @@ def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, l
         return replace(rel, ignores=ignored_keys(kind, scenario, rel.params.get("noise")))
     mech = dict(mech)
     del mech["kind"]
-    family = FAMILIES[kind]
+    family = FAMILIES.get(kind, "central")
     path = check_choice("mechanism.path", mech.pop("path", "counts"), ("counts", "individual"))
-    if mech:
+    if mech and not plugin:  # a user's noise takes its own keys (checked when it is built)
         key = sorted(mech)[0]
         raise ConfigError(f"mechanism.{key}", mech[key], "not a mechanism key; known: kind, path")
-    if query == "count" and scenario.kind != "categorical":
+    if query == "count" and scenario.inputs != "answers":
         raise ConfigError("query", query, f"counts answers of a categorical scenario; use sum for scenario={scenario.kind}")
-    if scenario.kind not in SCENARIOS[family]:
-        raise ConfigError("scenario", scenario.kind, f"mechanism={kind} needs scenario " + " or ".join(SCENARIOS[family]))
+    if scenario.inputs not in INPUTS[family]:
+        raise ConfigError("scenario", scenario.kind, f"mechanism={kind} needs {' or '.join(INPUTS[family])} as inputs "
+                                                     f"(scenario={' or '.join(with_inputs(INPUTS[family]))})")
     epsilon = math.log(3) if kind == "rr_article" else check_epsilon(epsilon)
     delta = check_delta(delta, positive=kind in ("gaussian", "analytic_gaussian"))
     ignores = ignored_keys(kind, scenario)
+    if plugin and "delta" not in inspect.signature(plugin).parameters:
+        ignores["delta"] = PURE
     epsilon = math.nan if "epsilon" in ignores and kind != "rr_article" else epsilon  # exact: no claim
     delta = 0.0 if "delta" in ignores else delta  # a pure ε-DP release satisfies δ = 0
     noise = None
@@ -274,6 +299,8 @@ def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, l
                 "mechanism", kind, "needs an integer query: query sum or count, integer inputs and integer lower/upper"
             )
         noise = dp.Geometric(epsilon=epsilon, sensitivity=sens)
+    elif plugin:
+        noise = construct("mechanism", plugin, mech, epsilon=epsilon, sensitivity=sens, delta=delta)
     elif kind in ("gaussian", "analytic_gaussian"):
         noise = dp.Gaussian(epsilon=epsilon, delta=delta, sensitivity=sens, analytic=kind == "analytic_gaussian")
     elif family == "local":

@@ -50,14 +50,21 @@ ALPHA = 1e-6  # a row "differs" when sampling error explains it with probability
 RESOLVING_EVENTS = 10  # fewer expected trials with the deciding event: the row is "unresolved"
 
 
-def kind_of(metric: str) -> str:
-    """The declared kind of a metric (a new metric must be declared in ``KINDS``)."""
+def kind_of(metric: str, declared: dict[str, str] | None = None) -> str:
+    """The declared kind of a metric: in ``KINDS``, or in ``declared`` (a user's attack's
+    ``METRICS``); an undeclared metric is an error."""
     if metric in KINDS:
         return KINDS[metric]
+    if declared and metric in declared:
+        kind = declared[metric]
+        if kind not in (INDICATOR, MEASUREMENT, LOWER_BOUND, REPORTED):
+            raise KeyError(f"metric {metric!r} is declared {kind!r}: choose indicator, measurement, lower bound or reported")
+        return kind
     for prefix, kind in PREFIXES.items():
         if metric.startswith(prefix):
             return kind
-    raise KeyError(f"metric {metric!r} has no declared kind: add it to simprive.metrics.KINDS")
+    raise KeyError(f"metric {metric!r} has no declared kind: add it to simprive.metrics.KINDS (or, for a user's "
+                   "attack, to its METRICS)")
 
 
 @dataclass(frozen=True)

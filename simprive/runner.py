@@ -22,6 +22,7 @@ from simprive.attacks import ADVERSARIES, build_attack, knowledge_level
 from simprive.grid import AXES, config_hash, expand, streams
 from simprive.mechanisms import Release, build_release
 from simprive.metrics import Bound, Rare, agreement, kind_of, summarise
+from simprive.plugins import is_import_path
 from simprive.progress import Progress
 from simprive.results import Results, read_summary, tidy, write_json, write_parquet, write_summary
 from simprive.scenarios import build_scenario, scenario_params
@@ -70,7 +71,8 @@ def plan(point: dict) -> Plan:
     seed = check_int("seed", point["seed"], minimum=0)
     lower, upper = check_range(point["lower"], point["upper"])
     adversary = _group(point, "adversary")
-    check_choice("adversary", adversary.get("kind"), ADVERSARIES)
+    if not is_import_path(adversary.get("kind")):
+        check_choice("adversary", adversary.get("kind"), ADVERSARIES)
     scen = _group(point, "scenario")
     if scen.get("kind") == "bounded":  # data range defaults to the declared range
         scen["low"] = lower if scen.get("low") is None else scen["low"]
@@ -184,7 +186,7 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
         values, expected, checks = simulate(p)
         ident = _identity(cfg, p, extra)
         for metric, v in values.items():
-            e, kind = expected[metric], kind_of(metric)
+            e, kind = expected[metric], kind_of(metric, getattr(p.attack, "METRICS", {}))
             row = {**ident, "metric": metric, **summarise(v, kind), "expected": np.nan if e is None else e}
             row["z"], row["agreement"] = agreement(kind, v, e, **checks.get(metric, {}))
             rows.append(row)

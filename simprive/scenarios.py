@@ -1,5 +1,9 @@
 """Scenarios: who holds which private inputs, drawn for all T trials at once.
 
+Each says what its inputs are (``inputs``): ``numbers`` (one number per party), ``answers``
+(one of k answers per party), ``ballots``, ``sets`` or ``features``; mechanisms and attacks
+ask that, not the scenario's name.
+
 A scenario turns its config into a frozen dataclass (validating every field) and draws
 a :class:`Data` batch from the *data* stream only, so every mechanism at one setting sees
 the same inputs (common random numbers).
@@ -7,15 +11,17 @@ the same inputs (common random numbers).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from typing import ClassVar
 
 import numpy as np
 from scipy import stats
 
+from simprive.plugins import construct, is_import_path, load
 from simprive.validation import ConfigError, check_choice, check_int, check_probability, check_range, check_real
 
-__all__ = ["Approval", "Bounded", "Categorical", "Data", "Features", "Fixed", "Heavy", "Sets", "build_scenario"]
+__all__ = ["Approval", "Bounded", "Categorical", "Data", "Features", "Fixed", "Heavy", "Numbers", "Sets", "build_scenario",
+           "clip_moments"]
 
 
 @dataclass
@@ -42,6 +48,7 @@ class Categorical:
     p: float = 0.5
     k: int = 2
     kind: str = "categorical"
+    inputs: ClassVar[str] = "answers"
     # a central release counts answer 1: each party adds 0 or 1, whatever lower/upper say
     fixed_range: ClassVar[tuple[float, float]] = (0.0, 1.0)
     integer: ClassVar[bool] = True
@@ -80,6 +87,7 @@ class Bounded:
     high: float = 1.0
     integer: bool = False
     kind: str = "bounded"
+    inputs: ClassVar[str] = "numbers"
     fixed_range: ClassVar[None] = None  # clamped to the config's declared [lower, upper]
 
     def __post_init__(self):
@@ -104,19 +112,46 @@ class Bounded:
         return float(self.dist.mean())
 
     def clip_moments(self, lower: float, upper: float) -> tuple[float, float]:
-        """Mean and variance of ``clamp(X) − X`` for one input: the clipping error."""
-        d = self.dist
-        a, b = d.support()
+        return clip_moments(self.dist, lower, upper)
 
-        # integrate only where clipping happens (below lower, above upper): a quadrature over
-        # the whole support can miss a thin far tail
-        def tails(power):
-            below = d.expect(lambda x: (lower - x) ** power, ub=lower) if lower > a else 0.0
-            above = d.expect(lambda x: (upper - x) ** power, lb=upper) if upper < b else 0.0
-            return below + above
 
-        m1, m2 = tails(1), tails(2)
-        return float(m1), float(max(m2 - m1 * m1, 0.0))
+def clip_moments(dist, lower: float, upper: float) -> tuple[float, float]:
+    """Mean and variance of ``clamp(X) − X`` for one input X ~ ``dist`` (a frozen
+    ``scipy.stats`` law): the clipping error, by quadrature over the clipped tails only (a
+    quadrature over the whole support can miss a thin far tail)."""
+    a, b = dist.support()
+
+    def tails(power):
+        below = dist.expect(lambda x: (lower - x) ** power, ub=lower) if lower > a else 0.0
+        above = dist.expect(lambda x: (upper - x) ** power, lb=upper) if upper < b else 0.0
+        return below + above
+
+    m1, m2 = tails(1), tails(2)
+    return float(m1), float(max(m2 - m1 * m1, 0.0))
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """A base for a scenario of one number per party drawn i.i.d. from a ``scipy.stats`` law:
+    a subclass (a frozen dataclass whose fields are its config keys) sets ``kind`` and defines
+    ``dist``; drawing, the mean and the clipping moments follow from it."""
+
+    inputs: ClassVar[str] = "numbers"
+    fixed_range: ClassVar[None] = None
+    integer: ClassVar[bool] = False
+
+    @property
+    def dist(self):
+        raise NotImplementedError
+
+    def draw(self, rng, trials: int, n: int, individual: bool = True) -> Data:
+        return Data(n, values=np.asarray(self.dist.rvs(size=(trials, n), random_state=rng), float))
+
+    def mean(self) -> float:
+        return float(self.dist.mean())
+
+    def clip_moments(self, lower: float, upper: float) -> tuple[float, float]:
+        return clip_moments(self.dist, lower, upper)
 
 
 @dataclass(frozen=True)
@@ -129,6 +164,7 @@ class Approval:
     approval: float = 0.5
     margin: float = 0.05
     kind: str = "approval"
+    inputs: ClassVar[str] = "ballots"
     fixed_range: ClassVar[tuple[float, float]] = (0.0, 1.0)  # one ballot moves a tally by ≤ 1
     integer: ClassVar[bool] = True
 
@@ -171,6 +207,7 @@ class Heavy:
     scale: float = 1000.0
     outlier: float | None = None
     kind: str = "heavy"
+    inputs: ClassVar[str] = "numbers"
     fixed_range: ClassVar[None] = None
     integer: ClassVar[bool] = False
 
@@ -235,6 +272,7 @@ class Fixed:
 
     values: tuple = (3800, 2514, 2982, 3390)
     kind: str = "fixed"
+    inputs: ClassVar[str] = "numbers"
     fixed_range: ClassVar[None] = None
     integer: ClassVar[bool] = True
 
@@ -265,6 +303,7 @@ class Sets:
     size_y: int = 50
     overlap: int = 10
     kind: str = "sets"
+    inputs: ClassVar[str] = "sets"
     fixed_range: ClassVar[None] = None
     integer: ClassVar[bool] = True
 
@@ -315,6 +354,7 @@ class Features:
     dimension: int = 10
     scale: float = 1.0
     kind: str = "features"
+    inputs: ClassVar[str] = "features"
     fixed_range: ClassVar[None] = None
     integer: ClassVar[bool] = False
 
@@ -347,10 +387,24 @@ SCENARIOS = {"categorical": Categorical, "bounded": Bounded, "approval": Approva
              "features": Features, "heavy": Heavy}
 
 
+def with_inputs(inputs) -> list[str]:
+    """The built-in scenarios whose inputs are one of ``inputs``."""
+    return [name for name, cls in SCENARIOS.items() if cls.inputs in inputs]
+
+
 def build_scenario(cfg: dict):
-    """Scenario from its config group; ``low``/``high`` default to the declared range."""
+    """Scenario from its config group; ``low``/``high`` default to the declared range.  A
+    ``kind`` of the form ``module:Class`` is a user's own (:mod:`simprive.plugins`)."""
     cfg = dict(cfg)
-    kind = check_choice("scenario", cfg.pop("kind", None), SCENARIOS)
+    kind = cfg.pop("kind", None)
+    if is_import_path(kind):
+        scenario = construct("scenario", load("scenario", kind), cfg)
+        missing = [a for a in ("kind", "inputs", "draw", "mean", "clip_moments") if not hasattr(scenario, a)]
+        if missing or not is_dataclass(scenario):
+            raise ConfigError("scenario", kind, "must be a dataclass with kind, inputs, draw, mean and clip_moments "
+                                                "(subclass simprive.scenarios.Numbers)")
+        return scenario
+    kind = check_choice("scenario", kind, SCENARIOS)
     cls = SCENARIOS[kind]
     known = {f.name for f in fields(cls)} - {"kind"}
     unknown = sorted(set(cfg) - known)

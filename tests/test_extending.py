@@ -102,3 +102,90 @@ def test_compose_reads_every_source(userconf):
     with pytest.raises(ConfigError) as err:
         compose(["experiment=my_poll"])  # not without the folder
     assert err.value.key == "experiment"
+
+
+# == the README's "Extending simprive" section, run verbatim ==============================
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_section(title: str) -> str:
+    text = README.read_text()
+    start = text.index(f"## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:end]
+
+
+def fenced_blocks(section: str) -> list[tuple[str, str]]:
+    """(info string, body) of every fenced code block."""
+    blocks, lines = [], iter(section.splitlines(keepends=True))
+    for line in lines:
+        if line.startswith("```") and line.strip() != "```":
+            info, body = line[3:].strip(), []
+            for inner in lines:
+                if inner.startswith("```"):
+                    break
+                body.append(inner)
+            blocks.append((info, "".join(body)))
+    return blocks
+
+
+@pytest.fixture(scope="module")
+def extended(tmp_path_factory):
+    """The section's files written out and its commands run, as a reader would."""
+    root = tmp_path_factory.mktemp("extending")
+    commands = []
+    for info, body in fenced_blocks(readme_section("Extending simprive")):
+        lang, _, path = info.partition(" ")
+        if path:
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(body)
+        elif lang == "bash":
+            commands.append(body)
+    assert len(commands) == 1 and (root / "mylab.py").exists()
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "HYDRA_FULL_ERROR": "0"}
+    out = subprocess.run(["bash", "-e", "-c", commands[0]], cwd=root, capture_output=True, text=True, env=env,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr
+    return root
+
+
+def test_a_users_scenario_mechanism_and_attack_run_with_expected_values(extended):
+    s = pd.read_csv(extended / "salaries" / "summary.csv")
+    assert set(s.mechanism) == {"laplace", "mylab:Staircase"} and set(s.scenario) == {"salaries"}
+    assert set(s.aux) == {40000.0, 60000.0}
+    checked = s[s.agreement.notna()]
+    assert (checked.agreement != "differs").all()
+    stair = s[(s.mechanism == "mylab:Staircase") & (s.metric == "sq_error")]
+    assert stair.expected.notna().all() and (stair.agreement == "agrees").all()  # its closed-form variance
+    guess = s[s.metric == "guess_correct"].set_index("mechanism")
+    assert guess.loc["laplace"].expected.notna().all() and (guess.loc["laplace"].agreement == "agrees").all()
+    assert guess.loc["mylab:Staircase"].expected.isna().all()  # no scipy law: reported, not checked
+    assert (extended / "salaries" / "salaries_abs_error.png").stat().st_size > 10_000
+    # at large ε the staircase's error is far below Laplace's (0.70 b against b at ε = 3)
+    err = s[(s.metric == "abs_error") & (s.aux == 40000.0)].pivot_table(index="epsilon", columns="mechanism",
+                                                                        values="value")
+    assert err.loc[3.0, "mylab:Staircase"] < 0.8 * err.loc[3.0, "laplace"]
+
+
+def test_a_users_group_option_is_chosen_like_a_builtin(extended):
+    s = pd.read_csv(extended / "staircase" / "summary.csv")
+    assert set(s.mechanism) == {"mylab:Staircase"} and set(s.epsilon) == {1.0}
+
+
+def test_a_component_that_cannot_be_imported_is_a_one_line_error(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        compose_and_plan(["experiment=bounded_sum", "mechanism.kind=nolab:Missing"])
+    assert err.value.key == "mechanism" and "cannot import 'nolab'" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        compose_and_plan(["experiment=bounded_sum", "mechanism.kind=simprive.dp:Nope"])
+    assert "has no class 'Nope'" in str(err.value)
+    with pytest.raises(ConfigError) as err:  # a class, but not additive noise
+        compose_and_plan(["experiment=bounded_sum", "mechanism.kind=simprive.dp:Accountant"])
+    assert "must subclass simprive.dp.base.AdditiveNoise" in str(err.value)
+
+
+def compose_and_plan(overrides):
+    from simprive.grid import expand
+    from simprive.runner import plan
+
+    return [plan(p) for p in expand(compose(overrides))[0]]

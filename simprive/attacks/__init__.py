@@ -14,6 +14,7 @@ from simprive.attacks.floating_point import FloatAudit
 from simprive.attacks.membership import build_membership
 from simprive.attacks.sums import build_sum_attack
 from simprive.attacks.unanimity import VoteAttack, build_vote_attack
+from simprive.plugins import construct, is_import_path, load
 from simprive.validation import ConfigError, check_int, check_probability
 
 __all__ = ["ADVERSARIES", "BROKEN", "Audit", "FloatAudit", "VoteAttack", "build_attack", "knowledge_level"]
@@ -44,8 +45,12 @@ def _known(cfg: dict, n: int) -> int:
 
 
 def knowledge_level(cfg: dict, n: int):
-    """The ``aux`` column: the swept amount of auxiliary knowledge."""
+    """The ``aux`` column: the swept amount of auxiliary knowledge (a user's attack names the
+    parameter that holds it in its ``aux`` attribute)."""
     kind = cfg.get("kind")
+    if is_import_path(kind):
+        name = getattr(load("adversary", kind), "aux", None)
+        return cfg.get(name) if name else None
     if kind == "coalition":
         return cfg.get("colluders")
     if kind in ("knows_votes", "knows_others", "auditor", "float_auditor"):
@@ -56,6 +61,8 @@ def knowledge_level(cfg: dict, n: int):
 def build_attack(cfg: dict, release, n: int, trials: int):
     """The attack object for an adversary config, or None when nothing is attacked."""
     kind = cfg.get("kind")
+    if is_import_path(kind):
+        return build_plugin(cfg, release, n, trials)
     unknown = sorted(set(cfg) - {"kind"} - set(ADVERSARIES.get(kind, {})))
     if unknown:
         raise ConfigError(f"adversary.{unknown[0]}", cfg[unknown[0]], f"not a {kind} adversary key")
@@ -81,3 +88,16 @@ def build_attack(cfg: dict, release, n: int, trials: int):
     if kind in ("knows_others", "news", "repeated"):
         return build_sum_attack(kind, cfg, release, _known(cfg, n) if kind == "knows_others" else 0, trials)
     return None
+
+
+def build_plugin(cfg: dict, release, n: int, trials: int):
+    """A user's own attack (``adversary.kind: module:Class``): built from its config keys plus
+    the ``release``, ``n`` and ``trials`` it asks for; it must offer ``run`` or ``once`` and
+    declare its metrics' kinds in ``METRICS`` (see :class:`simprive.contracts.Attack`)."""
+    kind = cfg["kind"]
+    cls = load("adversary", kind)
+    if not (hasattr(cls, "run") or hasattr(cls, "once")) or not isinstance(getattr(cls, "METRICS", None), dict):
+        raise ConfigError("adversary", kind, "an attack class needs run(data, observed, rng) or once(trials, rng), "
+                                             "and METRICS = {metric: kind}")
+    params = {k: v for k, v in cfg.items() if k != "kind"}
+    return construct("adversary", cls, params, release=release, n=n, trials=trials)

@@ -150,6 +150,8 @@ class Audit:
 
     @property
     def discrete(self) -> bool:
+        if self.release.kind not in AUDITABLE:  # a user's noise: discrete if its law has a mass function
+            return hasattr(getattr(self.release.noise, "law", None), "logpmf")
         return self.release.kind in ("rr", "rr_article", "exponential", "noisy_max", "broken_svt", "geometric")
 
     def exact_epsilon(self) -> float | None:
@@ -173,6 +175,8 @@ class Audit:
             return math.inf
         if kind == "broken_noisy_max":
             return self._noisy_max_exact()
+        if kind not in AUDITABLE and hasattr(rel.noise, "privacy_loss"):  # a user's noise that knows its ε
+            return float(rel.noise.privacy_loss(self.sensitivity))
         return None  # Gaussian: no pure ε
 
     # -- the game -------------------------------------------------------------------------
@@ -275,8 +279,9 @@ def check_game(cfg: dict, trials: int) -> float:
 
 
 def build_audit(cfg: dict, release, trials: int, unknown: int = 0) -> Audit:
-    if release.kind not in AUDITABLE:
-        raise ConfigError("mechanism", release.kind, "the auditor plays with " + ", ".join(AUDITABLE))
+    if release.kind not in AUDITABLE and not (getattr(release, "family", None) == "central" and release.noise is not None):
+        raise ConfigError("mechanism", release.kind, "the auditor plays with additive-noise mechanisms (a user's "
+                                                     "own included) and " + ", ".join(AUDITABLE))
     alpha = check_game(cfg, trials)
     top = max_certifiable(trials // 2, alpha=alpha)
     if top < release.epsilon:

@@ -34,18 +34,17 @@ from simprive.validation import ConfigError, check_delta, check_int, check_real
 
 __all__ = ["Differencing", "News", "Repeated"]
 
-# releases these attacks read: a numeric sum (or mean) of the parties' inputs
-SUM_RELEASES = ("exact", "laplace", "gaussian", "analytic_gaussian", "geometric", "mpc_sum", "mpc_client_server",
-                "mpc_noisy_sum")
-
-
 def _check(release) -> None:
-    if release.kind not in SUM_RELEASES:
-        raise ConfigError("mechanism", release.kind, "this attack reads a released sum: " + ", ".join(SUM_RELEASES))
+    """What these attacks need of a release: the sum of the parties' numbers, released as a
+    number, from a scenario whose inputs have a known distribution."""
+    if not release.sum_of_inputs:
+        raise ConfigError("mechanism", release.kind, "this attack reads a released sum of the inputs: a central "
+                                                     "mechanism, mpc_sum, mpc_client_server or mpc_noisy_sum")
     if release.query != "sum":
         raise ConfigError("query", release.query, "this attack reads a released sum: set query=sum")
-    if release.scenario.kind not in ("bounded", "heavy"):
-        raise ConfigError("scenario", release.scenario.kind, "this attack needs scenario=bounded or heavy inputs")
+    if release.scenario.inputs != "numbers" or not hasattr(release.scenario, "dist"):
+        raise ConfigError("scenario", release.scenario.kind, "this attack needs numbers drawn from a known "
+                                                             "distribution (scenario=bounded or heavy)")
 
 
 def _noise_variance(release) -> float:
@@ -53,18 +52,15 @@ def _noise_variance(release) -> float:
     return 0.0 if noise is None else float(noise.variance())
 
 
-# exact MPC sums add the inputs as they are; every other release clamps them to [lower, upper]
-UNCLAMPED = ("mpc_sum", "mpc_client_server")
-
-
 def _clamped(release, values):
-    return values if release.kind in UNCLAMPED else np.clip(values, release.lower, release.upper)
+    """The inputs as the release adds them: exact MPC sums as they are, the others clamped."""
+    return np.clip(values, release.lower, release.upper) if release.clamps else values
 
 
 def _moments(release) -> tuple[float, float]:
     """Mean and variance of one input as the release sees it (clamped for DP)."""
     d, lo, hi = release.scenario.dist, release.lower, release.upper
-    if release.kind in UNCLAMPED:
+    if not release.clamps:
         return float(d.mean()), float(d.var())
     m1 = d.expect(lambda x: np.clip(x, lo, hi))
     m2 = d.expect(lambda x: np.clip(x, lo, hi) ** 2)
@@ -115,7 +111,7 @@ class News:
         clips = _clips(rel)
         # and each other party's input: the rest of the total, less what the n − 2 others can
         # hold of the public range [lo, hi], widened by 1.96 sd of the adversary's error
-        lo, hi = rel.scenario.low, rel.scenario.high
+        lo, hi = _support(rel.scenario)
         slack = 1.96 * np.sqrt(self.sigma**2 + _noise_variance(rel))
         low = np.maximum(lo, rest - slack - (rel.n - 2) * hi)
         high = np.minimum(hi, rest + slack - (rel.n - 2) * lo)
@@ -160,16 +156,23 @@ class Repeated:
             out["epsilon_basic"] = acc.basic()[0]
         if r * delta0 < self.delta:
             out["epsilon_advanced"] = acc.advanced(self.delta - r * delta0)[0]
+        if noise.law is None:  # the likelihood-ratio game needs the noise's density
+            return out, {}
         game = ComposedAudit(self.release, self.alpha, releases=r, target_delta=self.delta)
         out["epsilon_lb"], expected = game.certify(trials, rng)
         return out, {"epsilon_lb": expected}
 
 
+def _support(scenario) -> tuple[float, float]:
+    """The range the inputs lie in (an outlier included)."""
+    a, b = scenario.dist.support()
+    return getattr(scenario, "low", a), getattr(scenario, "high", b)
+
+
 def _clips(release) -> bool:
     """Whether clamping can change an input (then the error has no simple closed form)."""
-    lo, hi = release.lower, release.upper
-    s = release.scenario
-    return release.kind not in UNCLAMPED and not (lo <= s.low and s.high <= hi)
+    lo, hi = _support(release.scenario)
+    return release.clamps and not (release.lower <= lo and hi <= release.upper)
 
 
 def build_sum_attack(kind: str, cfg: dict, release, known: int, trials: int):
@@ -181,8 +184,8 @@ def build_sum_attack(kind: str, cfg: dict, release, known: int, trials: int):
         if sigma < 0:
             raise ConfigError("adversary.sigma", sigma, "a noise level must be >= 0")
         return News(release, sigma)
-    if release.kind not in ("laplace", "gaussian", "analytic_gaussian", "geometric", "mpc_noisy_sum"):
-        raise ConfigError("mechanism", release.kind, "repeated releases need a DP mechanism (noise to average)")
+    if release.noise is None:
+        raise ConfigError("mechanism", release.kind, "repeated releases need a mechanism that adds noise")
     delta = check_delta(cfg.get("delta", 1e-5), "adversary.delta", positive=True)
     return Repeated(release, check_int("adversary.releases", cfg.get("releases", 1), minimum=1), delta,
                     check_game(cfg, trials))

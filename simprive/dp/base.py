@@ -35,12 +35,12 @@ class AdditiveNoise:
     def mse(self) -> float:
         return self.variance() + self.bias() ** 2
 
-    @property
-    def law(self):
-        """The noise's distribution, a frozen ``scipy.stats`` law."""
-        raise NotImplementedError
+    # the noise's distribution as a frozen ``scipy.stats`` law, where it has one (None: not offered)
+    law = None
 
     def log_density(self, x) -> np.ndarray:
         """log density (or mass, for integer noise) of the noise at ``x``."""
         law = self.law
+        if law is None:
+            raise NotImplementedError(f"{type(self).__name__} offers no law")
         return law.logpmf(x) if hasattr(law, "logpmf") else law.logpdf(x)

@@ -10,7 +10,7 @@ the closed form of the protocol's cost table in ``expected``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -24,30 +24,30 @@ from simprive.mpc.noisy import FRAC_BITS, noisy_sum
 from simprive.mpc.psi import dh_psi
 from simprive.mpc.sum import check_client_server, client_server_sum, p2p_sum
 from simprive.mpc.voting import tally, threshold_vote
-from simprive.scenarios import Data
+from simprive.scenarios import Data, with_inputs
 from simprive.validation import ConfigError, check_choice, check_delta, check_epsilon, check_int
 
 __all__ = ["MPC_KINDS", "MPCRelease", "build_mpc_release"]
 
-# kind → (queries it computes, scenarios it reads)
+# kind → (queries it computes, the inputs it reads: simprive.scenarios `inputs`)
 MPC_KINDS = {
-    "mpc_sum": (("sum", "mean"), ("bounded", "fixed", "categorical")),
-    "mpc_client_server": (("sum", "mean"), ("bounded", "fixed", "categorical")),
-    "mpc_tally": (("histogram",), ("categorical",)),
-    "mpc_threshold": (("threshold",), ("categorical",)),
-    "mpc_first_price": (("max",), ("bounded", "fixed", "categorical")),
-    "mpc_second_price": (("second_price",), ("bounded", "fixed", "categorical")),
+    "mpc_sum": (("sum", "mean"), ("numbers", "answers")),
+    "mpc_client_server": (("sum", "mean"), ("numbers", "answers")),
+    "mpc_tally": (("histogram",), ("answers",)),
+    "mpc_threshold": (("threshold",), ("answers",)),
+    "mpc_first_price": (("max",), ("numbers", "answers")),
+    "mpc_second_price": (("second_price",), ("numbers", "answers")),
     "mpc_psi": (("intersection",), ("sets",)),
     "mpc_inference": (("linear_score",), ("features",)),
-    "mpc_noisy_sum": (("sum",), ("bounded", "fixed", "categorical")),
+    "mpc_noisy_sum": (("sum",), ("numbers", "answers")),
     # the DP alternative to PSI: party 1 answers "is x in Y?" by randomized response
     "dp_rr_intersection": (("intersection",), ("sets",)),
     # the same functionality on the real MPyC runtime, one process per party
-    "mpyc_sum": (("sum",), ("bounded", "fixed", "categorical")),
-    "mpyc_tally": (("histogram",), ("categorical",)),
-    "mpyc_threshold": (("threshold",), ("categorical",)),
-    "mpyc_max": (("max",), ("bounded", "fixed", "categorical")),
-    "mpyc_second_price": (("second_price",), ("bounded", "fixed", "categorical")),
+    "mpyc_sum": (("sum",), ("numbers", "answers")),
+    "mpyc_tally": (("histogram",), ("answers",)),
+    "mpyc_threshold": (("threshold",), ("answers",)),
+    "mpyc_max": (("max",), ("numbers", "answers")),
+    "mpyc_second_price": (("second_price",), ("numbers", "answers")),
 }
 MPYC_MAX_PARTIES = 16  # one operating-system process each
 # mechanism keys each kind accepts, with defaults
@@ -91,6 +91,16 @@ class MPCRelease:
     ignores: dict = field(default_factory=dict)  # config keys this release does not depend on → why
 
     individual = True
+
+    @property
+    def sum_of_inputs(self) -> bool:
+        """Whether it releases the sum of the parties' inputs as a number."""
+        return self.kind in ("mpc_sum", "mpc_client_server", "mpc_noisy_sum")
+
+    @property
+    def clamps(self) -> bool:
+        """Exact MPC sums add the inputs as they are; the noisy sum clamps them first."""
+        return self.kind == "mpc_noisy_sum"
 
     @property
     def noise(self):
@@ -403,11 +413,15 @@ def build_mpc_release(mech: dict, *, query: str, scenario, n: int, epsilon, delt
     serve; ``sensitivity`` comes from :func:`simprive.mechanisms.build_release`."""
     mech = dict(mech)
     kind = check_choice("mechanism", mech.pop("kind"), MPC_KINDS)
-    scenarios = MPC_KINDS[kind][1]
-    if scenario.kind not in scenarios:
-        raise ConfigError("scenario", scenario.kind, f"mechanism={kind} needs scenario " + " or ".join(scenarios))
+    inputs = MPC_KINDS[kind][1]
+    if scenario.inputs not in inputs:
+        raise ConfigError("scenario", scenario.kind, f"mechanism={kind} needs {' or '.join(inputs)} as inputs "
+                                                     f"(scenario={' or '.join(with_inputs(inputs))})")
     if not scenario.integer and kind not in ("mpc_inference",):
-        raise ConfigError("scenario.integer", False, f"mechanism={kind} computes on integers: set scenario.integer=true")
+        if "integer" in {f.name for f in fields(scenario)}:  # a setting of the scenario, not a fact
+            raise ConfigError("scenario.integer", False, f"mechanism={kind} computes on integers: set scenario.integer=true")
+        raise ConfigError("scenario", scenario.kind, f"mechanism={kind} computes on integers; scenario={scenario.kind} "
+                                                     "draws reals")
     mech.pop("path", None)
     params = dict(PARAMS[kind])
     unknown = sorted(set(mech) - set(params))

@@ -1,0 +1,93 @@
+"""What each stage of the pipeline is, as typed protocols: scenario → release → attack.
+
+The built-in components satisfy these, and so must a user's own, named by import path in a
+config (``scenario.kind: mypkg.data:Salaries``, see :mod:`simprive.plugins`).  What the
+runner and the attacks need of a component is all here; they ask a release what it offers
+(its noise law, its clamp range, its sensitivity), never its name.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+from simprive.scenarios import Data
+
+__all__ = ["Attack", "Noise", "Release", "Scenario"]
+
+Metrics = dict[str, np.ndarray]  # name → one value per trial
+Expected = dict[str, Any]  # name → scalar, (T,) array, Rare, Bound or None
+
+
+@runtime_checkable
+class Scenario(Protocol):
+    """Who holds which private inputs: draws all T trials at once from the data stream."""
+
+    kind: str
+    integer: ClassVar[bool]  # inputs are integers (MPC and the geometric mechanism need them)
+    # a range every input lies in whatever the config declares (0/1 answers), or None
+    fixed_range: ClassVar[tuple[float, float] | None]
+
+    def draw(self, rng: np.random.Generator, trials: int, n: int, individual: bool = True) -> Data: ...
+
+    def mean(self) -> float:
+        """E of one input (the population mean a release estimates)."""
+        ...
+
+    def clip_moments(self, lower: float, upper: float) -> tuple[float, float]:
+        """Mean and variance of clamp(X) − X for one input: the clipping error."""
+        ...
+
+
+@runtime_checkable
+class Noise(Protocol):
+    """An additive noise law calibrated to (ε, sensitivity): subclass
+    :class:`simprive.dp.AdditiveNoise`.  ``variance`` is required (the expected squared
+    error); ``mean_abs_error``, ``law`` (a frozen ``scipy.stats`` distribution, for the
+    likelihood-ratio audit) and ``privacy_loss(d_in)`` (the exact ε between neighbours, for
+    the audit's expected column) are used when offered."""
+
+    epsilon: float
+    sensitivity: float
+
+    def sample(self, size, rng: np.random.Generator) -> np.ndarray: ...
+
+    def randomise(self, value, rng: np.random.Generator) -> np.ndarray: ...
+
+    def variance(self) -> float: ...
+
+
+@runtime_checkable
+class Release(Protocol):
+    """A mechanism at one configuration — a DP mechanism or an MPC protocol — ready to turn
+    a batch of data into per-trial metrics and their expectations."""
+
+    kind: str
+    query: str
+    scenario: Scenario
+    epsilon: float  # the ε it satisfies (NaN: no claim)
+    delta: float
+    lower: float
+    upper: float
+    n: int
+    sensitivity: float  # of its query under the configured neighbour relation (NaN: no noise)
+    ignores: dict[str, str]  # config keys it does not depend on, with why
+    noise: Any  # its additive noise (a Noise), or None
+    individual: bool  # needs every party's input, not only the counts
+
+    @property
+    def elements_per_trial(self) -> int: ...
+
+    def run(self, data: Data, rng: np.random.Generator) -> tuple[Metrics, Expected]: ...
+
+
+class Attack(Protocol):
+    """What an adversary does with a release.  ``run(data, observed, rng)`` sees each batch
+    of trials (``observed``: the release's metrics and what it exposed); ``once(trials,
+    rng)`` runs once per configuration (a distinguishing game, a budget).  Either may be
+    absent.  A user's attack declares the kind of each metric it reports
+    (``METRICS = {"name": "measurement"}``, see :data:`simprive.metrics.KINDS`) and, in
+    ``aux``, which of its parameters is the adversary's knowledge (the ``aux`` column)."""
+
+    METRICS: ClassVar[dict[str, str]]
