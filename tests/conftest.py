@@ -1,6 +1,11 @@
 import pytest
+from hypothesis import settings
 
 from simprive import run_experiment
+
+# one profile for every property test: reproducible examples, no deadline (CI machines vary)
+settings.register_profile("simprive", derandomize=True, deadline=None, max_examples=40)
+settings.load_profile("simprive")
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,21 @@
-"""Statistical assertions shared by the tests."""
+"""Assertions and helpers shared by the tests."""
 
-import numpy as np
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+BIN = Path(sys.executable).parent  # the environment's installed commands
+
+
+def simprive(*args, cwd, command="simprive", check=True):
+    """Run an installed command as a user would; with ``check``, it must succeed."""
+    out = subprocess.run([str(BIN / command), *args], cwd=cwd, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "HYDRA_FULL_ERROR": "0"})
+    if check:
+        assert out.returncode == 0, out.stderr
+    return out
 
 
 def z_scores(summary):

@@ -128,6 +128,7 @@ def test_noisy_max_releasing_its_value_is_caught():
     assert (lb.value > lb.index.to_numpy() * 1.1).all() and (lb.value <= lb.expected * 1.05).all()
 
 
+@pytest.mark.slow
 def test_audit_of_the_exponential_mechanism():
     s = run_experiment("audit", ["scenario=approval", "query=auto", "mechanism.kind=[exponential,noisy_max]",
                                  "epsilon=1.0", "trials=100000", "adversary.known_fraction=1.0"]).summary
@@ -193,6 +194,7 @@ def composition():
     return s.pivot_table(index=["epsilon", "aux"], columns="metric", values="value")
 
 
+@pytest.mark.slow
 def test_composition_bounds_are_ordered(composition):
     c, tol = composition, 1e-3
     # a measured lower bound below the tightest upper bound, which is below every other one
@@ -334,6 +336,7 @@ def test_an_auditor_who_does_not_know_the_others_certifies_less():
     assert lb.value[0] < lb.value[9] <= 1.05 and np.isnan(lb.expected[0]) and lb.expected[9] == 1.0
 
 
+@pytest.mark.slow
 def test_floating_point_attack_weakens_without_the_others_inputs():
     s = run_experiment("floating_point", ["mechanism.kind=laplace", "epsilon=1.0", "trials=40000",
                                           "adversary.known_fraction=[0.0,1.0]"]).summary

@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,18 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from helpers import simprive
 from simprive.results import COLUMNS
 
 SMALL = ["experiment=bounded_sum", "epsilon=[0.5,2.0]", "n=20", "upper=[80.0,100.0]", "trials=200"]
-BIN = Path(sys.executable).parent
-
-
-def simprive(*args, cwd, command="simprive", check=True):
-    out = subprocess.run([str(BIN / command), *args], cwd=cwd, capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "HYDRA_FULL_ERROR": "0"})
-    if check:
-        assert out.returncode == 0, out.stderr
-    return out
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -58,12 +49,14 @@ def test_single_run_writes_the_contract(single):
     assert len(trials) == 4 * 5 * 200
 
 
+@pytest.mark.slow
 def test_same_seed_gives_byte_identical_results_and_figures(single, tmp_path):
     run_dir, _ = single
     simprive(*SMALL, "save_trials=true", f"hydra.run.dir={tmp_path / 'again'}", cwd=tmp_path)
     assert digest(run_dir) == digest(tmp_path / "again")
 
 
+@pytest.mark.slow
 def test_plot_redraws_figures_byte_identically(single, tmp_path):
     run_dir, _ = single
     before = digest(run_dir)
@@ -75,6 +68,7 @@ def test_plot_redraws_figures_byte_identically(single, tmp_path):
     assert digest(copy) == before
 
 
+@pytest.mark.slow
 def test_python_dash_m_runs(tmp_path):
     out = subprocess.run([sys.executable, "-m", "simprive", "experiment=poll", "n=100", "epsilon=1",
                           "scenario.p=0.5", "trials=50", f"hydra.run.dir={tmp_path / 'r'}"],
@@ -109,16 +103,31 @@ BAD = [
 
 
 @pytest.mark.parametrize("args, key", BAD, ids=[" ".join(a) for a, _ in BAD])
-def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, key):
-    out = simprive("experiment=poll", *args, f"hydra.run.dir={tmp_path / 'run'}",
-                   f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path, check=False)
-    assert out.returncode == 2
-    lines = out.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in out.stderr, out.stderr
-    assert lines[0].startswith(f"simprive: invalid {key}="), lines[0]
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys, args, key):
+    # the command line's own code, in-process: validation stops it before Hydra starts
+    from simprive.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["simprive", "experiment=poll", *args, f"hydra.run.dir={tmp_path / 'run'}",
+                                      f"hydra.sweep.dir={tmp_path / 'sweep'}"])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    assert stop.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"simprive: invalid {key}="), lines
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("args", [["epsilon=-1"], ["-m", "epsilon=1,-1"]])
+def test_bad_input_through_the_installed_command(tmp_path, args):
+    out = simprive("experiment=poll", *args, f"hydra.run.dir={tmp_path / 'run'}",
+                   f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path, check=False)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines() == ["simprive: invalid epsilon=-1.0: must be a finite number > 0"]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
 def test_multirun_combines_jobs_at_the_sweep_root(tmp_path):
     sweep = tmp_path / "sweep"
     out = simprive("-m", "experiment=bounded_sum", "epsilon=0.5,2.0", "n=20", "upper=80.0,100.0", "trials=200",
@@ -177,6 +186,7 @@ def test_core_does_not_import_hydra():
 
 
 # == keys a mechanism ignores, group overrides on presets that list several kinds ==========
+@pytest.mark.slow
 def test_a_multirun_whose_jobs_are_one_configuration_is_refused(tmp_path):
     out = simprive("-m", "experiment=poll", "mechanism=rr_article", "epsilon=0.5,1", "n=100",
                    f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path, check=False)
@@ -186,6 +196,7 @@ def test_a_multirun_whose_jobs_are_one_configuration_is_refused(tmp_path):
     assert not (tmp_path / "sweep").exists()
 
 
+@pytest.mark.slow
 def test_jobs_that_share_a_configuration_share_its_rows(tmp_path):
     # mpc_sum ignores ε, laplace does not: two jobs, the exact rows once in the combined table
     simprive("-m", "experiment=differencing", "epsilon=0.5,1", "trials=100", "adversary.known_fraction=1.0",
@@ -196,6 +207,7 @@ def test_jobs_that_share_a_configuration_share_its_rows(tmp_path):
     assert s[s.mechanism == "laplace"].config_hash.nunique() == 2
 
 
+@pytest.mark.slow
 def test_a_group_override_replaces_the_presets_list_on_the_command_line(tmp_path):
     simprive("experiment=referendum", "mechanism=rr", "trials=200", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
     assert set(pd.read_csv(tmp_path / "run" / "summary.csv").mechanism) == {"rr"}

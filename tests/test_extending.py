@@ -3,16 +3,15 @@ config folder, through every way Hydra lets a command line add one."""
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from helpers import BIN, simprive
 from simprive import ConfigError
 from simprive.config import Sources, compose
 
-BIN = Path(sys.executable).parent
 
 MY_POLL = """\
 # @package _global_
@@ -56,38 +55,34 @@ def userconf(tmp_path_factory) -> Path:
     return root
 
 
-def simprive(*args, cwd):
-    return subprocess.run([str(BIN / "simprive"), *args], cwd=cwd, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "HYDRA_FULL_ERROR": "0"})
-
-
-@pytest.mark.parametrize("how", ["config-dir", "searchpath", "config-name"])
+@pytest.mark.parametrize("how", ["config-dir", pytest.param("searchpath", marks=pytest.mark.slow),
+                                 pytest.param("config-name", marks=pytest.mark.slow)])
 def test_a_users_experiment_runs_from_their_own_folder(userconf, tmp_path, how):
     flags = {"config-dir": ["--config-dir", str(userconf)],
              "searchpath": [f"hydra.searchpath=[file://{userconf}]"],
              "config-name": ["--config-dir", str(userconf), "-cn", "my_config"]}[how]
-    out = simprive(*flags, "experiment=my_poll", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
-    assert out.returncode == 0, out.stderr
+    simprive(*flags, "experiment=my_poll", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
     s = pd.read_csv(tmp_path / "run" / "summary.csv")
     assert set(s.experiment) == {"my_poll"} and s.config_hash.nunique() == 4
     assert (tmp_path / "run" / "poll_sq_error.png").exists()
     assert set(s.seed) == ({7} if how == "config-name" else {0})
 
 
+@pytest.mark.slow
 def test_a_users_experiment_sweeps_with_multirun(userconf, tmp_path):
-    out = simprive("-m", "--config-dir", str(userconf), "experiment=my_poll", "n=100,1000",
-                   f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path)
-    assert out.returncode == 0, out.stderr
+    simprive("-m", "--config-dir", str(userconf), "experiment=my_poll", "n=100,1000",
+             f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path)
     s = pd.read_csv(tmp_path / "sweep" / "summary.csv")
     assert set(s.status) == {"ok"} and set(s.n) == {100, 1000}
 
 
+@pytest.mark.slow
 def test_a_user_config_folder_gets_the_same_one_line_errors(userconf, tmp_path):
-    out = simprive("--config-dir", str(userconf), "experiment=my_pol", cwd=tmp_path)
+    out = simprive("--config-dir", str(userconf), "experiment=my_pol", cwd=tmp_path, check=False)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "invalid experiment='my_pol': choose one of" in out.stderr and "my_poll" in out.stderr
     out = simprive("-m", "--config-dir", str(userconf), "experiment=my_poll", "epsilon=1,-1",
-                   f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path)
+                   f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path, check=False)
     assert out.returncode == 2 and "invalid epsilon=-1" in out.stderr and not (tmp_path / "sweep").exists()
 
 
@@ -149,6 +144,7 @@ def extended(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_a_users_scenario_mechanism_and_attack_run_with_expected_values(extended):
     s = pd.read_csv(extended / "salaries" / "summary.csv")
     assert set(s.mechanism) == {"laplace", "mylab:Staircase"} and set(s.scenario) == {"salaries"}
@@ -167,6 +163,7 @@ def test_a_users_scenario_mechanism_and_attack_run_with_expected_values(extended
     assert err.loc[3.0, "mylab:Staircase"] < 0.8 * err.loc[3.0, "laplace"]
 
 
+@pytest.mark.slow
 def test_a_users_group_option_is_chosen_like_a_builtin(extended):
     s = pd.read_csv(extended / "staircase" / "summary.csv")
     assert set(s.mechanism) == {"mylab:Staircase"} and set(s.epsilon) == {1.0}

@@ -3,7 +3,7 @@ Python's big-integer arithmetic mod q."""
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -13,7 +13,6 @@ from simprive.validation import ConfigError
 Q = MERSENNE61
 SMALL_PRIMES = (3, 101, 65537, 2147483647, 4294967291)  # 4294967291 = largest prime below 2^32
 FIELDS = [PrimeField(), *(PrimeField(p) for p in SMALL_PRIMES), Ring64()]
-HYP = settings(max_examples=60, derandomize=True, deadline=None)
 
 
 def edges(q: int) -> list[int]:
@@ -46,7 +45,6 @@ def as_ints(arr) -> list[int]:
 
 
 # -- elementwise operations against big integers -------------------------------------------
-@HYP
 @given(field_and_values())
 def test_add_sub_neg_mul_match_bigint(fab):
     field, a, b = fab
@@ -58,7 +56,6 @@ def test_add_sub_neg_mul_match_bigint(fab):
     assert as_ints(field.mul(A, B)) == [(x * y) % q for x, y in zip(a, b)]
 
 
-@HYP
 @given(field_and_values(size=st.integers(0, 60)))
 def test_sum_matches_bigint(fab):
     field, a, _ = fab
@@ -128,7 +125,6 @@ def test_sum_of_empty_axis_is_zero():
 
 
 # -- Integers: plain arithmetic --------------------------------------------------------------
-@HYP
 @given(st.lists(st.tuples(st.integers(-(2**31), 2**31), st.integers(-(2**31), 2**31)), min_size=1, max_size=30))
 def test_integers_are_plain_integers(pairs):
     z = Integers()
@@ -149,7 +145,6 @@ def test_integers_random_is_within_spread():
 
 
 # -- encode / decode -------------------------------------------------------------------------
-@HYP
 @given(st.data())
 def test_signed_integer_round_trip(data):
     field = data.draw(st.sampled_from([PrimeField(), PrimeField(101), PrimeField(4294967291), Ring64()]))
@@ -162,7 +157,6 @@ def test_signed_integer_round_trip(data):
     assert as_ints(field.decode(enc)) == xs
 
 
-@HYP
 @given(st.data())
 def test_fixed_point_round_trip(data):
     field = data.draw(st.sampled_from([PrimeField(), PrimeField(4294967291), Ring64()]))

@@ -5,7 +5,7 @@ from itertools import product
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy.special import expit
 
@@ -17,7 +17,6 @@ from simprive.mpc.sum import client_server_sum, p2p_sum
 from simprive.mpc.voting import tally, threshold_vote
 from simprive.validation import ConfigError
 
-HYP = settings(max_examples=25, derandomize=True, deadline=None)
 SUM_RINGS = [PrimeField(), PrimeField(65537), PrimeField(101), Ring64(), Integers()]
 
 
@@ -38,7 +37,6 @@ def ring_inputs(ring, rng, shape):
 
 
 # == peer-to-peer sum ====================================================================================
-@HYP
 @given(st.sampled_from(SUM_RINGS), st.integers(2, 8), st.integers(1, 40), st.integers(0, 2**32))
 def test_p2p_sum_equals_plaintext(ring, n, T, seed):
     rng = np.random.default_rng(seed)
@@ -177,7 +175,6 @@ def test_p2p_sum_rejects_values_outside_the_field():
 
 
 # == client-server sum ===================================================================================
-@HYP
 @given(st.sampled_from(SUM_RINGS), st.integers(1, 7), st.integers(2, 6), st.integers(0, 2**32))
 def test_client_server_additive_equals_plaintext(ring, n, m, seed):
     rng = np.random.default_rng(seed)
@@ -389,7 +386,6 @@ def second_highest(b):
     return np.sort(b, axis=1)[:, -2]
 
 
-@HYP
 @given(st.integers(2, 9), st.integers(2, 4), st.sampled_from([3, 1000, MAX_BID]), st.integers(0, 2**32))
 def test_auctions_equal_plaintext(n, m, top, seed):
     rng = np.random.default_rng(seed)
@@ -459,7 +455,6 @@ def float_tolerance(x, w, f=FRAC_BITS):
     return ((np.abs(x) + np.abs(w)) * h + h * h).sum(axis=-1) + h + 2 * 2.0**-f + 1e-12
 
 
-@HYP
 @given(st.integers(1, 12), st.sampled_from([0.5, 8.0, 20.0]), st.floats(-50, 50), st.integers(0, 2**32))
 def test_linear_score_equals_fixed_point_plaintext(k, scale, b, seed):
     rng = np.random.default_rng(seed)
@@ -539,7 +534,6 @@ def random_sets(rng, T, size, universe):
     return np.argsort(rng.random((T, universe)), axis=1)[:, :size]
 
 
-@HYP
 @given(st.integers(1, 30), st.integers(1, 30), st.sampled_from([40, 200, 10**6]), st.integers(0, 2**32))
 def test_dh_psi_equals_isin(k, l, universe, seed):
     rng = np.random.default_rng(seed)

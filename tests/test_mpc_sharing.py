@@ -5,7 +5,7 @@ from itertools import combinations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -14,7 +14,6 @@ from simprive.mpc.sharing import (additive_reconstruct, additive_share, lagrange
                                   shamir_share)
 from simprive.validation import ConfigError
 
-HYP = settings(max_examples=40, derandomize=True, deadline=None)
 ADDITIVE_FIELDS = [PrimeField(), PrimeField(101), PrimeField(65537), Ring64(), Integers()]
 SHAMIR_FIELDS = [PrimeField(), PrimeField(65537), PrimeField(4294967291), PrimeField(101)]
 
@@ -41,7 +40,6 @@ def joint_cells(cols, base):
 
 
 # -- round trips ---------------------------------------------------------------------------------
-@HYP
 @given(st.sampled_from(ADDITIVE_FIELDS), st.integers(1, 9), st.integers(0, 2**32), st.integers(1, 50))
 def test_additive_round_trip(field, n, seed, T):
     rng = np.random.default_rng(seed)
@@ -60,7 +58,6 @@ def test_additive_round_trip_edge_secrets_and_shapes():
     np.testing.assert_array_equal(additive_reconstruct(sh, f), s)
 
 
-@HYP
 @given(st.sampled_from(SHAMIR_FIELDS), st.integers(2, 9), st.data(), st.integers(0, 2**32))
 def test_shamir_round_trip(field, n, data, seed):
     t = data.draw(st.integers(0, n - 1))

