@@ -22,8 +22,8 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from simprive.config import CONF_DIR, Sources, compose, honour_group_choices, register_presets
-from simprive.results import aggregate, read_summary, write_json, write_summary
 from simprive.grid import AXES, GROUPS, expand, flatten
+from simprive.results import aggregate, read_summary, write_json, write_summary
 from simprive.runner import override_keys, plan, run
 from simprive.validation import ConfigError
 

@@ -246,6 +246,40 @@ def queries_of(kind: str) -> tuple[str, ...]:
     return MPC_KINDS[kind][0] if kind in MPC_KINDS else QUERIES[FAMILIES.get(kind, "central")]
 
 
+def _check_inputs(kind: str, family: str, query: str, scenario) -> None:
+    """The mechanism can read the scenario's inputs for this query."""
+    if query == "count" and scenario.inputs != "answers":
+        raise ConfigError("query", query, f"counts answers of a categorical scenario; use sum for scenario={scenario.kind}")
+    if scenario.inputs not in INPUTS[family]:
+        raise ConfigError("scenario", scenario.kind, f"mechanism={kind} needs {' or '.join(INPUTS[family])} as inputs "
+                                                     f"(scenario={' or '.join(with_inputs(INPUTS[family]))})")
+
+
+def _randomiser(kind: str, query: str, scenario, lower, upper, epsilon, delta, sens):
+    """What a built-in DP mechanism randomises with (its noise, its randomized response or
+    its selection rule), and the sensitivity it is calibrated to."""
+    family = FAMILIES[kind]
+    if kind == "laplace":
+        return dp.Laplace(epsilon=epsilon, sensitivity=sens), sens
+    if kind == "geometric":
+        if query == "mean" or not scenario.integer or not (float(lower).is_integer() and float(upper).is_integer()):
+            raise ConfigError(
+                "mechanism", kind, "needs an integer query: query sum or count, integer inputs and integer lower/upper"
+            )
+        return dp.Geometric(epsilon=epsilon, sensitivity=sens), sens
+    if kind in ("gaussian", "analytic_gaussian"):
+        return dp.Gaussian(epsilon=epsilon, delta=delta, sensitivity=sens, analytic=kind == "analytic_gaussian"), sens
+    if family == "local":
+        if kind != "grr" and scenario.k != 2:
+            raise ConfigError("mechanism", kind, f"is for yes/no answers; use mechanism=grr for scenario.k={scenario.k}")
+        rr = dp.CoinFlipResponse() if kind == "rr_article" else dp.RandomizedResponse(epsilon=epsilon, k=scenario.k)
+        return rr, sens
+    if family == "selection":
+        # replacing, adding or removing one ballot moves each candidate's tally by at most 1
+        return dp.Exponential(epsilon=epsilon, sensitivity=1.0), 1.0
+    return None, sens  # exact, and the broken zoo (played by the auditor itself)
+
+
 def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, lower, upper,
                   neighbours: str = "replace"):
     """Validate a mechanism config against the query and scenario it must serve.
@@ -278,11 +312,7 @@ def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, l
     if mech and not plugin:  # a user's noise takes its own keys (checked when it is built)
         key = sorted(mech)[0]
         raise ConfigError(f"mechanism.{key}", mech[key], "not a mechanism key; known: kind, path")
-    if query == "count" and scenario.inputs != "answers":
-        raise ConfigError("query", query, f"counts answers of a categorical scenario; use sum for scenario={scenario.kind}")
-    if scenario.inputs not in INPUTS[family]:
-        raise ConfigError("scenario", scenario.kind, f"mechanism={kind} needs {' or '.join(INPUTS[family])} as inputs "
-                                                     f"(scenario={' or '.join(with_inputs(INPUTS[family]))})")
+    _check_inputs(kind, family, query, scenario)
     epsilon = math.log(3) if kind == "rr_article" else check_epsilon(epsilon)
     delta = check_delta(delta, positive=kind in ("gaussian", "analytic_gaussian"))
     ignores = ignored_keys(kind, scenario)
@@ -290,25 +320,8 @@ def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, l
         ignores["delta"] = PURE
     epsilon = math.nan if "epsilon" in ignores and kind != "rr_article" else epsilon  # exact: no claim
     delta = 0.0 if "delta" in ignores else delta  # a pure ε-DP release satisfies δ = 0
-    noise = None
-    if kind == "laplace":
-        noise = dp.Laplace(epsilon=epsilon, sensitivity=sens)
-    elif kind == "geometric":
-        if query == "mean" or not scenario.integer or not (float(lower).is_integer() and float(upper).is_integer()):
-            raise ConfigError(
-                "mechanism", kind, "needs an integer query: query sum or count, integer inputs and integer lower/upper"
-            )
-        noise = dp.Geometric(epsilon=epsilon, sensitivity=sens)
-    elif plugin:
+    if plugin:
         noise = construct("mechanism", plugin, mech, epsilon=epsilon, sensitivity=sens, delta=delta)
-    elif kind in ("gaussian", "analytic_gaussian"):
-        noise = dp.Gaussian(epsilon=epsilon, delta=delta, sensitivity=sens, analytic=kind == "analytic_gaussian")
-    elif family == "local":
-        if kind != "grr" and scenario.k != 2:
-            raise ConfigError("mechanism", kind, f"is for yes/no answers; use mechanism=grr for scenario.k={scenario.k}")
-        noise = dp.CoinFlipResponse() if kind == "rr_article" else dp.RandomizedResponse(epsilon=epsilon, k=scenario.k)
-    elif family == "selection":
-        # replacing, adding or removing one ballot moves each candidate's tally by at most 1
-        sens = 1.0
-        noise = dp.Exponential(epsilon=epsilon, sensitivity=sens)
+    else:
+        noise, sens = _randomiser(kind, query, scenario, lower, upper, epsilon, delta, sens)
     return Release(kind, query, scenario, epsilon, delta, lower, upper, n, path, neighbours, noise, sens, ignores)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["ALPHA", "Bound", "KINDS", "Rare", "agreement", "skew_corrected_z", "kind_of", "selection_metrics", "summarise", "utility_metrics"]
+__all__ = ["ALPHA", "Bound", "KINDS", "Rare", "agreement", "kind_of", "selection_metrics", "skew_corrected_z", "summarise",
+           "utility_metrics"]
 
 
 def utility_metrics(estimate, truth) -> dict[str, np.ndarray]:

@@ -409,7 +409,8 @@ def build_scenario(cfg: dict):
     known = {f.name for f in fields(cls)} - {"kind"}
     unknown = sorted(set(cfg) - known)
     if unknown:
-        raise ConfigError(f"scenario.{unknown[0]}", cfg[unknown[0]], f"not a {kind} scenario key; known: {', '.join(sorted(known))}")
+        raise ConfigError(f"scenario.{unknown[0]}", cfg[unknown[0]],
+                          f"not a {kind} scenario key; known: {', '.join(sorted(known))}")
     if "values" in cfg and isinstance(cfg["values"], list):
         cfg["values"] = tuple(cfg["values"])  # frozen and hashable
     return cls(**cfg)

@@ -5,7 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 BIN = Path(sys.executable).parent  # the environment's installed commands
 
 

@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-
 from scipy.optimize import brentq
 
 from simprive.dp import (

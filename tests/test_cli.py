@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from helpers import simprive
+
 from simprive.results import COLUMNS
 
 SMALL = ["experiment=bounded_sum", "epsilon=[0.5,2.0]", "n=20", "upper=[80.0,100.0]", "trials=200"]

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from helpers import BIN, simprive
+
 from simprive import ConfigError
 from simprive.config import Sources, compose
-
 
 MY_POLL = """\
 # @package _global_

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from helpers import assert_agrees
+
 from simprive import ConfigError, run_experiment
 
 MPC_PRESETS = {

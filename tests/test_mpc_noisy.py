@@ -8,8 +8,13 @@ from scipy import stats
 
 from simprive.dp.gaussian import Gaussian
 from simprive.mpc.field import PrimeField
-from simprive.mpc.noisy import (effective_epsilon, nb_difference_logpmf, nb_difference_logpmf_closed, noise_shares,
-                                 noisy_sum)
+from simprive.mpc.noisy import (
+    effective_epsilon,
+    nb_difference_logpmf,
+    nb_difference_logpmf_closed,
+    noise_shares,
+    noisy_sum,
+)
 from simprive.validation import ConfigError
 
 

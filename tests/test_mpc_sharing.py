@@ -10,8 +10,13 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from simprive.mpc.field import MERSENNE61, Integers, PrimeField, Ring64
-from simprive.mpc.sharing import (additive_reconstruct, additive_share, lagrange_at_zero, shamir_reconstruct,
-                                  shamir_share)
+from simprive.mpc.sharing import (
+    additive_reconstruct,
+    additive_share,
+    lagrange_at_zero,
+    shamir_reconstruct,
+    shamir_share,
+)
 from simprive.validation import ConfigError
 
 ADDITIVE_FIELDS = [PrimeField(), PrimeField(101), PrimeField(65537), Ring64(), Integers()]

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from simprive import run_experiment
+from simprive.config import compose
 from simprive.dp import Gaussian
 from simprive.grid import expand
 from simprive.runner import plan
-from simprive.config import compose
 
 # declared range → Δ of a sum, written out by hand: replace one input moves the sum by at
 # most upper − lower; adding or removing one moves it by at most max(|lower|, |upper|)

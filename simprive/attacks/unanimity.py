@@ -16,8 +16,8 @@ randomized resp.   voter 0's own report r                  π if r = x₀ else 1
 Metrics: the posterior of the true vote, the best attack's accuracy (the MAP guess), the
 chance the vote is fully exposed, and the min-entropy leakage log2(V_post / V_prior), with
 V the probability of guessing the vote in one try; for the ε-DP releases, also the bounds
-ε-DP puts on the posterior and on the best attack's accuracy (:meth:`VoteAttack.dp_bounds`).  The posterior is exact (Bayes on
-these tables), and so are the expected metrics: the table
+ε-DP puts on the posterior and on the best attack's accuracy (:meth:`VoteAttack.dp_bounds`).
+The posterior is exact (Bayes on these tables), and so are the expected metrics: the table
 of P(x₀, obs) is enumerated over every observation, with the discrete-Laplace tail cut where
 its mass is below 1e-15.  For the exact tally the vote is exposed iff w ∈ {0, m + 1}, with
 probability p^(m+1) + (1 − p)^(m+1).

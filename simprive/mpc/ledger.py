@@ -31,7 +31,7 @@ class Network:
     latency: float
     bandwidth: float
 
-    def seconds(self, ledger: "Ledger") -> float:
+    def seconds(self, ledger: Ledger) -> float:
         """Estimated wall time: every round pays the latency; the busiest party's traffic
         pays the bandwidth."""
         busiest = float(np.max(np.maximum(ledger.bytes_sent, ledger.bytes_received), initial=0))
@@ -81,7 +81,7 @@ class Ledger:
     def round(self, k: int = 1) -> None:
         self.rounds += k
 
-    def merge(self, other: "Ledger", offset: int = 0) -> None:
+    def merge(self, other: Ledger, offset: int = 0) -> None:
         """Add another sub-protocol's costs, run after this one (its rounds follow ours)."""
         idx = np.arange(other.parties) + offset
         for name in ("bytes_sent", "bytes_received", "messages_sent", "messages_received"):

@@ -399,20 +399,20 @@ def _variance(scenario) -> float:
     return float(np.var(scenario.values)) if scenario.kind == "fixed" else float("nan")
 
 
-def _input_range(scenario, lower, upper) -> tuple[float, float]:
-    if scenario.kind == "bounded":
-        return scenario.low, scenario.high
-    if scenario.kind == "fixed":
+def _input_range(scenario) -> tuple[float, float]:
+    """The range the scenario's inputs lie in."""
+    if hasattr(scenario, "values"):
         return min(scenario.values), max(scenario.values)
-    return 0.0, float(getattr(scenario, "k", 2) - 1)
+    if scenario.inputs == "answers":
+        return 0.0, float(getattr(scenario, "k", 2) - 1)
+    if hasattr(scenario, "low"):
+        return scenario.low, scenario.high
+    low, high = scenario.dist.support()
+    return float(low), float(high)
 
 
-def build_mpc_release(mech: dict, *, query: str, scenario, n: int, epsilon, delta, lower, upper,
-                      neighbours: str = "replace", sensitivity: float = math.nan) -> MPCRelease:
-    """Validate an MPC mechanism config against the query (resolved) and scenario it must
-    serve; ``sensitivity`` comes from :func:`simprive.mechanisms.build_release`."""
-    mech = dict(mech)
-    kind = check_choice("mechanism", mech.pop("kind"), MPC_KINDS)
+def _check_inputs(kind: str, scenario) -> None:
+    """The protocol reads this scenario's inputs, as integers (all but private inference)."""
     inputs = MPC_KINDS[kind][1]
     if scenario.inputs not in inputs:
         raise ConfigError("scenario", scenario.kind, f"mechanism={kind} needs {' or '.join(inputs)} as inputs "
@@ -422,49 +422,70 @@ def build_mpc_release(mech: dict, *, query: str, scenario, n: int, epsilon, delt
             raise ConfigError("scenario.integer", False, f"mechanism={kind} computes on integers: set scenario.integer=true")
         raise ConfigError("scenario", scenario.kind, f"mechanism={kind} computes on integers; scenario={scenario.kind} "
                                                      "draws reals")
-    mech.pop("path", None)
+
+
+def _params(kind: str, mech: dict) -> dict:
+    """The kind's parameters: its defaults, overridden by the config's keys (no others)."""
     params = dict(PARAMS[kind])
     unknown = sorted(set(mech) - set(params))
     if unknown:
         raise ConfigError(f"mechanism.{unknown[0]}", mech[unknown[0]],
                           f"not a {kind} key; known: {', '.join(sorted(params)) or 'none'}")
     params.update(mech)
+    for key, minimum in (("timeout", 1), ("spread", 1), ("servers", 2)):
+        if key in params:
+            params[key] = check_int(f"mechanism.{key}", params[key], minimum=minimum)
+    return params
+
+
+def _check_ring(params: dict, n: int, scenario, upper) -> None:
+    """Every input, and their sum, representable in the ring; the article's shares only where
+    they apply: decided before any work."""
+    ring = make_ring(params["field"])
+    top = n * max(abs(float(v)) for v in _input_range(scenario))
+    if ring.modulus is not None and top > ring.max_int:
+        raise ConfigError("upper", upper, f"n × max|input| = {top:g} exceeds what {ring.name} represents "
+                                          f"(±{ring.max_int:g})")
+    check_choice("mechanism.shares", params.get("shares", "random"), ("random", "article"))
+    if params.get("shares") == "article" and (n != 4 or params["field"] != "integers"):
+        raise ConfigError("mechanism.shares", "article", "the article's shares are for n=4 with field=integers")
+
+
+def _privacy(kind: str, params: dict, epsilon, delta, lower, upper) -> tuple[float, float]:
+    """The (ε, δ) a release of this kind satisfies: none for exact MPC."""
+    if kind == "dp_rr_intersection":
+        return check_epsilon(epsilon), 0.0
+    if kind != "mpc_noisy_sum":
+        return math.nan, math.nan
+    epsilon = check_epsilon(epsilon)
+    check_choice("mechanism.noise", params["noise"], ("discrete_laplace", "gaussian"))
+    if not (float(lower).is_integer() and float(upper).is_integer()):
+        raise ConfigError("lower", lower, "mpc_noisy_sum needs integer lower and upper")
+    # Gaussian shares are (ε, δ)-DP; Pólya shares pure ε-DP
+    return epsilon, check_delta(delta, positive=True) if params["noise"] == "gaussian" else 0.0
+
+
+def build_mpc_release(mech: dict, *, query: str, scenario, n: int, epsilon, delta, lower, upper,
+                      neighbours: str = "replace", sensitivity: float = math.nan) -> MPCRelease:
+    """Validate an MPC mechanism config against the query (resolved) and scenario it must
+    serve; ``sensitivity`` comes from :func:`simprive.mechanisms.build_release`."""
+    mech = dict(mech)
+    kind = check_choice("mechanism", mech.pop("kind"), MPC_KINDS)
+    mech.pop("path", None)
+    _check_inputs(kind, scenario)
+    params = _params(kind, mech)
     if kind not in ("mpc_psi", "mpc_inference", "dp_rr_intersection"):
         check_int("n", n, minimum=2)
     if kind.startswith("mpyc_") and n > MPYC_MAX_PARTIES:
         raise ConfigError("n", n, f"MPyC runs one process per party: at most {MPYC_MAX_PARTIES} here")
-    if "timeout" in params:
-        params["timeout"] = check_int("mechanism.timeout", params["timeout"], minimum=1)
     if "field" in params:
-        ring = make_ring(params["field"])
-        # every input, and their sum, must be representable: decide before any work
-        top = n * max(abs(float(v)) for v in _input_range(scenario, lower, upper))
-        if ring.modulus is not None and top > ring.max_int:
-            raise ConfigError("upper", upper, f"n × max|input| = {top:g} exceeds what {ring.name} represents "
-                                              f"(±{ring.max_int:g})")
-        if "spread" in params:
-            params["spread"] = check_int("mechanism.spread", params["spread"], minimum=1)
-        check_choice("mechanism.shares", params.get("shares", "random"), ("random", "article"))
-        if params.get("shares") == "article" and (n != 4 or params["field"] != "integers"):
-            raise ConfigError("mechanism.shares", "article", "the article's shares are for n=4 with field=integers")
-    if "servers" in params:
-        params["servers"] = check_int("mechanism.servers", params["servers"], minimum=2)
+        _check_ring(params, n, scenario, upper)
     if kind == "mpc_client_server":  # the protocol's own checks, before any work
         if params["t"] is not None:
             params["t"] = check_int("mechanism.t", params["t"], minimum=0)
         params["dropouts"] = check_int("mechanism.dropouts", params["dropouts"], minimum=0)
         check_client_server(n, make_ring(params["field"]), servers=params["servers"], t=params["t"],
                             dropouts=params["dropouts"], computing=params["computing"], recipients=params["recipients"])
-    if kind == "dp_rr_intersection":
-        epsilon, delta = check_epsilon(epsilon), 0.0
-    elif kind == "mpc_noisy_sum":
-        epsilon = check_epsilon(epsilon)
-        check_choice("mechanism.noise", params["noise"], ("discrete_laplace", "gaussian"))
-        # Gaussian shares are (ε, δ)-DP; Pólya shares pure ε-DP
-        delta = check_delta(delta, positive=True) if params["noise"] == "gaussian" else 0.0
-        if not (float(lower).is_integer() and float(upper).is_integer()):
-            raise ConfigError("lower", lower, "mpc_noisy_sum needs integer lower and upper")
-    else:
-        epsilon = delta = math.nan
+    epsilon, delta = _privacy(kind, params, epsilon, delta, lower, upper)
     return MPCRelease(kind, query, scenario, n, params, epsilon, delta, lower, upper, neighbours=neighbours,
                       sensitivity=sensitivity)
