@@ -85,7 +85,7 @@ def job_overrides(overrides: list[str], multirun: bool) -> list[list[str]]:
             key = o.get_key_element()
             choices.append([f"{key}={value}" for value in o.sweep_string_iterator()])
         else:
-            choices.append([o.input_line])
+            choices.append([str(o.input_line)])
     return [list(job) for job in itertools.product(*choices)]
 
 
@@ -132,7 +132,9 @@ def _hydra_main(cfg: DictConfig) -> None:
     overrides = list(hc.overrides.task)
     folders = [Path(s.path) for s in hc.runtime.config_sources if s.schema == "file"]
     sources = Sources(config_path=folders[0], config_dirs=tuple(folders[1:])) if folders else None
-    plain = honour_group_choices(OmegaConf.to_container(cfg, resolve=True), overrides, sources)
+    composed = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(composed, dict)
+    plain = honour_group_choices(composed, overrides, sources)
     if hc.mode == RunMode.MULTIRUN:
         _multirun_job(plain, out_dir, overrides)
         return

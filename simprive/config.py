@@ -153,7 +153,9 @@ def compose(overrides=(), sources: Sources | None = None) -> dict:
     try:
         with initialize_config_dir(config_dir=str(primary), version_base="1.3"):
             cfg = hydra_compose(sources.config_name, overrides=_with_dirs(overrides, added))
-            return honour_group_choices(OmegaConf.to_container(cfg, resolve=True), overrides, sources)
+            plain = OmegaConf.to_container(cfg, resolve=True)
+            assert isinstance(plain, dict)
+            return honour_group_choices(plain, overrides, sources)
     except (HydraException, OmegaConfBaseException) as exc:
         raise _translate(exc, overrides) from None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -22,7 +23,7 @@ from simprive.results import write_atomic  # noqa: E402
 
 __all__ = ["draw", "draw_all"]
 
-STYLE = {"svg.hashsalt": "simprive", "svg.fonttype": "path", "figure.dpi": 100}
+STYLE: Any = {"svg.hashsalt": "simprive", "svg.fonttype": "path", "figure.dpi": 100}
 METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
 FORMATS = ("png", "svg")
 
@@ -103,12 +104,12 @@ def draw(summary: pd.DataFrame, *, metric: str, x: str, hue: str | None = None, 
     # a grouping column the table lacks (not swept in this run) is simply not drawn
     hue, col, row = (key if key in data.columns and data[key].notna().any() else None for key in (hue, col, row))
     orders = _label_levels(data, ref, [k for k in (hue, col, row) if k], metrics)
-    hue_order = orders.get(hue)
-    palette = dict(zip(hue_order, sns.color_palette("colorblind", len(hue_order)))) if hue else None
+    hue_order = orders[hue] if hue else None
+    palette = dict(zip(hue_order, sns.color_palette("colorblind", len(hue_order)))) if hue_order else None
     with plt.rc_context(STYLE), sns.axes_style("whitegrid"):
         grid = sns.relplot(
             data=data, x=x, y="value", hue=hue, hue_order=hue_order, palette=palette, col=col, row=row,
-            col_order=orders.get(col), row_order=orders.get(row),
+            col_order=orders[col] if col else None, row_order=orders[row] if row else None,
             kind="line", marker="o", errorbar=None, height=3.2, aspect=1.25, facet_kws={"sharey": False},
         )
         grid.map_dataframe(lambda data, color=None, label=None, **_: _overlay(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -60,7 +61,7 @@ class Release:
 
     kind: str
     query: str
-    scenario: object
+    scenario: Any  # a Scenario (simprive.contracts)
     epsilon: float  # the ε the release actually satisfies (ln 3 for the article's RR)
     delta: float
     lower: float
@@ -68,7 +69,7 @@ class Release:
     n: int
     path: str
     neighbours: str
-    noise: object = None  # dp mechanism object
+    noise: Any = None  # dp mechanism object
     sensitivity: float = math.nan  # of the query under `neighbours`, for kinds that calibrate noise to it
     ignores: dict = field(default_factory=dict)  # config keys this release does not depend on → why
 
@@ -206,7 +207,7 @@ def query_value(query: str, data: Data, lower: float | None = None, upper: float
         count = data.counts[:, 1].astype(float)
         return count / data.n if query == "mean" else count
     # the truth goes through the same summation, so an unclipped, noiseless release is exact
-    lo, hi = (-np.inf, np.inf) if lower is None else (lower, upper)
+    lo, hi = (-np.inf, np.inf) if lower is None or upper is None else (lower, upper)
     total = dp.clamped_sum(data.values, lo, hi)
     return total / data.n if query == "mean" else total
 
@@ -280,14 +281,14 @@ def _randomiser(kind: str, query: str, scenario, lower, upper, epsilon, delta, s
     return None, sens  # exact, and the broken zoo (played by the auditor itself)
 
 
-def build_release(mech: dict, *, query: str, scenario, epsilon, delta, n: int, lower, upper,
+def build_release(mech: dict[str, Any], *, query: str, scenario, epsilon, delta, n: int, lower, upper,
                   neighbours: str = "replace"):
     """Validate a mechanism config against the query and scenario it must serve.
 
     The declared range and the neighbour relation become the query's sensitivity here,
     once (:func:`simprive.dp.sensitivity`): every mechanism and protocol that adds noise
     takes it from the release, none derives its own."""
-    kind = mech.get("kind")
+    kind: Any = mech.get("kind")
     # a user's own additive noise, by import path (simprive.plugins): a central mechanism
     plugin = load("mechanism", kind, base=dp.AdditiveNoise) if is_import_path(kind) else None
     if plugin is None:

@@ -207,8 +207,8 @@ def _launch(cmds, workdir: Path, attempt: int, deadline: float):
             bad = [(i, c) for i, c in enumerate(codes) if c not in (None, 0)]
             if bad:
                 i, code = bad[0]
-                err = (workdir / f"party{i}.{attempt}.err").read_text(errors="replace")
-                in_use = "address already in use" in err.lower() or "errno 98" in err.lower()
+                text = (workdir / f"party{i}.{attempt}.err").read_text(errors="replace").lower()
+                in_use = "address already in use" in text or "errno 98" in text
                 return i, code, in_use
             if all(c == 0 for c in codes):
                 return None

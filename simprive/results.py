@@ -6,6 +6,7 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +36,7 @@ class Results:
     figures: list[Path] = field(default_factory=list)
 
 
-def tidy(rows: list[dict], extra: list[str] = ()) -> pd.DataFrame:
+def tidy(rows: list[dict], extra: Sequence[str] = ()) -> pd.DataFrame:
     """Rows → the summary frame: contract columns first, extra ones after, sorted so
     the file is byte-stable whatever order the configurations ran in."""
     extra = sorted(set(extra).union(*(r.keys() for r in rows)) - set(COLUMNS) - {"status"})

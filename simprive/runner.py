@@ -14,13 +14,14 @@ import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from simprive.attacks import ADVERSARIES, build_attack, knowledge_level
 from simprive.grid import AXES, config_hash, expand, streams
-from simprive.mechanisms import Release, build_release
+from simprive.mechanisms import build_release
 from simprive.metrics import Bound, Rare, agreement, kind_of, summarise
 from simprive.plugins import is_import_path
 from simprive.progress import Progress
@@ -39,12 +40,12 @@ class Plan:
     """One validated configuration: what to draw, how to release it, and its identity."""
 
     point: dict
-    release: Release
+    release: Any  # a Release (simprive.contracts)
     trials: int
     seed: int
     data_params: dict
-    attack: object = None  # what the adversary does with the release, if anything
-    aux: object = None  # the adversary's amount of auxiliary knowledge
+    attack: Any = None  # what the adversary does with the release, if anything
+    aux: Any = None  # the adversary's amount of auxiliary knowledge
 
     @property
     def identity(self) -> dict:
@@ -79,7 +80,7 @@ def plan(point: dict) -> Plan:
         scen["high"] = upper if scen.get("high") is None else scen["high"]
     scenario = build_scenario(scen)
     release = build_release(
-        _group(point, "mechanism"), query=_group(point, "query").get("kind"), scenario=scenario,
+        _group(point, "mechanism"), query=str(_group(point, "query").get("kind")), scenario=scenario,
         epsilon=point["epsilon"], delta=point["delta"], n=n, lower=lower, upper=upper,
         neighbours=point.get("neighbours", "replace"),
     )
@@ -119,7 +120,7 @@ def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None], d
     expected: dict[str, list] = {}
     checks: dict[str, dict] = {}  # how to check a metric beyond its value: Rare's q, Bound's strict
 
-    def collect(metrics: dict, exp: dict, size: int) -> None:
+    def collect(metrics: dict, exp: dict, size: int, *_) -> None:
         for name, v in metrics.items():
             if name.startswith("_"):  # raw outputs for the adversary, not a metric
                 continue
@@ -226,7 +227,7 @@ def _git_revision() -> str | None:
 
 
 def _meta(cfg: dict, overrides, configurations: int, wall: float) -> dict:
-    versions = {}
+    versions: dict[str, str | None] = {}
     for pkg in PACKAGES:
         try:
             versions[pkg] = metadata.version(pkg)

@@ -12,7 +12,7 @@ the same inputs (common random numbers).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import stats
@@ -36,7 +36,9 @@ class Data:
 
     @property
     def trials(self) -> int:
-        return len(self.values if self.values is not None else self.counts)
+        batch = self.values if self.values is not None else self.counts
+        assert batch is not None, "a batch holds values or counts"
+        return len(batch)
 
 
 @dataclass(frozen=True)
@@ -383,8 +385,8 @@ def count_values(values: np.ndarray, k: int) -> np.ndarray:
     return np.bincount(flat.ravel(), minlength=T * k).reshape(T, k)
 
 
-SCENARIOS = {"categorical": Categorical, "bounded": Bounded, "approval": Approval, "fixed": Fixed, "sets": Sets,
-             "features": Features, "heavy": Heavy}
+SCENARIOS: dict[str, Any] = {"categorical": Categorical, "bounded": Bounded, "approval": Approval, "fixed": Fixed,
+                              "sets": Sets, "features": Features, "heavy": Heavy}
 
 
 def with_inputs(inputs) -> list[str]:

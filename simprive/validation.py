@@ -66,7 +66,7 @@ def check_int(key: str, value, *, minimum: int = 1) -> int:
     if isinstance(value, bool):
         raise ConfigError(key, value, f"must be an integer >= {minimum}")
     if isinstance(value, Real) and float(value).is_integer():
-        value = int(value)
+        value = int(float(value))
     if not isinstance(value, int) or value < minimum:
         raise ConfigError(key, value, f"must be an integer >= {minimum}")
     return value

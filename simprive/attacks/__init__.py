@@ -8,6 +8,8 @@ privacy metrics with their exact expectations.
 
 from __future__ import annotations
 
+from typing import Any
+
 from simprive.attacks.audit import BROKEN, Audit, build_audit
 from simprive.attacks.collusion import build_coalition
 from simprive.attacks.floating_point import FloatAudit
@@ -20,7 +22,7 @@ from simprive.validation import ConfigError, check_int, check_probability
 __all__ = ["ADVERSARIES", "BROKEN", "Audit", "FloatAudit", "VoteAttack", "build_attack", "knowledge_level"]
 
 # kind → the keys it takes (with defaults)
-ADVERSARIES = {
+ADVERSARIES: dict[str, dict[str, Any]] = {
     "none": {},
     "coalition": {"colluders": 1, "alpha": 0.05},
     "knows_votes": {"known": None, "known_fraction": 0.0},
@@ -44,10 +46,10 @@ def _known(cfg: dict, n: int) -> int:
     return int(round(fraction * (n - 1)))
 
 
-def knowledge_level(cfg: dict, n: int):
+def knowledge_level(cfg: dict[str, Any], n: int):
     """The ``aux`` column: the swept amount of auxiliary knowledge (a user's attack names the
     parameter that holds it in its ``aux`` attribute)."""
-    kind = cfg.get("kind")
+    kind: Any = cfg.get("kind")
     if is_import_path(kind):
         name = getattr(load("adversary", kind), "aux", None)
         return cfg.get(name) if name else None
@@ -58,9 +60,9 @@ def knowledge_level(cfg: dict, n: int):
     return {"news": cfg.get("sigma"), "repeated": cfg.get("releases"), "membership": cfg.get("prior")}.get(kind)
 
 
-def build_attack(cfg: dict, release, n: int, trials: int):
+def build_attack(cfg: dict[str, Any], release, n: int, trials: int):
     """The attack object for an adversary config, or None when nothing is attacked."""
-    kind = cfg.get("kind")
+    kind: Any = cfg.get("kind")
     if is_import_path(kind):
         return build_plugin(cfg, release, n, trials)
     unknown = sorted(set(cfg) - {"kind"} - set(ADVERSARIES.get(kind, {})))

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -76,7 +77,7 @@ class Audit:
     includes that many fresh yes/no inputs with prior ``p``, which the auditor cannot take
     out — an average-case game, weaker and with no exact ε to compare with."""
 
-    release: object
+    release: Any  # a Release (simprive.contracts)
     alpha: float = 0.05
     unknown: int = 0
     p: float = 0.5
@@ -180,14 +181,16 @@ class Audit:
         return None  # Gaussian: no pure ε
 
     # -- the game -------------------------------------------------------------------------
-    def certify(self, runs: int, rng) -> tuple[float, Bound]:
+    def certify(self, runs: int, rng) -> tuple[float, Bound | None]:
         """ε_LB from ``runs`` outputs in each world (the test picked on one half, its errors
         counted on the other), and the expectation to check it against: the exact ε with
         the same counts' bound at the summary's strict level, which exceeds the exact ε
         only by a chance the agreement column calls negligible."""
         y0, y1 = self.outputs(0, runs, rng), self.outputs(1, runs, rng)
         h = runs // 2
-        lb, strict = self.bound(y0[:h], y1[:h], y0[h:], y1[h:], levels=[self.alpha, ALPHA / 2])
+        fp, fn, n0, n1 = self.errors(y0[:h], y1[:h], y0[h:], y1[h:])
+        lb, strict = (float(epsilon_lower_bound(fp, fn, n0, n1, delta=self.game_delta, alpha=a))
+                      for a in (self.alpha, ALPHA / 2))
         exact = self.exact_epsilon()
         return lb, None if exact is None else Bound(exact, strict)
 
@@ -216,24 +219,28 @@ class Audit:
         score = lambda y: np.where(np.isin(y, values), ratio[np.searchsorted(values, y).clip(0, len(values) - 1)], 0.0)  # noqa: E731
         return [*tests, (score(pick0), score(pick1), score(count0), score(count1))]
 
-    def bound(self, pick0, pick1, count0, count1, levels=None) -> float | list[float]:
-        """Choose the threshold test on the picking half, certify it on the counting half
-        (at level α, or at each of ``levels``)."""
-        delta = self.game_delta
-        best = (-1.0, None)
+    def errors(self, pick0, pick1, count0, count1) -> tuple[int, int, int, int]:
+        """Choose the threshold test on the picking half; its false positives and negatives
+        on the counting half, and the runs they are out of."""
+        best_eps, chosen = -1.0, None
         for a0, a1, b0, b1 in self._tests(pick0, pick1, count0, count1):
             thresholds = np.unique(np.quantile(np.concatenate([a0, a1]), np.linspace(0, 1, 201)))
             # say "D′" when score > τ: false positives on D, false negatives on D′
             fp = len(a0) - np.searchsorted(np.sort(a0), thresholds, side="right")
             fn = np.searchsorted(np.sort(a1), thresholds, side="right")
-            eps = epsilon_lower_bound(fp, fn, len(a0), len(a1), delta=delta, alpha=self.alpha)
+            eps = epsilon_lower_bound(fp, fn, len(a0), len(a1), delta=self.game_delta, alpha=self.alpha)
             i = int(np.argmax(eps))
-            if eps[i] > best[0]:
-                best = (eps[i], (thresholds[i], b0, b1))
-        tau, b0, b1 = best[1]
-        fp, fn = int((b0 > tau).sum()), int((b1 <= tau).sum())
-        lb = [float(epsilon_lower_bound(fp, fn, len(b0), len(b1), delta=delta, alpha=a)) for a in levels or [self.alpha]]
-        return lb if levels else lb[0]
+            if eps[i] > best_eps:
+                best_eps, chosen = float(eps[i]), (thresholds[i], b0, b1)
+        assert chosen is not None, "a game has at least one test"
+        tau, b0, b1 = chosen
+        return int((b0 > tau).sum()), int((b1 <= tau).sum()), len(b0), len(b1)
+
+    def bound(self, pick0, pick1, count0, count1, alpha: float | None = None) -> float:
+        """ε_LB of the test chosen on the picking half, certified on the counting half."""
+        fp, fn, n0, n1 = self.errors(pick0, pick1, count0, count1)
+        level = self.alpha if alpha is None else alpha
+        return float(epsilon_lower_bound(fp, fn, n0, n1, delta=self.game_delta, alpha=level))
 
 
 @dataclass(frozen=True)

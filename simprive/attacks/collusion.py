@@ -25,6 +25,7 @@ the auditor's distinguishing game on real runs of the protocol (x₀ one sensiti
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,7 @@ __all__ = ["Coalition", "NoisyCoalition"]
 
 @dataclass(frozen=True)
 class Coalition:
-    release: object
+    release: Any  # a Release (simprive.contracts)
     colluders: int
 
     def run(self, data, observed: dict, rng=None) -> tuple[dict, dict]:
@@ -100,6 +101,7 @@ class NoisyCoalition(Audit):
 
     def once(self, trials: int, rng) -> tuple[dict, dict]:
         lb, expected = self.certify(trials, rng)
+        assert expected is not None  # the effective ε is always exact here
         return ({"effective_epsilon": expected.value, "epsilon_lb": lb},
                 {"effective_epsilon": self._effective(independent=True), "epsilon_lb": expected})
 

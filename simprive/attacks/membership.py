@@ -10,6 +10,7 @@ X in Y, its accuracy is exactly Σ_b r·P(b|in)·[guess in] + (1−r)·P(b|out)�
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +22,7 @@ __all__ = ["Membership", "build_membership"]
 
 @dataclass(frozen=True)
 class Membership:
-    release: object
+    release: Any  # a Release (simprive.contracts)
     prior: float  # party 0's belief that an item of X is in Y
 
     def run(self, data, observed: dict, rng=None) -> tuple[dict, dict]:

@@ -25,6 +25,7 @@ the mean and variance of one clamped input and V = Var(Z).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +70,7 @@ def _moments(release) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class Differencing:
-    release: object
+    release: Any  # a Release (simprive.contracts)
     known: int
     second_release: bool = False
 
@@ -98,7 +99,7 @@ class Differencing:
 
 @dataclass(frozen=True)
 class News:
-    release: object
+    release: Any  # a Release (simprive.contracts)
     sigma: float
 
     def run(self, data, observed: dict, rng) -> tuple[dict, dict]:
@@ -127,7 +128,7 @@ class News:
 
 @dataclass(frozen=True)
 class Repeated:
-    release: object
+    release: Any  # a Release (simprive.contracts)
     releases: int
     delta: float  # the δ at which the composed release's ε is reported
     alpha: float

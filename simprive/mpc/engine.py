@@ -131,8 +131,8 @@ class Engine:
         p0 = u ^ v
         g = self.and_(u, v)
         p = p0
-        for k in (1, 2, 4, 8, 16, 32):
-            k = _U(k)
+        for shift in (1, 2, 4, 8, 16, 32):
+            k = _U(shift)
             if k < 32:
                 both = self.and_(np.stack([p, p], axis=1), np.stack([g << k, p << k], axis=1))
                 g, p = g ^ both[:, 0], both[:, 1]

@@ -51,15 +51,15 @@ class Ledger:
     parties: int
     rounds: int = 0
     offline_bytes: int = 0
-    bytes_sent: np.ndarray = field(default=None)
-    bytes_received: np.ndarray = field(default=None)
-    messages_sent: np.ndarray = field(default=None)
-    messages_received: np.ndarray = field(default=None)
+    # per party, set in __post_init__
+    bytes_sent: np.ndarray = field(init=False)
+    bytes_received: np.ndarray = field(init=False)
+    messages_sent: np.ndarray = field(init=False)
+    messages_received: np.ndarray = field(init=False)
 
     def __post_init__(self):
         for name in ("bytes_sent", "bytes_received", "messages_sent", "messages_received"):
-            if getattr(self, name) is None:
-                setattr(self, name, np.zeros(self.parties, dtype=np.int64))
+            setattr(self, name, np.zeros(self.parties, dtype=np.int64))
 
     def send(self, src, dst, nbytes) -> None:
         """Record messages ``src[i] → dst[i]`` of ``nbytes[i]`` bytes (arrays broadcast)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +52,7 @@ MPC_KINDS = {
 }
 MPYC_MAX_PARTIES = 16  # one operating-system process each
 # mechanism keys each kind accepts, with defaults
-PARAMS = {
+PARAMS: dict[str, dict[str, Any]] = {
     "mpc_sum": {"field": "mersenne61", "shares": "random", "spread": 1000},
     "mpc_client_server": {"field": "mersenne61", "servers": 3, "t": None, "dropouts": 0, "computing": "external",
                           "recipients": "analyst", "spread": 1000},
@@ -78,7 +79,7 @@ def _log2(x: int) -> int:
 class MPCRelease:
     kind: str
     query: str
-    scenario: object
+    scenario: Any  # a Scenario (simprive.contracts)
     n: int
     params: dict = field(default_factory=dict)
     epsilon: float = math.nan  # exact MPC makes no DP claim
@@ -426,7 +427,7 @@ def _check_inputs(kind: str, scenario) -> None:
 
 def _params(kind: str, mech: dict) -> dict:
     """The kind's parameters: its defaults, overridden by the config's keys (no others)."""
-    params = dict(PARAMS[kind])
+    params: dict[str, Any] = dict(PARAMS[kind])
     unknown = sorted(set(mech) - set(params))
     if unknown:
         raise ConfigError(f"mechanism.{unknown[0]}", mech[unknown[0]],

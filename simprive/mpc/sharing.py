@@ -32,7 +32,8 @@ def additive_share(secret, n: int, field, rng: np.random.Generator, axis: int = 
     shape = list(secret.shape)
     shape.insert(ax, n)
     shares = np.asarray(field.random(rng, tuple(shape)), field.dtype)
-    head, last = [slice(None)] * len(shape), [slice(None)] * len(shape)
+    head: list = [slice(None)] * len(shape)
+    last: list = [slice(None)] * len(shape)
     head[ax], last[ax] = slice(0, n - 1), n - 1
     # overwrite the last share (drawn only to fill the array: cheaper than concatenating)
     shares[tuple(last)] = field.sub(secret, field.sum(shares[tuple(head)], axis=ax)) if n > 1 else secret

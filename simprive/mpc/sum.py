@@ -147,7 +147,7 @@ def client_server_sum(inputs, ring, rng: np.random.Generator, *, servers: int = 
     learner_set = set(int(p) for p in learners)
 
     def view(p: int) -> dict[str, np.ndarray]:
-        out = {}
+        out: dict[str, np.ndarray] = {}
         if p < n:
             out.update(input=inputs[:, p], own_shares=shares[:, :, p])
         if p in server_of:
