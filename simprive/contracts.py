@@ -8,16 +8,30 @@ runner and the attacks need of a component is all here; they ask a release what 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
 from simprive.scenarios import Data
 
-__all__ = ["Attack", "Noise", "Release", "Scenario"]
+__all__ = ["Attack", "Noise", "Outcome", "Release", "Scenario"]
 
 Metrics = dict[str, np.ndarray]  # name → one value per trial
 Expected = dict[str, Any]  # name → scalar, (T,) array, Rare, Bound or None
+
+
+@dataclass
+class Outcome:
+    """What a release of one batch of trials yields: per-trial ``metrics``, their
+    ``expected`` values, and what it ``observed``-ly exposes to an adversary: ``estimate``
+    (the released number), ``reports`` (each party's randomized answer), ``transcript`` (an
+    MPC run: its output and every party's view), ``in_set`` (party 0's answer per item of an
+    intersection)."""
+
+    metrics: Metrics
+    expected: Expected
+    observed: dict[str, Any] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -79,12 +93,12 @@ class Release(Protocol):
     @property
     def elements_per_trial(self) -> int: ...
 
-    def run(self, data: Data, rng: np.random.Generator) -> tuple[Metrics, Expected]: ...
+    def run(self, data: Data, rng: np.random.Generator) -> Outcome: ...
 
 
 class Attack(Protocol):
     """What an adversary does with a release.  ``run(data, observed, rng)`` sees each batch
-    of trials (``observed``: the release's metrics and what it exposed); ``once(trials,
+    of trials (``observed``: what the release exposed, :attr:`Outcome.observed`); ``once(trials,
     rng)`` runs once per configuration (a distinguishing game, a budget).  Either may be
     absent.  A user's attack declares the kind of each metric it reports
     (``METRICS = {"name": "measurement"}``, see :data:`simprive.metrics.KINDS`) and, in

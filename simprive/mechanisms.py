@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from simprive import dp
+from simprive.contracts import Outcome
 from simprive.metrics import Rare, selection_metrics, utility_metrics
 from simprive.mpc.release import MPC_KINDS, build_mpc_release
 from simprive.plugins import construct, is_import_path, load
@@ -93,10 +94,11 @@ class Release:
         """Whether the release needs every party's input, not just the counts."""
         return self.scenario.inputs == "numbers" or self.path == "individual"
 
-    def run(self, data: Data, rng: np.random.Generator) -> tuple[dict, dict]:
-        """Per-trial metrics ``{name: (T,)}`` and their expectations ``{name: scalar or (T,)}``."""
+    def run(self, data: Data, rng: np.random.Generator) -> Outcome:
+        """Per-trial metrics ``{name: (T,)}``, their expectations ``{name: scalar or (T,)}``
+        and what the release exposes (:class:`~simprive.contracts.Outcome`)."""
         if self.family == "broken":
-            return {}, {}  # run only inside the auditor's game
+            return Outcome({}, {})  # run only inside the auditor's game
         return {"central": self._central, "local": self._local, "selection": self._selection}[self.family](data, rng)
 
     # -- central: clamp, compute, add noise ------------------------------------------
@@ -135,7 +137,7 @@ class Release:
             top = data.values.max(axis=1)
             metrics["needed_sensitivity"] = top
             metrics["max_share"] = top / data.values.sum(axis=1)
-        return metrics, expected
+        return Outcome(metrics, expected, {"estimate": estimate})
 
     # -- local: each party randomises its own answer ------------------------------------
     def _local(self, data, rng):
@@ -158,10 +160,8 @@ class Release:
             "sq_error": rr.variance(p, self.n) * scale**2,
             "abs_error": None,
         }
-        metrics = utility_metrics(estimate, truth)
-        if reports is not None:
-            metrics["_reports"] = reports  # what the pollster saw, for an adversary
-        return metrics, expected
+        observed = {"estimate": estimate} if reports is None else {"estimate": estimate, "reports": reports}
+        return Outcome(utility_metrics(estimate, truth), expected, observed)
 
     # -- selection: pick a candidate by its noisy score ---------------------------------
     def _selection(self, data, rng):
@@ -175,7 +175,7 @@ class Release:
             "correct_winner": (prob * (scores == best)).sum(axis=1),
             "regret": (prob * (best - scores)).sum(axis=1),
         }
-        return selection_metrics(chosen, scores), expected
+        return Outcome(selection_metrics(chosen, scores), expected, {"chosen": chosen})
 
 
 def sum_moments(scenario, n: int, lower, upper) -> tuple[float, float, float]:

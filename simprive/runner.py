@@ -122,8 +122,6 @@ def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None], d
 
     def collect(metrics: dict, exp: dict, size: int, *_) -> None:
         for name, v in metrics.items():
-            if name.startswith("_"):  # raw outputs for the adversary, not a metric
-                continue
             values.setdefault(name, []).append(np.broadcast_to(v, (size,)))
             e = exp.get(name)
             if isinstance(e, Rare):
@@ -135,9 +133,10 @@ def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None], d
     for start in range(0, p.trials, chunk):
         size = min(chunk, p.trials - start)
         data = rel.scenario.draw(rngs["data"], size, rel.n, individual=rel.individual)
-        metrics, exp = rel.run(data, rngs["mechanism"])
+        out = rel.run(data, rngs["mechanism"])
+        metrics, exp = out.metrics, out.expected
         if hasattr(attack, "run"):
-            attack_metrics, attack_exp = attack.run(data, metrics, rngs["adversary"])
+            attack_metrics, attack_exp = attack.run(data, out.observed, rngs["adversary"])
             metrics, exp = {**metrics, **attack_metrics}, {**exp, **attack_exp}
         collect(metrics, exp, size)
     if hasattr(attack, "once"):

@@ -45,8 +45,8 @@ class Coalition:
 
     def run(self, data, observed: dict, rng=None) -> tuple[dict, dict]:
         rel = self.release
-        run = observed["_run"]
-        ring = rel._ring()
+        run = observed["transcript"]
+        ring = rel.ring
         m, c, t = rel.params["servers"], self.colluders, rel.params["t"]
         members = list(range(m - c, m))  # server indices (the last c)
         held = np.stack([run.view(p)["received_shares"][:, 0] for p in run.roles.computing[m - c:]], axis=-1) \

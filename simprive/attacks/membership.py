@@ -26,7 +26,9 @@ class Membership:
     prior: float  # party 0's belief that an item of X is in Y
 
     def run(self, data, observed: dict, rng=None) -> tuple[dict, dict]:
-        said, member = observed["_said"], observed["_member"]
+        said = observed["in_set"]
+        x, y = data.values, data.other["set_y"]
+        member = (x[:, :, None] == y[:, None, :]).any(axis=2)  # the truth, from the data
         rel = self.release
         if rel.kind == "mpc_psi":
             guess = said.astype(bool)

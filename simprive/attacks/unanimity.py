@@ -100,7 +100,7 @@ class VoteAttack:
             return np.clip(w - grid["offset"], 0, P.shape[1] - 1)
         if self.release == "threshold":
             return np.rint(observed["estimate"]).astype(np.int64) * (self.known + 1) + known
-        return observed["_reports"][:, 0].astype(np.int64)
+        return observed["reports"][:, 0].astype(np.int64)
 
     def run(self, data, observed: dict, rng=None) -> tuple[dict, dict]:
         votes = data.values

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from simprive import dp
+from simprive.contracts import Outcome
 from simprive.dp.randomized_response import RandomizedResponse
 from simprive.metrics import utility_metrics
 from simprive.mpc.auction import first_price, second_price
@@ -121,9 +122,11 @@ class MPCRelease:
         m = self.params.get("servers", 2)
         return {"mpc_sum": self.n * self.n, "mpc_noisy_sum": self.n * self.n}.get(self.kind, 64 * self.n * m + 1024)
 
-    def run(self, data: Data, rng: np.random.Generator) -> tuple[dict, dict]:
+    def run(self, data: Data, rng: np.random.Generator) -> Outcome:
+        """Per-trial metrics and expectations; exposed: the released number where there is
+        one (``estimate``) and the transcript (the output and every party's view)."""
         if self.kind.startswith("mpyc_"):
-            return self._mpyc(data, rng)
+            return Outcome(*self._mpyc(data, rng))
         if self.kind == "dp_rr_intersection":
             return self._rr_intersection(data, rng)
         run, metrics, expected = getattr(self, "_" + self.kind.removeprefix("mpc_"))(data, rng)
@@ -131,16 +134,21 @@ class MPCRelease:
         T = data.trials
         metrics.update({k: np.full(T, cost[k]) for k in COST_METRICS})
         expected.update(self.expected_cost(cost))
-        return metrics, expected
+        observed = {"transcript": run, **({"estimate": metrics["estimate"]} if "estimate" in metrics else {})}
+        if self.kind == "mpc_psi" and not self.params["cardinality_only"]:
+            observed["in_set"] = run.output  # party 0 learns, for each of its items, whether Y holds it
+        return Outcome(metrics, expected, observed)
 
     # -- one method per kind: (run, per-trial metrics, expected) ---------------------------
-    def _ring(self):
+    @property
+    def ring(self):
+        """The ring the protocol's shares live in (for sums)."""
         if self.params["field"] == "integers":
             return Integers(spread=self.params.get("spread", 1000))
         return make_ring(self.params["field"])
 
     def _sum(self, data, rng):
-        ring = self._ring()
+        ring = self.ring
         x = data.values.astype(np.int64)
         shares = None
         if self.params["shares"] == "article":
@@ -175,13 +183,12 @@ class MPCRelease:
         return (x[:, 0] - mu_x) * (s - mu_s) / math.sqrt(var_x * var_s), rho
 
     def _client_server(self, data, rng):
-        ring = self._ring()
+        ring = self.ring
         x = data.values.astype(np.int64)
         p = self.params
         run = client_server_sum(ring.encode(x), ring, rng, servers=p["servers"], t=p["t"], dropouts=p["dropouts"],
                                 computing=p["computing"], recipients=p["recipients"])
         metrics, expected = self._numeric(ring.decode(run.output), x.sum(axis=1))
-        metrics["_run"] = run  # the transcript, for a coalition pooling its views
         return run, metrics, expected
 
     def _tally(self, data, rng):
@@ -249,7 +256,6 @@ class MPCRelease:
         expected = {"exact_match": 1.0, "truth": float(self.scenario.overlap)}
         if not card:
             metrics["element_accuracy"], expected["element_accuracy"] = (run.output == member).mean(axis=1), 1.0
-            metrics.update(_said=run.output, _member=member)
         return run, metrics, expected
 
     def _inference(self, data, rng):
@@ -295,10 +301,9 @@ class MPCRelease:
         metrics = {"exact_match": np.all(said == member, axis=1).astype(float),
                    "element_accuracy": (said == member).mean(axis=1), **utility_metrics(estimate, size)}
         overlap = self.scenario.overlap
-        metrics.update(_said=said, _member=member)  # for an adversary (attacks.membership)
         expected = {"exact_match": pi**k, "element_accuracy": pi, "error": 0.0, "truth": float(overlap),
                     "sq_error": k * pi * (1 - pi) / (2 * pi - 1) ** 2}
-        return metrics, expected
+        return Outcome(metrics, expected, {"in_set": said, "estimate": metrics["estimate"]})
 
     def _mpyc(self, data, rng):
         """Run MPyC on these inputs (party i holds column i) and the simulator's protocol
