@@ -23,6 +23,7 @@ import numpy as np
 
 from simprive import dp
 from simprive.contracts import Outcome
+from simprive.dp.broken import BROKEN
 from simprive.metrics import Rare, selection_metrics, utility_metrics
 from simprive.mpc.release import MPC_KINDS, build_mpc_release
 from simprive.plugins import construct, is_import_path, load
@@ -42,12 +43,8 @@ FAMILIES = {
     "grr": "local",
     "exponential": "selection",
     "noisy_max": "selection",
-    # deliberately broken, for the auditor to catch (simprive.attacks.audit)
-    "broken_laplace_scale": "broken",
-    "broken_no_clamp": "broken",
-    "broken_svt": "broken",
-    "broken_noisy_max": "broken",
-    "ignore_input": "broken",
+    # deliberately broken, for the auditor to catch (simprive.dp.broken)
+    **dict.fromkeys(BROKEN, "broken"),
 }
 QUERIES = {"central": ("sum", "mean", "count"), "local": ("sum", "mean", "count"), "selection": ("argmax",),
            "broken": ("sum", "count")}
@@ -167,7 +164,7 @@ class Release:
     def _selection(self, data, rng):
         em = self.noise
         scores = data.counts
-        chosen = em.select_gumbel(scores, rng) if self.kind == "noisy_max" else em.select(scores, rng)
+        chosen = em.choose(scores, rng)
         best = scores.max(axis=1, keepdims=True)
         # the law by quadrature of Gumbel-max (scale 2Δu/ε), not the softmax `select` samples from
         prob = dp.gumbel_max_law(scores, 2 * self.sensitivity / self.epsilon)
@@ -277,8 +274,10 @@ def _randomiser(kind: str, query: str, scenario, lower, upper, epsilon, delta, s
         return rr, sens
     if family == "selection":
         # replacing, adding or removing one ballot moves each candidate's tally by at most 1
-        return dp.Exponential(epsilon=epsilon, sensitivity=1.0), 1.0
-    return None, sens  # exact, and the broken zoo (played by the auditor itself)
+        return dp.Exponential(epsilon=epsilon, sensitivity=1.0, gumbel=kind == "noisy_max"), 1.0
+    if family == "broken":  # the auditor's zoo: run only in its game
+        return BROKEN[kind][0](epsilon=epsilon, sensitivity=sens), sens
+    return None, sens  # exact
 
 
 def build_release(mech: dict[str, Any], *, query: str, scenario, epsilon, delta, n: int, lower, upper,

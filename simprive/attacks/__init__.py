@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simprive.attacks.audit import BROKEN, Audit, build_audit
+from simprive.attacks.audit import Audit, build_audit
 from simprive.attacks.collusion import build_coalition
 from simprive.attacks.floating_point import FloatAudit
 from simprive.attacks.membership import build_membership
@@ -19,7 +19,7 @@ from simprive.attacks.unanimity import VoteAttack, build_vote_attack
 from simprive.plugins import construct, is_import_path, load
 from simprive.validation import ConfigError, check_int, check_probability
 
-__all__ = ["ADVERSARIES", "BROKEN", "Audit", "FloatAudit", "VoteAttack", "build_attack", "knowledge_level"]
+__all__ = ["ADVERSARIES", "Audit", "FloatAudit", "VoteAttack", "build_attack", "knowledge_level"]
 
 # kind → the keys it takes (with defaults)
 ADVERSARIES: dict[str, dict[str, Any]] = {
@@ -68,7 +68,7 @@ def build_attack(cfg: dict[str, Any], release, n: int, trials: int):
     unknown = sorted(set(cfg) - {"kind"} - set(ADVERSARIES.get(kind, {})))
     if unknown:
         raise ConfigError(f"adversary.{unknown[0]}", cfg[unknown[0]], f"not a {kind} adversary key")
-    if release.kind in BROKEN and kind != "auditor":
+    if getattr(release, "family", None) == "broken" and kind != "auditor":
         raise ConfigError("mechanism", release.kind, "a deliberately broken mechanism is for adversary=auditor only")
     if kind == "auditor":
         return build_audit(cfg, release, trials, n - 1 - _known(cfg, n))

@@ -23,7 +23,6 @@ The zoo of deliberately broken mechanisms (``mechanism=broken_*``) exists to be 
 
 from __future__ import annotations
 
-import math
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -35,19 +34,10 @@ from simprive.dp import Accountant
 from simprive.metrics import ALPHA, Bound
 from simprive.validation import ConfigError, check_probability
 
-__all__ = ["AUDITABLE", "BROKEN", "Audit", "ComposedAudit", "check_game", "epsilon_lower_bound", "max_certifiable"]
+__all__ = ["Audit", "ComposedAudit", "check_game", "epsilon_lower_bound", "max_certifiable"]
 
-BROKEN = {
-    "broken_laplace_scale": "Laplace noise of scale ε instead of Δ/ε",
-    "broken_no_clamp": "Laplace calibrated to [lower, upper] but the input is not clamped",
-    "broken_svt": "sparse vector without noise on the queries",
-    "broken_noisy_max": "report-noisy-max (Laplace 2/ε) that releases the noisy maximum itself",
-    "ignore_input": "a constant-in-the-data release: Laplace noise around 0 (ε = 0: the self-check)",
-}
-AUDITABLE = ("laplace", "gaussian", "analytic_gaussian", "geometric", "rr", "rr_article", "exponential",
-             "noisy_max", *BROKEN)
-
-
+# what the auditor can play: a mechanism that adds noise to a value, or one that plays its own
+# pair of worlds (``play``); it asks the release, not its name
 def _cp_upper(k, n, alpha):
     """One-sided Clopper–Pearson upper bound on a rate, vectorised (``beta.ppf``)."""
     k = np.asarray(k, float)
@@ -84,56 +74,22 @@ class Audit:
 
     # -- the two worlds -------------------------------------------------------------------
     def outputs(self, world: int, size: int, rng) -> np.ndarray:
-        """``size`` outputs of the mechanism on D (world 0) or D′ (world 1)."""
-        rel, kind = self.release, self.release.kind
-        if kind in ("rr", "rr_article"):
-            return rel.noise.randomise(np.full(size, world), rng)
-        if kind in ("exponential", "noisy_max"):
-            scores = np.tile([1.0, 0.0] if world == 0 else [0.0, 1.0], (size, 1))  # each moves by Δu = 1
-            pick = rel.noise.select_gumbel if kind == "noisy_max" else rel.noise.select
-            return pick(scores, rng)
-        if kind == "broken_noisy_max":
-            return self._noisy_max_value(world, size, rng)
-        if kind == "broken_svt":
-            # queries q (each moves by 1 between worlds): first index with q_i ≥ T + Lap(2/ε), 2 = none
-            q = np.array([1.0, 0.0]) if world == 0 else np.array([0.0, 1.0])
-            noisy_threshold = 0.5 + rng.laplace(0.0, 2 / rel.epsilon, size)
-            above = q[None, :] >= noisy_threshold[:, None]
-            return np.where(above.any(axis=1), above.argmax(axis=1), 2)
-        delta_in = self.sensitivity
-        value = np.full(size, world * delta_in * (10.0 if kind == "broken_no_clamp" else 1.0))
+        """``size`` outputs of the mechanism on D (world 0) or D′ (world 1): its own pair of
+        worlds if it plays one, else its noise on values one ``audit_shift`` apart (plus the
+        others' inputs the auditor does not know)."""
+        noise = self.release.noise
+        if self.plays:
+            return noise.play(world, size, rng)
+        value = np.full(size, world * noise.audit_shift(self.sensitivity))
         if self.unknown:  # the others' inputs the auditor cannot subtract
             value = value + rng.binomial(self.unknown, self.p, size)
-        if kind == "broken_laplace_scale":
-            return value + rng.laplace(0.0, rel.epsilon, size)
-        if kind == "ignore_input":
-            return rng.laplace(0.0, delta_in / rel.epsilon, size)
-        if kind == "broken_no_clamp":
-            return value + rng.laplace(0.0, delta_in / rel.epsilon, size)
-        return rel.noise.randomise(value, rng)
+        return noise.randomise(value, rng)
 
-    # worlds for report-noisy-max: every score moves by at most 1 (Ding et al. 2018)
-    NOISY_MAX_WORLDS = (np.ones(5), np.array([2.0, 0.0, 0.0, 0.0, 0.0]))
-
-    def _noisy_max_value(self, world: int, size: int, rng) -> np.ndarray:
-        scores = self.NOISY_MAX_WORLDS[world]
-        noisy = scores[None, :] + rng.laplace(0.0, 2 / self.release.epsilon, (size, len(scores)))
-        return noisy.max(axis=1)
-
-    def _noisy_max_exact(self) -> float:
-        """sup over v of |log f_D(v) − log f_D′(v)| for the released maximum, whose density
-        is Σ_i f(v − s_i)·Π_{j≠i} F(v − s_j): computed on a fine grid (1.5ε here)."""
-        law = stats.laplace(scale=2 / self.release.epsilon)
-        v = np.linspace(-60, 60, 400001) * law.std()
-
-        def density(s):
-            cdf = law.cdf(v[:, None] - s[None, :])
-            pdf = law.pdf(v[:, None] - s[None, :])
-            return sum(pdf[:, i] * np.prod(np.delete(cdf, i, axis=1), axis=1) for i in range(len(s)))
-
-        f0, f1 = (density(s) for s in self.NOISY_MAX_WORLDS)
-        ok = (f0 > 1e-300) & (f1 > 1e-300)
-        return float(np.abs(np.log(f1[ok] / f0[ok])).max())
+    @property
+    def plays(self) -> bool:
+        """Whether the mechanism plays its own worlds (randomized response, selection, …),
+        which do not involve the other parties' inputs."""
+        return hasattr(self.release.noise, "play")
 
     @property
     def sensitivity(self) -> float:
@@ -145,40 +101,18 @@ class Audit:
         return self.release.delta if self.release.delta == self.release.delta else 0.0
 
     @property
-    def discrete_game(self) -> bool:
-        """Kinds whose game does not involve the other parties' inputs."""
-        return self.release.kind in ("rr", "rr_article", "exponential", "noisy_max", "broken_svt", "broken_noisy_max")
-
-    @property
     def discrete(self) -> bool:
-        if self.release.kind not in AUDITABLE:  # a user's noise: discrete if its law has a mass function
-            return hasattr(getattr(self.release.noise, "law", None), "logpmf")
-        return self.release.kind in ("rr", "rr_article", "exponential", "noisy_max", "broken_svt", "geometric")
+        return bool(getattr(self.release.noise, "discrete", False))
 
     def exact_epsilon(self) -> float | None:
         """The true ε of the mechanism between these worlds, where it has a closed form."""
-        rel, kind = self.release, self.release.kind
-        if kind == "ignore_input":
-            return 0.0
-        if self.unknown and not self.discrete_game:
+        noise = self.release.noise
+        if self.plays:
+            return noise.game_epsilon()
+        exact = noise.audit_epsilon(noise.audit_shift(self.sensitivity))
+        if self.unknown and exact != 0:
             return None  # an average-case game: the worst-case ε is only an upper bound
-        if kind in ("laplace", "geometric", "rr", "rr_article"):
-            return rel.epsilon
-        if kind in ("exponential", "noisy_max"):
-            # scores (1, 0) vs (0, 1): each selection probability moves by a factor e^(ε/2) at
-            # most, so these worlds can show ε/2 (the full ε needs many candidates)
-            return rel.epsilon / 2
-        if kind == "broken_laplace_scale":
-            return self.sensitivity / rel.epsilon
-        if kind == "broken_no_clamp":
-            return 10 * rel.epsilon
-        if kind == "broken_svt":
-            return math.inf
-        if kind == "broken_noisy_max":
-            return self._noisy_max_exact()
-        if kind not in AUDITABLE and hasattr(rel.noise, "privacy_loss"):  # a user's noise that knows its ε
-            return float(rel.noise.privacy_loss(self.sensitivity))
-        return None  # Gaussian: no pure ε
+        return exact
 
     # -- the game -------------------------------------------------------------------------
     def certify(self, runs: int, rng) -> tuple[float, Bound | None]:
@@ -286,9 +220,10 @@ def check_game(cfg: dict, trials: int) -> float:
 
 
 def build_audit(cfg: dict, release, trials: int, unknown: int = 0) -> Audit:
-    if release.kind not in AUDITABLE and not (getattr(release, "family", None) == "central" and release.noise is not None):
-        raise ConfigError("mechanism", release.kind, "the auditor plays with additive-noise mechanisms (a user's "
-                                                     "own included) and " + ", ".join(AUDITABLE))
+    noise = getattr(release, "noise", None)
+    if not (hasattr(noise, "play") or hasattr(noise, "audit_shift")):
+        raise ConfigError("mechanism", release.kind, "the auditor plays mechanisms that add noise or play their own "
+                                                     "worlds (randomized response, selection, the broken zoo)")
     alpha = check_game(cfg, trials)
     top = max_certifiable(trials // 2, alpha=alpha)
     if top < release.epsilon:

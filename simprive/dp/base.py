@@ -38,6 +38,22 @@ class AdditiveNoise:
     # the noise's distribution as a frozen ``scipy.stats`` law, where it has one (None: not offered)
     law = None
 
+    # -- what a distinguishing game needs (simprive.attacks.audit) ---------------------------
+    @property
+    def discrete(self) -> bool:
+        """Whether outputs come from a discrete set (integer noise)."""
+        return self.law is not None and hasattr(self.law, "logpmf")
+
+    def audit_shift(self, sensitivity: float) -> float:
+        """How far apart the two worlds of an audit put the value: the sensitivity."""
+        return sensitivity
+
+    def audit_epsilon(self, shift: float) -> float | None:
+        """The exact ε between a value and the value + ``shift``, if the noise knows it
+        (``privacy_loss``, OpenDP's map); None for no pure ε."""
+        loss = getattr(self, "privacy_loss", None)
+        return None if loss is None else float(loss(shift))
+
     def log_density(self, x) -> np.ndarray:
         """log density (or mass, for integer noise) of the noise at ``x``."""
         law = self.law

@@ -43,8 +43,11 @@ class Exponential:
     Reference: McSherry & Talwar (2007), "Mechanism design via differential privacy".
     """
 
-    def __init__(self, *, epsilon: float, sensitivity: float = 1.0):
+    discrete = True  # candidate indices
+
+    def __init__(self, *, epsilon: float, sensitivity: float = 1.0, gumbel: bool = False):
         self.epsilon = check_epsilon(epsilon)
+        self.gumbel = bool(gumbel)  # sample by report-noisy-max (Gumbel) rather than the inverse CDF
         self.sensitivity = check_real("sensitivity", sensitivity)
         if self.sensitivity <= 0:
             raise ConfigError("sensitivity", sensitivity, "must be > 0")
@@ -58,6 +61,20 @@ class Exponential:
         cdf = np.cumsum(self.probabilities(scores), axis=-1)
         u = rng.random(cdf.shape[:-1] + (1,)) * cdf[..., -1:]
         return np.minimum((cdf <= u).sum(axis=-1), cdf.shape[-1] - 1)
+
+    def choose(self, scores, rng: np.random.Generator) -> np.ndarray:
+        """One selection per row, by the sampler this mechanism was built with."""
+        return self.select_gumbel(scores, rng) if self.gumbel else self.select(scores, rng)
+
+    def play(self, world: int, size: int, rng: np.random.Generator) -> np.ndarray:
+        """An audit's worlds: scores (1, 0) on D and (0, 1) on D′, each moving by Δu = 1."""
+        scores = np.tile([1.0, 0.0] if world == 0 else [0.0, 1.0], (size, 1))
+        return self.choose(scores, rng)
+
+    def game_epsilon(self) -> float:
+        """These worlds move each selection probability by a factor e^(ε/2) at most, so they
+        can show ε/2 (the full ε needs many candidates)."""
+        return self.epsilon / 2
 
     def select_gumbel(self, scores, rng: np.random.Generator) -> np.ndarray:
         """Report-noisy-max with Gumbel noise: equal in law to :meth:`select`."""

@@ -49,6 +49,10 @@ class Geometric(AdditiveNoise):
     def law(self):
         return stats.dlaplace(self.epsilon / self.sensitivity)
 
+    def audit_epsilon(self, shift: float) -> float:
+        """ε between a value and the value + ``shift``: ε per sensitivity moved."""
+        return self.epsilon if shift == self.sensitivity else shift * self.epsilon / self.sensitivity
+
     def variance(self):
         a = self.alpha
         return 2 * a / (1 - a) ** 2

@@ -43,6 +43,9 @@ class Laplace(AdditiveNoise):
     def mean_abs_error(self):
         return self.scale
 
+    def audit_epsilon(self, shift: float) -> float:
+        return self.epsilon if shift == self.sensitivity else self.privacy_loss(shift)
+
     def privacy_loss(self, d_in: float) -> float:
         """ε actually spent when neighbours differ by ``d_in`` in ℓ1 (OpenDP's ``map``)."""
         return float(d_in) / self.scale

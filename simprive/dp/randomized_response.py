@@ -35,6 +35,15 @@ class RandomizedResponse:
     for frequency estimation".
     """
 
+    discrete = True  # answers
+
+    def play(self, world: int, size: int, rng) -> np.ndarray:
+        """An audit's worlds: the target answers 0 (D) or 1 (D′)."""
+        return self.randomise(np.full(size, world), rng)
+
+    def game_epsilon(self) -> float:
+        return self.epsilon
+
     def __init__(self, *, epsilon: float, k: int = 2):
         self.epsilon = check_epsilon(epsilon)
         self.k = check_int("mechanism.k", k, minimum=2)
