@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["ALPHA", "Bound", "KINDS", "Rare", "agreement", "kind_of", "selection_metrics", "skew_corrected_z", "summarise",
-           "utility_metrics"]
+__all__ = ["ALPHA", "Bound", "KINDS", "Rare", "Spread", "agreement", "kind_of", "selection_metrics", "skew_corrected_z",
+           "summarise", "utility_metrics"]
 
 
 def utility_metrics(estimate, truth) -> dict[str, np.ndarray]:
@@ -88,6 +88,16 @@ class Bound:
     strict: float
 
 
+@dataclass(frozen=True)
+class Spread:
+    """An expectation together with the exact standard deviation of the per-trial metric (an
+    exact table gives both): the agreement check uses it instead of the trials' own spread,
+    which misses the rare values a few thousand trials never show."""
+
+    value: float
+    sd: float
+
+
 def summarise(values: np.ndarray, kind: str = MEASUREMENT) -> dict[str, float]:
     """Mean, standard deviation and a 95% interval for the mean over trials: exact
     Clopper–Pearson for an indicator, Student's t otherwise (zero width when constant)."""
@@ -119,7 +129,7 @@ def skew_corrected_z(values: np.ndarray, expected: float) -> float:
 
 
 def agreement(kind: str, values: np.ndarray, expected, q: float = 1.0,
-              strict: float | None = None) -> tuple[float, str | None]:
+              strict: float | None = None, sd: float | None = None) -> tuple[float, str | None]:
     """Whether the mean of the per-trial ``values`` agrees with ``expected`` within sampling
     error: ``(z, verdict)``.
 
@@ -129,7 +139,8 @@ def agreement(kind: str, values: np.ndarray, expected, q: float = 1.0,
     expectation rests on; or there is one trial only) or None (nothing to check).  An
     indicator is checked by the exact binomial test, a measurement with a spread by its
     skewness-corrected z, a constant one exactly (to 6 digits); a lower bound differs when
-    its ``strict`` version (:class:`Bound`) exceeds ``expected``."""
+    its ``strict`` version (:class:`Bound`) exceeds ``expected``; with an exact ``sd``
+    (:class:`Spread`) a measurement's z uses it."""
     values = np.asarray(values, dtype=float)
     T, value = len(values), float(values.mean())
     if expected is None or not np.isfinite(expected) and kind != LOWER_BOUND:
@@ -141,6 +152,9 @@ def agreement(kind: str, values: np.ndarray, expected, q: float = 1.0,
     if kind == INDICATOR and 0 < expected < 1:
         z = (value - expected) / np.sqrt(expected * (1 - expected) / T)
         agrees = stats.binomtest(int(round(value * T)), T, expected).pvalue >= ALPHA
+    elif kind != INDICATOR and sd is not None and sd > 0:
+        z = (value - expected) / (sd / np.sqrt(T))
+        agrees = abs(z) <= stats.norm.isf(ALPHA / 2)
     elif kind != INDICATOR and spread:
         z = skew_corrected_z(values, expected)
         agrees = abs(z) <= stats.norm.isf(ALPHA / 2)

@@ -22,7 +22,7 @@ import pandas as pd
 from simprive.attacks import ADVERSARIES, build_attack, knowledge_level
 from simprive.grid import AXES, config_hash, expand, streams
 from simprive.mechanisms import build_release
-from simprive.metrics import Bound, Rare, agreement, kind_of, summarise
+from simprive.metrics import Bound, Rare, Spread, agreement, kind_of, summarise
 from simprive.plugins import is_import_path
 from simprive.progress import Progress
 from simprive.results import Results, read_summary, tidy, write_json, write_parquet, write_summary
@@ -128,6 +128,8 @@ def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None], d
                 checks[name], e = {"q": e.q}, e.value
             elif isinstance(e, Bound):
                 checks[name], e = {"strict": e.strict}, e.value
+            elif isinstance(e, Spread):
+                checks[name], e = {"sd": e.sd}, e.value
             expected.setdefault(name, []).append(None if e is None else np.broadcast_to(e, (size,)))
 
     for start in range(0, p.trials, chunk):

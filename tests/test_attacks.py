@@ -380,3 +380,13 @@ def test_a_game_is_played_once_over_all_trials_even_when_data_come_in_chunks():
     s = run_experiment("composition", ["n=500", "trials=100000", "epsilon=1.0", "adversary.releases=4"]).summary
     lb = s[s.metric == "epsilon_lb"].iloc[0]
     assert lb["std"] == 0 and lb.value > 0.8 * 4 and lb.trials == 100000
+
+
+def test_a_threshold_rarely_saying_no_is_checked_with_its_exact_spread():
+    # with p = 0.9 the vote is "NO" once in ~3,000 referendums: 4,000 trials barely show it,
+    # so their own spread is ~0 and a plain z-test would call 1e-4 off a contradiction; the
+    # table's exact spread says it is one standard error
+    s = run_experiment("referendum", ["scenario.p=0.9", "mechanism.kind=mpc_threshold"]).summary
+    assert (s.agreement.dropna() == "agrees").all()
+    post = s[s.metric == "max_posterior"]
+    assert (post["std"] < 1e-3).any() and (post.z.abs() < 3).all()

@@ -127,6 +127,15 @@ def test_a_skewed_metric_that_missed_its_tail_is_not_a_false_alarm():
     assert hits <= 2
 
 
+def test_an_exact_spread_replaces_the_trials_own():
+    # 4,000 identical trials 1e-4 above the expectation: by their own spread a contradiction,
+    # by the exact spread of the metric (sd 0.006) one standard error
+    values = np.full(4000, 0.900134)
+    assert agreement(MEASUREMENT, values, 0.900031)[1] == "differs"
+    z, verdict = agreement(MEASUREMENT, values, 0.900031, sd=0.006)
+    assert verdict == "agrees" and z == pytest.approx(1.0857, abs=1e-3)
+
+
 def test_skew_corrected_z_is_the_plain_z_for_symmetric_trials():
     x = sample(10.03, 1.0, 10000)
     assert skew_corrected_z(x, 10.0) == pytest.approx(3.0, rel=1e-9)

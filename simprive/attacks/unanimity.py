@@ -32,6 +32,7 @@ import numpy as np
 from scipy import stats
 
 from simprive.dp.randomized_response import RandomizedResponse
+from simprive.metrics import Spread
 from simprive.validation import ConfigError
 
 __all__ = ["RELEASES", "VoteAttack"]
@@ -125,16 +126,20 @@ class VoteAttack:
             "exposed": (post_true >= 1 - CERTAIN).astype(float),
             "min_entropy_leakage": leakage,
         }
-        # exact expectations over votes and noise, from the same table
+        # exact expectations over votes and noise, from the same table, with the exact spread
+        # of each per-trial value (a threshold's rare "NO" barely shows in a few thousand trials)
         col = P.sum(axis=0)
         safe = np.maximum(col, 1e-300)
         expected_best = float(np.maximum(P[0], P[1]).sum())
+        best_sd = _sd(col, np.maximum(P[0], P[1]) / safe)
+        post = np.stack([P[0] / safe, P[1] / safe])  # P(x0 = x | column)
         expected = {
-            "max_posterior": expected_best,
+            "max_posterior": Spread(expected_best, best_sd),
             "attack_correct": expected_best,
-            "posterior_true": float(((P[0] ** 2 + P[1] ** 2) / safe).sum()),
+            "posterior_true": Spread(float(((P[0] ** 2 + P[1] ** 2) / safe).sum()), _sd(P, post)),
             "exposed": float((P[0] * (P[1] <= CERTAIN * safe) + P[1] * (P[0] <= CERTAIN * safe)).sum()),
-            "min_entropy_leakage": float(np.log2(expected_best / vulnerability)),
+            "min_entropy_leakage": Spread(float(np.log2(expected_best / vulnerability)),
+                                          best_sd / (expected_best * np.log(2))),
         }
         if self.release in ("dp_tally", "rr"):
             metrics.update({k: np.full(len(votes), v) for k, v in self.dp_bounds().items()})
@@ -150,6 +155,12 @@ class VoteAttack:
         top, odds = max(self.p, 1 - self.p), math.exp(self.epsilon)
         return {"posterior_bound": top * odds / (top * odds + 1 - top),
                 "accuracy_bound": max(top, odds / (1 + odds))}
+
+
+def _sd(weights: np.ndarray, values: np.ndarray) -> float:
+    """The standard deviation of ``values`` drawn with probabilities ``weights``."""
+    mean = float((weights * values).sum())
+    return float(np.sqrt(max((weights * values**2).sum() - mean**2, 0.0)))
 
 
 def build_vote_attack(release_kind: str, scenario, n: int, known: int, epsilon: float, query: str = "sum",
