@@ -390,3 +390,13 @@ def test_a_threshold_rarely_saying_no_is_checked_with_its_exact_spread():
     assert (s.agreement.dropna() == "agrees").all()
     post = s[s.metric == "max_posterior"]
     assert (post["std"] < 1e-3).any() and (post.z.abs() < 3).all()
+
+
+def test_the_vote_attack_reads_any_release_by_what_it_exposes():
+    # an exact MPC sum of the votes is an exact tally; MPC adding Pólya noise shares a DP
+    # tally: neither named in the attack, both read through what they offer
+    s = run_experiment("referendum", ["mechanism.kind=[mpc_sum,mpc_noisy_sum]", "scenario.p=0.5", "trials=4000",
+                                      "adversary.known_fraction=[0.0,1.0]"]).summary
+    assert_agrees(s)
+    exposed = s[s.metric == "exposed"].set_index(["mechanism", "aux"]).value
+    assert exposed[("mpc_sum", 10)] == 1.0 and exposed[("mpc_noisy_sum", 10)] == 0.0

@@ -80,11 +80,7 @@ def build_attack(cfg: dict[str, Any], release, n: int, trials: int):
     if kind == "membership":
         return build_membership(cfg, release)
     if kind == "knows_votes":
-        if getattr(release, "path", "individual") != "individual" and release.kind in ("rr", "rr_article"):
-            raise ConfigError("mechanism.path", release.path, "the vote attack reads the target's own report: "
-                                                                "set mechanism.path=individual")
-        return build_vote_attack(release.kind, release.scenario, n, _known(cfg, n), release.epsilon, release.query,
-                                 release.sensitivity)
+        return build_vote_attack(release, n, _known(cfg, n))
     if kind == "coalition":
         return build_coalition(release, check_int("adversary.colluders", cfg.get("colluders", 1), minimum=0), cfg, trials)
     if kind in ("knows_others", "news", "repeated"):

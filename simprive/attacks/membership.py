@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from simprive.dp.randomized_response import RandomizedResponse
 from simprive.validation import ConfigError, check_probability
 
 __all__ = ["Membership", "build_membership"]
@@ -30,11 +29,11 @@ class Membership:
         x, y = data.values, data.other["set_y"]
         member = (x[:, :, None] == y[:, None, :]).any(axis=2)  # the truth, from the data
         rel = self.release
-        if rel.kind == "mpc_psi":
+        pi = getattr(rel.noise, "p", 1.0)  # how often each answer is right (1: exact, as PSI)
+        if pi == 1.0:
             guess = said.astype(bool)
             expected = 1.0
         else:
-            pi = RandomizedResponse(epsilon=rel.epsilon, k=2).p
             q = self.prior
             in_after = {1: q * pi > (1 - q) * (1 - pi), 0: q * (1 - pi) > (1 - q) * pi}
             guess = np.where(said, in_after[1], in_after[0])
@@ -45,10 +44,10 @@ class Membership:
 
 
 def build_membership(cfg: dict, release):
-    if release.kind not in ("mpc_psi", "dp_rr_intersection"):
-        raise ConfigError("mechanism", release.kind, "the membership attack reads mpc_psi or dp_rr_intersection")
-    if release.kind == "mpc_psi" and release.params.get("cardinality_only"):
-        raise ConfigError("mechanism.cardinality_only", True, "the membership attack needs the intersection itself")
+    if not getattr(release, "exposes_membership", False):
+        raise ConfigError("mechanism", release.kind, "the membership attack reads a release that answers, item by "
+                                                     "item, whether party 1 holds it (mpc_psi without "
+                                                     "cardinality_only, dp_rr_intersection)")
     prior = cfg.get("prior")
     if prior is None:  # a well-informed party 0: its belief is the true share
         prior = release.scenario.overlap / release.scenario.size_x

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -35,29 +36,22 @@ from simprive.dp.randomized_response import RandomizedResponse
 from simprive.metrics import Spread
 from simprive.validation import ConfigError
 
-__all__ = ["RELEASES", "VoteAttack"]
+__all__ = ["VoteAttack", "vote_channel"]
 
-RELEASES = {
-    "mpc_tally": "tally",
-    "exact": "tally",
-    "geometric": "dp_tally",
-    "mpc_threshold": "threshold",
-    "rr": "rr",
-    "rr_article": "rr",
-}
 CERTAIN = 1e-12
 
 
 @dataclass(frozen=True)
 class VoteAttack:
-    """The Bayes-optimal attack on voter 0 for one release kind."""
+    """The Bayes-optimal attack on voter 0 through one channel (:func:`vote_channel`)."""
 
-    release: str
+    release: str  # the channel: tally, dp_tally, threshold or rr
     n: int
     known: int
     p: float
     epsilon: float = math.nan
-    sensitivity: float = 1.0  # of the DP tally's count: its noise is DLap(ε/Δ)
+    sensitivity: float = 1.0  # of the DP tally's count: its noise is DLap(ε/Δ) unless `noise` says
+    noise: Any = None  # the DP tally's integer noise, with its `law`
 
     @property
     def unknown(self) -> int:
@@ -74,11 +68,14 @@ class VoteAttack:
             return prior[:, None] * like, {"offset": 0}
         if self.release == "dp_tally":
             a = self.epsilon / self.sensitivity
-            alpha = math.exp(-a)
-            tail = int(math.ceil(math.log(1e-15) / math.log(alpha))) if alpha > 0 else 0
+            noise = stats.dlaplace(a) if self.noise is None else self.noise.law
+            alpha = getattr(self.noise, "alpha", math.exp(-a))  # the geometric law's ratio
+            if self.noise is None or hasattr(self.noise, "alpha"):
+                tail = int(math.ceil(math.log(1e-15) / math.log(alpha))) if alpha > 0 else 0
+            else:  # any other integer noise: as far as its mass reaches
+                tail = int(noise.isf(1e-15)) + 1
             w = np.arange(-tail, m + 2 + tail)
             u = np.arange(m + 1)
-            noise = stats.dlaplace(a)
             like = np.stack([(stats.binom.pmf(u, m, p)[None, :] * noise.pmf(w[:, None] - x - u[None, :])).sum(axis=1)
                              for x in (0, 1)])
             return prior[:, None] * like, {"offset": -tail}
@@ -163,15 +160,34 @@ def _sd(weights: np.ndarray, values: np.ndarray) -> float:
     return float(np.sqrt(max((weights * values**2).sum() - mean**2, 0.0)))
 
 
-def build_vote_attack(release_kind: str, scenario, n: int, known: int, epsilon: float, query: str = "sum",
-                      sensitivity: float = 1.0) -> VoteAttack:
-    if release_kind not in RELEASES:
-        raise ConfigError("mechanism", release_kind, "the vote attack reads " + ", ".join(sorted(RELEASES)))
-    if release_kind in ("exact", "geometric") and query not in ("sum", "count"):
-        raise ConfigError("query", query, "the vote attack reads a released count: set query=sum or count")
-    if scenario.kind != "categorical" or scenario.k != 2:
+def vote_channel(release) -> str:
+    """What a release of a yes/no vote lets an adversary see, from what the release offers:
+    ``threshold`` ("YES iff ≥ half"), ``rr`` (each voter's randomized report), ``tally`` (the
+    exact count) or ``dp_tally`` (the count plus integer noise with a known law)."""
+    noise, query = getattr(release, "noise", None), release.query
+    exposes = getattr(release, "exposes_estimate", True)
+    if query == "threshold" and exposes:
+        return "threshold"
+    if getattr(release, "family", None) == "local":
+        return "rr"
+    if query in ("histogram", "sum", "count") and noise is None and exposes:
+        return "tally"
+    if query in ("sum", "count") and getattr(noise, "discrete", False) and getattr(noise, "law", None) is not None:
+        return "dp_tally"
+    raise ConfigError("mechanism", release.kind, "the vote attack reads an exact count, a count with integer noise, "
+                                                 "a YES-iff-half threshold or randomized-response reports")
+
+
+def build_vote_attack(release, n: int, known: int) -> VoteAttack:
+    channel = vote_channel(release)
+    scenario = release.scenario
+    if scenario.inputs != "answers" or scenario.k != 2:
         raise ConfigError("scenario", scenario.kind, "the vote attack needs yes/no votes (scenario=categorical, k=2)")
+    if channel == "rr" and release.path != "individual":
+        raise ConfigError("mechanism.path", release.path, "the vote attack reads the target's own report: "
+                                                          "set mechanism.path=individual")
     if not 0 <= known <= n - 1:
         raise ConfigError("adversary.known", known, f"must be in [0, n-1] = [0, {n - 1}]: the other voters")
-    return VoteAttack(RELEASES[release_kind], n, known, scenario.p, epsilon,
-                      sensitivity if RELEASES[release_kind] == "dp_tally" else 1.0)
+    if channel != "dp_tally":
+        return VoteAttack(channel, n, known, scenario.p, release.epsilon)
+    return VoteAttack(channel, n, known, scenario.p, release.epsilon, release.sensitivity, release.noise)

@@ -95,6 +95,17 @@ class MPCRelease:
     individual = True
 
     @property
+    def exposes_membership(self) -> bool:
+        """Whether party 0 learns, item by item, if party 1 holds it (``observed["in_set"]``)."""
+        return self.kind == "dp_rr_intersection" or self.kind == "mpc_psi" and not self.params["cardinality_only"]
+
+    @property
+    def exposes_estimate(self) -> bool:
+        """Whether the simulated protocol exposes its output as ``estimate`` (MPyC runs report
+        only their agreement and cost)."""
+        return not self.kind.startswith("mpyc_")
+
+    @property
     def sum_of_inputs(self) -> bool:
         """Whether it releases the sum of the parties' inputs as a number."""
         return self.kind in ("mpc_sum", "mpc_client_server", "mpc_noisy_sum")
@@ -108,6 +119,8 @@ class MPCRelease:
     def noise(self):
         """The law of the total noise a hybrid release adds (None for exact MPC): the Pólya
         shares of ``mpc_noisy_sum`` add up to discrete Laplace noise, as one Geometric draw."""
+        if self.kind == "dp_rr_intersection":
+            return RandomizedResponse(epsilon=self.epsilon, k=2)  # each membership bit
         if self.kind != "mpc_noisy_sum":
             return None
         if self.params["noise"] == "gaussian":
@@ -294,7 +307,7 @@ class MPCRelease:
         and (N − |X|(1−π))/(2π − 1) estimates its size without bias."""
         x, y = data.values, data.other["set_y"]
         member = (x[:, :, None] == y[:, None, :]).any(axis=2)
-        rr = RandomizedResponse(epsilon=self.epsilon, k=2)
+        rr = self.noise
         said = rr.randomise(member.astype(np.int64), rng).astype(bool)
         k, size, pi = x.shape[1], member.sum(axis=1), rr.p
         estimate = (said.sum(axis=1) - k * (1 - pi)) / (2 * pi - 1)
