@@ -9,13 +9,16 @@ closed-form expectations:
 * ``selection`` — the exponential mechanism picks a candidate;
 * ``broken`` — deliberately broken mechanisms, run only inside the auditor's game.
 
-MPC protocols (``mpc_*``, ``mpyc_*``) are built by :mod:`simprive.mpc.release`.
+Every kind, DP or MPC, is declared once in :data:`MECHANISMS` (a :class:`Spec`: family,
+queries, inputs, calibration, ignored keys, how to build it); MPC protocols (``mpc_*``,
+``mpyc_*``) then run in :mod:`simprive.mpc.release`.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,28 +33,7 @@ from simprive.plugins import construct, is_import_path, load
 from simprive.scenarios import Data, count_values, with_inputs
 from simprive.validation import ConfigError, check_choice, check_delta, check_epsilon, check_range
 
-__all__ = ["FAMILIES", "Release", "build_release"]
-
-FAMILIES = {
-    "exact": "central",
-    "laplace": "central",
-    "gaussian": "central",
-    "analytic_gaussian": "central",
-    "geometric": "central",
-    "rr_article": "local",
-    "rr": "local",
-    "grr": "local",
-    "exponential": "selection",
-    "noisy_max": "selection",
-    # deliberately broken, for the auditor to catch (simprive.dp.broken)
-    **dict.fromkeys(BROKEN, "broken"),
-}
-QUERIES = {"central": ("sum", "mean", "count"), "local": ("sum", "mean", "count"), "selection": ("argmax",),
-           "broken": ("sum", "count")}
-# what each family's mechanisms need of a scenario's inputs (simprive.scenarios: `inputs`)
-INPUTS = {"central": ("answers", "numbers"), "local": ("answers",), "selection": ("ballots",),
-          "broken": ("answers", "numbers")}
-
+__all__ = ["MECHANISMS", "Context", "Release", "Spec", "build_release"]
 
 @dataclass(frozen=True)
 class Release:
@@ -80,7 +62,7 @@ class Release:
 
     @property
     def family(self) -> str:
-        return FAMILIES.get(self.kind, "central")  # a user's noise (module:Class) is central
+        return MECHANISMS[self.kind].family if self.kind in MECHANISMS else "central"  # a user's noise: central
 
     @property
     def elements_per_trial(self) -> int:
@@ -209,75 +191,107 @@ def query_value(query: str, data: Data, lower: float | None = None, upper: float
     return total / data.n if query == "mean" else total
 
 
-# kinds whose noise is calibrated to the query's sensitivity (or, broken on purpose, claim to be)
-CALIBRATED = ("laplace", "gaussian", "analytic_gaussian", "geometric", "mpc_noisy_sum", "broken_laplace_scale",
-              "broken_no_clamp", "ignore_input")
-
-
 PURE = "it is pure ε-DP, δ = 0"
 LOCAL = "each party randomises its own answer"
-EXACT = "it computes f exactly: no ε, δ or neighbours"
+EXACT = dict.fromkeys(("epsilon", "delta", "neighbours"), "it computes f exactly: no ε, δ or neighbours")
+CENTRAL = ("sum", "mean", "count")
 
 
-def ignored_keys(kind: str, scenario, noise: str | None = None) -> dict[str, str]:
-    """The configuration keys a release of ``kind`` does not depend on, each with why:
-    configurations that differ only in these are the same configuration."""
-    if kind == "rr_article":
-        out = {"epsilon": "it fixes ε = ln 3", "delta": PURE, "neighbours": LOCAL}
-    elif kind in ("rr", "grr", "dp_rr_intersection"):
-        out = {"delta": PURE, "neighbours": LOCAL}
-    elif kind in ("laplace", "geometric") or kind == "mpc_noisy_sum" and noise != "gaussian":
-        out = {"delta": PURE}
-    elif kind in ("exponential", "noisy_max"):
-        out = {"delta": PURE, "neighbours": "a ballot moves each tally by at most 1 either way"}
-    elif kind == "exact" or kind in MPC_KINDS and kind != "mpc_noisy_sum":
-        out = dict.fromkeys(("epsilon", "delta", "neighbours"), EXACT)
-    else:  # the Gaussian mechanisms and the auditor's broken zoo use every key
-        out = {}
+@dataclass(frozen=True)
+class Context:
+    """What a mechanism is built from: the resolved query and range, the privacy parameters
+    and the sensitivity derived from them."""
+
+    kind: str
+    query: str
+    scenario: Any
+    lower: float
+    upper: float
+    epsilon: float
+    delta: float
+    sensitivity: float
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A mechanism kind, declared once: its family, the queries it computes (the first is
+    what ``query=auto`` picks), the inputs it reads (simprive.scenarios ``inputs``), whether
+    its noise is calibrated to the query's sensitivity, the config keys it ignores (with why,
+    or a function of its parameters), and how to build what it randomises with."""
+
+    family: str
+    queries: tuple[str, ...]
+    inputs: tuple[str, ...]
+    calibrated: bool = False
+    ignores: Any = field(default_factory=dict)
+    build: Callable[[Context], Any] | None = None
+
+
+def _geometric(c: Context):
+    if c.query == "mean" or not c.scenario.integer or not (float(c.lower).is_integer() and float(c.upper).is_integer()):
+        raise ConfigError("mechanism", "geometric",
+                          "needs an integer query: query sum or count, integer inputs and integer lower/upper")
+    return dp.Geometric(epsilon=c.epsilon, sensitivity=c.sensitivity)
+
+
+def _response(c: Context):
+    if c.kind != "grr" and c.scenario.k != 2:
+        raise ConfigError("mechanism", c.kind, f"is for yes/no answers; use mechanism=grr for scenario.k={c.scenario.k}")
+    return dp.CoinFlipResponse() if c.kind == "rr_article" else dp.RandomizedResponse(epsilon=c.epsilon, k=c.scenario.k)
+
+
+# every built-in mechanism kind: the one table the pipeline asks
+MECHANISMS: dict[str, Spec] = {
+    "exact": Spec("central", CENTRAL, ("answers", "numbers"), ignores=EXACT),
+    "laplace": Spec("central", CENTRAL, ("answers", "numbers"), True, {"delta": PURE},
+                    lambda c: dp.Laplace(epsilon=c.epsilon, sensitivity=c.sensitivity)),
+    "gaussian": Spec("central", CENTRAL, ("answers", "numbers"), True, {},
+                     lambda c: dp.Gaussian(epsilon=c.epsilon, delta=c.delta, sensitivity=c.sensitivity)),
+    "analytic_gaussian": Spec("central", CENTRAL, ("answers", "numbers"), True, {},
+                              lambda c: dp.Gaussian(epsilon=c.epsilon, delta=c.delta, sensitivity=c.sensitivity,
+                                                    analytic=True)),
+    "geometric": Spec("central", CENTRAL, ("answers", "numbers"), True, {"delta": PURE}, _geometric),
+    "rr_article": Spec("local", CENTRAL, ("answers",), False,
+                       {"epsilon": "it fixes ε = ln 3", "delta": PURE, "neighbours": LOCAL}, _response),
+    "rr": Spec("local", CENTRAL, ("answers",), False, {"delta": PURE, "neighbours": LOCAL}, _response),
+    "grr": Spec("local", CENTRAL, ("answers",), False, {"delta": PURE, "neighbours": LOCAL}, _response),
+    # the exponential mechanism and its report-noisy-max form: replacing, adding or removing
+    # one ballot moves each candidate's tally by at most 1
+    **{kind: Spec("selection", ("argmax",), ("ballots",), False,
+                  {"delta": PURE, "neighbours": "a ballot moves each tally by at most 1 either way"},
+                  lambda c: dp.Exponential(epsilon=c.epsilon, sensitivity=1.0, gumbel=c.kind == "noisy_max"))
+       for kind in ("exponential", "noisy_max")},
+    # deliberately broken, for the auditor to catch (simprive.dp.broken): run only in its game
+    **{kind: Spec("broken", ("sum", "count"), ("answers", "numbers"), kind not in ("broken_svt", "broken_noisy_max"),
+                  {}, lambda c: BROKEN[c.kind][0](epsilon=c.epsilon, sensitivity=c.sensitivity))
+       for kind in BROKEN},
+    # MPC protocols (simprive.mpc.release): exact, except the noisy sum and the DP intersection
+    **{kind: Spec("mpc", queries, inputs, kind == "mpc_noisy_sum", EXACT)
+       for kind, (queries, inputs) in MPC_KINDS.items() if kind not in ("mpc_noisy_sum", "dp_rr_intersection")},
+    "mpc_noisy_sum": Spec("mpc", *MPC_KINDS["mpc_noisy_sum"], True,
+                          lambda params: {} if params.get("noise") == "gaussian" else {"delta": PURE}),
+    "dp_rr_intersection": Spec("mpc", *MPC_KINDS["dp_rr_intersection"], False, {"delta": PURE, "neighbours": LOCAL}),
+}
+# a user's own additive noise (module:Class) is a central mechanism calibrated to the sensitivity
+PLUGIN = Spec("central", CENTRAL, ("answers", "numbers"), True)
+
+
+def ignored_keys(spec: Spec, scenario, params: dict | None = None) -> dict[str, str]:
+    """The configuration keys a release does not depend on, each with why: configurations
+    that differ only in these are the same configuration."""
+    out = dict(spec.ignores(params or {}) if callable(spec.ignores) else spec.ignores)
     if scenario.fixed_range is not None:
         out.update(dict.fromkeys(("lower", "upper"), f"scenario={scenario.kind} inputs lie in {scenario.fixed_range}"))
     return out
 
 
-def queries_of(kind: str) -> tuple[str, ...]:
-    """The queries a mechanism kind computes; the first is what ``query=auto`` picks."""
-    return MPC_KINDS[kind][0] if kind in MPC_KINDS else QUERIES[FAMILIES.get(kind, "central")]
-
-
-def _check_inputs(kind: str, family: str, query: str, scenario) -> None:
+def _check_inputs(kind: str, spec: Spec, query: str, scenario) -> None:
     """The mechanism can read the scenario's inputs for this query."""
     if query == "count" and scenario.inputs != "answers":
         raise ConfigError("query", query, f"counts answers of a categorical scenario; use sum for scenario={scenario.kind}")
-    if scenario.inputs not in INPUTS[family]:
-        raise ConfigError("scenario", scenario.kind, f"mechanism={kind} needs {' or '.join(INPUTS[family])} as inputs "
-                                                     f"(scenario={' or '.join(with_inputs(INPUTS[family]))})")
-
-
-def _randomiser(kind: str, query: str, scenario, lower, upper, epsilon, delta, sens):
-    """What a built-in DP mechanism randomises with (its noise, its randomized response or
-    its selection rule), and the sensitivity it is calibrated to."""
-    family = FAMILIES[kind]
-    if kind == "laplace":
-        return dp.Laplace(epsilon=epsilon, sensitivity=sens), sens
-    if kind == "geometric":
-        if query == "mean" or not scenario.integer or not (float(lower).is_integer() and float(upper).is_integer()):
-            raise ConfigError(
-                "mechanism", kind, "needs an integer query: query sum or count, integer inputs and integer lower/upper"
-            )
-        return dp.Geometric(epsilon=epsilon, sensitivity=sens), sens
-    if kind in ("gaussian", "analytic_gaussian"):
-        return dp.Gaussian(epsilon=epsilon, delta=delta, sensitivity=sens, analytic=kind == "analytic_gaussian"), sens
-    if family == "local":
-        if kind != "grr" and scenario.k != 2:
-            raise ConfigError("mechanism", kind, f"is for yes/no answers; use mechanism=grr for scenario.k={scenario.k}")
-        rr = dp.CoinFlipResponse() if kind == "rr_article" else dp.RandomizedResponse(epsilon=epsilon, k=scenario.k)
-        return rr, sens
-    if family == "selection":
-        # replacing, adding or removing one ballot moves each candidate's tally by at most 1
-        return dp.Exponential(epsilon=epsilon, sensitivity=1.0, gumbel=kind == "noisy_max"), 1.0
-    if family == "broken":  # the auditor's zoo: run only in its game
-        return BROKEN[kind][0](epsilon=epsilon, sensitivity=sens), sens
-    return None, sens  # exact
+    if scenario.inputs not in spec.inputs:
+        raise ConfigError("scenario", scenario.kind, f"mechanism={kind} needs {' or '.join(spec.inputs)} as inputs "
+                                                     f"(scenario={' or '.join(with_inputs(spec.inputs))})")
 
 
 def build_release(mech: dict[str, Any], *, query: str, scenario, epsilon, delta, n: int, lower, upper,
@@ -290,32 +304,29 @@ def build_release(mech: dict[str, Any], *, query: str, scenario, epsilon, delta,
     kind: Any = mech.get("kind")
     # a user's own additive noise, by import path (simprive.plugins): a central mechanism
     plugin = load("mechanism", kind, base=dp.AdditiveNoise) if is_import_path(kind) else None
-    if plugin is None:
-        kind = check_choice("mechanism", kind, [*FAMILIES, *MPC_KINDS])
-    queries = queries_of(kind)
-    query = queries[0] if query == "auto" else check_choice("query", query, queries)
+    spec = PLUGIN if plugin else MECHANISMS[check_choice("mechanism", kind, MECHANISMS)]
+    query = spec.queries[0] if query == "auto" else check_choice("query", query, spec.queries)
     neighbours = check_choice("neighbours", neighbours, dp.NEIGHBOURS)
     if scenario.fixed_range is not None:  # e.g. 0/1 answers: each party adds 0 or 1
         lower, upper = scenario.fixed_range
     lower, upper = check_range(lower, upper)
     sens = math.nan
-    if kind in CALIBRATED or plugin:
+    if spec.calibrated:
         sens = dp.sensitivity(query, lower=lower, upper=upper, n=n, neighbours=neighbours)
-    if kind in MPC_KINDS:
+    if spec.family == "mpc":
         rel = build_mpc_release(mech, query=query, scenario=scenario, n=n, epsilon=epsilon, delta=delta,
                                 lower=lower, upper=upper, neighbours=neighbours, sensitivity=sens)
-        return replace(rel, ignores=ignored_keys(kind, scenario, rel.params.get("noise")))
+        return replace(rel, ignores=ignored_keys(spec, scenario, rel.params))
     mech = dict(mech)
     del mech["kind"]
-    family = FAMILIES.get(kind, "central")
     path = check_choice("mechanism.path", mech.pop("path", "counts"), ("counts", "individual"))
     if mech and not plugin:  # a user's noise takes its own keys (checked when it is built)
         key = sorted(mech)[0]
         raise ConfigError(f"mechanism.{key}", mech[key], "not a mechanism key; known: kind, path")
-    _check_inputs(kind, family, query, scenario)
+    _check_inputs(kind, spec, query, scenario)
     epsilon = math.log(3) if kind == "rr_article" else check_epsilon(epsilon)
     delta = check_delta(delta, positive=kind in ("gaussian", "analytic_gaussian"))
-    ignores = ignored_keys(kind, scenario)
+    ignores = ignored_keys(spec, scenario)
     if plugin and "delta" not in inspect.signature(plugin).parameters:
         ignores["delta"] = PURE
     epsilon = math.nan if "epsilon" in ignores and kind != "rr_article" else epsilon  # exact: no claim
@@ -323,5 +334,8 @@ def build_release(mech: dict[str, Any], *, query: str, scenario, epsilon, delta,
     if plugin:
         noise = construct("mechanism", plugin, mech, epsilon=epsilon, sensitivity=sens, delta=delta)
     else:
-        noise, sens = _randomiser(kind, query, scenario, lower, upper, epsilon, delta, sens)
+        if spec.family == "selection":
+            sens = 1.0  # Δu of the tallies
+        noise = None if spec.build is None else spec.build(Context(kind, query, scenario, lower, upper, epsilon,
+                                                                   delta, sens))
     return Release(kind, query, scenario, epsilon, delta, lower, upper, n, path, neighbours, noise, sens, ignores)
