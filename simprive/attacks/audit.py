@@ -170,12 +170,6 @@ class Audit:
         tau, b0, b1 = chosen
         return int((b0 > tau).sum()), int((b1 <= tau).sum()), len(b0), len(b1)
 
-    def bound(self, pick0, pick1, count0, count1, alpha: float | None = None) -> float:
-        """ε_LB of the test chosen on the picking half, certified on the counting half."""
-        fp, fn, n0, n1 = self.errors(pick0, pick1, count0, count1)
-        level = self.alpha if alpha is None else alpha
-        return float(epsilon_lower_bound(fp, fn, n0, n1, delta=self.game_delta, alpha=level))
-
 
 @dataclass(frozen=True)
 class ComposedAudit(Audit):
