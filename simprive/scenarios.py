@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy import stats
+from scipy import integrate, stats
 
 from simprive.plugins import construct, is_import_path, load
 from simprive.validation import ConfigError, check_choice, check_int, check_probability, check_range, check_real
@@ -123,9 +123,22 @@ def clip_moments(dist, lower: float, upper: float) -> tuple[float, float]:
     quadrature over the whole support can miss a thin far tail)."""
     a, b = dist.support()
 
+    spread = float(dist.std())
+    spread = spread if np.isfinite(spread) and spread > 0 else 1.0
+
+    def tail(power, point, lo, hi):
+        if np.isinf(lo) or np.isinf(hi):
+            # an unbounded tail: scipy's expect() splits such an integral at an interior point
+            # and can miss most of it (half of a log-normal's squared tail): integrate directly,
+            # in units of the law's spread from the clamp point
+            side = 1.0 if np.isinf(hi) else -1.0
+            return integrate.quad(lambda t: (-side * spread * t) ** power * dist.pdf(point + side * spread * t) * spread,
+                                  0.0, np.inf, limit=200)[0]
+        return dist.expect(lambda x: (point - x) ** power, lb=lo, ub=hi)
+
     def tails(power):
-        below = dist.expect(lambda x: (lower - x) ** power, ub=lower) if lower > a else 0.0
-        above = dist.expect(lambda x: (upper - x) ** power, lb=upper) if upper < b else 0.0
+        below = tail(power, lower, a, lower) if lower > a else 0.0
+        above = tail(power, upper, upper, b) if upper < b else 0.0
         return below + above
 
     m1, m2 = tails(1), tails(2)

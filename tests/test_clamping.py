@@ -235,3 +235,22 @@ def test_fast_clamped_sum_change_over_replace_one_neighbours_is_within_sensitivi
     y[np.arange(20_000), rng.integers(0, 5, size=20_000)] = rng.uniform(-6, 9, size=20_000)
     change = np.abs(clamped_sum(y, lower, upper) - clamped_sum(x, lower, upper))
     assert change.max() <= sensitivity("sum", lower=lower, upper=upper) * (1 + REL)
+
+
+def test_clipping_moments_of_an_unbounded_tail_are_the_black_scholes_closed_forms():
+    # X log-normal (median 50,000, σ = 0.5) clamped at u = 200,000: E[(X − u)+] and
+    # E[((X − u)+)²] in closed form (the call price and its second moment); scipy's expect()
+    # alone returns half the second moment here
+    from scipy.stats import lognorm, norm
+
+    from simprive.scenarios import clip_moments
+
+    mu, s, u = math.log(50_000.0), 0.5, 200_000.0
+    d1 = (mu + s * s - math.log(u)) / s
+    d2 = d1 - s
+    first = math.exp(mu + s * s / 2) * norm.cdf(d1) - u * norm.cdf(d2)
+    second = (math.exp(2 * mu + 2 * s * s) * norm.cdf(d1 + s) - 2 * u * math.exp(mu + s * s / 2) * norm.cdf(d1)
+              + u * u * norm.cdf(d2))
+    mean, var = clip_moments(lognorm(s=s, scale=50_000.0), 0.0, u)
+    assert mean == pytest.approx(-first, rel=1e-8)
+    assert var == pytest.approx(second - first**2, rel=1e-6)
