@@ -120,7 +120,7 @@ def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None], d
     expected: dict[str, list] = {}
     checks: dict[str, dict] = {}  # how to check a metric beyond its value: Rare's q, Bound's strict
 
-    def collect(metrics: dict, exp: dict, size: int, *_) -> None:
+    def collect(metrics: dict, exp: dict, size: int) -> None:
         for name, v in metrics.items():
             values.setdefault(name, []).append(np.broadcast_to(v, (size,)))
             e = exp.get(name)
@@ -142,7 +142,8 @@ def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None], d
             metrics, exp = {**metrics, **attack_metrics}, {**exp, **attack_exp}
         collect(metrics, exp, size)
     if hasattr(attack, "once"):
-        collect(*attack.once(p.trials, rngs["adversary"]), p.trials)
+        once_metrics, once_expected = attack.once(p.trials, rngs["adversary"])
+        collect(once_metrics, once_expected, p.trials)
     out = {k: np.concatenate(v) for k, v in values.items()}
     exp_mean = {k: None if any(e is None for e in v) else float(np.concatenate(v).mean()) for k, v in expected.items()}
     return out, exp_mean, checks
