@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 from simprive.mpc.auction import first_price
-from simprive.mpc.field import PrimeField
+from simprive.mpc.rings import PrimeField
 from simprive.mpc.sum import client_server_sum
 from simprive.mpyc_bridge import plaintext, run_mpyc
 

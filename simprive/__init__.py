@@ -4,9 +4,8 @@
 ``run_experiment`` composes a preset from ``experiments/`` and runs it.
 """
 
-from simprive.config import run_experiment
 from simprive.results import Results
-from simprive.runner import run
+from simprive.runner import run, run_experiment
 from simprive.validation import ConfigError
 
 __all__ = ["ConfigError", "Results", "run", "run_experiment"]

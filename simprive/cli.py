@@ -22,7 +22,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from simprive.config import CONF_DIR, Sources, compose, honour_group_choices, register_presets
-from simprive.grid import AXES, GROUPS, expand, flatten
+from simprive.grid import AXES, PIPELINE_GROUPS, expand, flatten
 from simprive.results import aggregate, read_summary, write_json, write_summary
 from simprive.runner import override_keys, plan, run
 from simprive.validation import ConfigError
@@ -154,7 +154,7 @@ def _multirun_job(cfg: dict, out_dir: Path, overrides: list[str]) -> None:
     except Exception as exc:  # recorded, not lost: the combined table shows it
         flat = flatten(cfg)
         row = {"experiment": cfg.get("name"), "status": f"error: {type(exc).__name__}: {exc}"}
-        row.update({group: flat.get(f"{group}.kind") for group in GROUPS})
+        row.update({group: flat.get(f"{group}.kind") for group in PIPELINE_GROUPS})
         row.update({k: flat[k] for k in (*AXES, *override_keys(overrides))
                     if k in flat and not isinstance(flat[k], (list, dict))})
         write_json(out_dir / "error.json", row)

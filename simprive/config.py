@@ -1,7 +1,8 @@
 """Composing the Hydra configs into the plain dict the core runs on.
 
 This module and :mod:`simprive.cli` are the only ones that import Hydra; the core
-(:func:`simprive.runner.run`) takes a plain dict.
+(:func:`simprive.runner.run`) takes a plain dict; :func:`simprive.runner.run_experiment`
+composes a preset and runs it.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from pathlib import Path
 from simprive.validation import ConfigError
 
 __all__ = ["CONF_DIR", "EXPERIMENTS_DIR", "Sources", "compose", "group_options", "honour_group_choices",
-           "register_presets", "run_experiment"]
+           "register_presets"]
 
 # Absolute paths, so entry points resolve the configs wherever they are started from
 # (facebookresearch/hydra#559): the packages simprive.conf and simprive.experiments, which are
 # the top-level conf/ and experiments/ of the source tree, installed or editable alike.
 CONF_DIR = Path(str(resources.files("simprive.conf")))
 EXPERIMENTS_DIR = Path(str(resources.files("simprive.experiments")))
-GROUPS = ("experiment", "scenario", "query", "mechanism", "adversary", "figure")
+CONFIG_GROUPS = ("experiment", "scenario", "query", "mechanism", "adversary", "figure")
 
 
 def register_presets() -> None:
@@ -90,7 +91,7 @@ def _translate(exc: Exception, overrides) -> ConfigError:
 
     msg = str(exc)
     if isinstance(exc, MissingConfigException):
-        for group in GROUPS:
+        for group in CONFIG_GROUPS:
             if f"'{group}/" in msg or f"'{group}'" in msg:
                 given = next((o.split("=", 1)[1] for o in overrides if o.lstrip("+").split("=", 1)[0] == group), None)
                 # Hydra lists the options of every source it searched, the user's folders included
@@ -158,21 +159,3 @@ def compose(overrides=(), sources: Sources | None = None) -> dict:
             return honour_group_choices(plain, overrides, sources)
     except (HydraException, OmegaConfBaseException) as exc:
         raise _translate(exc, overrides) from None
-
-
-def run_experiment(name: str, overrides=(), out_dir=None, *, save_trials: bool = False):
-    """Run experiment ``name`` with Hydra-style ``overrides``, from Python.
-
-    Returns :class:`~simprive.results.Results` (``.summary``, and ``.trials`` when
-    ``save_trials``).  Writes files only if ``out_dir`` is given.
-
-    >>> res = run_experiment("poll", ["n=1000", "epsilon=1", "scenario.p=0.3", "trials=200"])
-    >>> sorted(res.summary.metric.unique())
-    ['abs_error', 'error', 'estimate', 'sq_error', 'truth']
-    """
-    from simprive.runner import run
-
-    overrides = [f"experiment={name}", *overrides] + (["save_trials=true"] if save_trials else [])
-    cfg = compose(overrides)
-    return run(cfg, out_dir, overrides=overrides[1:])
-

@@ -19,17 +19,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simprive.attacks import ADVERSARIES, build_attack, knowledge_level
-from simprive.grid import AXES, config_hash, expand, streams
-from simprive.mechanisms import build_release
+from simprive.attacks import build_attack, knowledge_level
+from simprive.grid import AXES, expand
+from simprive.identity import config_hash, streams
 from simprive.metrics import Bound, Rare, Spread, agreement, kind_of, summarise
-from simprive.plugins import is_import_path
 from simprive.progress import Progress
+from simprive.releases import build_release
 from simprive.results import Results, read_summary, tidy, write_json, write_parquet, write_summary
 from simprive.scenarios import build_scenario, scenario_params
-from simprive.validation import ConfigError, check_choice, check_int, check_range
+from simprive.validation import ConfigError, check_int, check_range
 
-__all__ = ["run"]
+__all__ = ["run", "run_experiment"]
 
 CHUNK_ELEMENTS = 1 << 22  # individual inputs held in memory at once
 PACKAGES = ("numpy", "scipy", "pandas", "hydra-core", "matplotlib", "seaborn", "pyarrow", "mpyc")
@@ -72,8 +72,7 @@ def plan(point: dict) -> Plan:
     seed = check_int("seed", point["seed"], minimum=0)
     lower, upper = check_range(point["lower"], point["upper"])
     adversary = _group(point, "adversary")
-    if not is_import_path(adversary.get("kind")):
-        check_choice("adversary", adversary.get("kind"), ADVERSARIES)
+    knowledge_level(adversary, n)  # an unknown adversary stops here, before any other work
     scen = _group(point, "scenario")
     if scen.get("kind") == "bounded":  # data range defaults to the declared range
         scen["low"] = lower if scen.get("low") is None else scen["low"]
@@ -248,3 +247,21 @@ def _meta(cfg: dict, overrides, configurations: int, wall: float) -> dict:
         "wall_time_s": round(wall, 3),
         "config": cfg,
     }
+
+
+def run_experiment(name: str, overrides=(), out_dir=None, *, save_trials: bool = False):
+    """Run experiment ``name`` with Hydra-style ``overrides``, from Python.
+
+    Returns :class:`~simprive.results.Results` (``.summary``, and ``.trials`` when
+    ``save_trials``).  Writes files only if ``out_dir`` is given.
+
+    >>> res = run_experiment("poll", ["n=1000", "epsilon=1", "scenario.p=0.3", "trials=200"])
+    >>> sorted(res.summary.metric.unique())
+    ['abs_error', 'error', 'estimate', 'sq_error', 'truth']
+    """
+    overrides = [f"experiment={name}", *overrides] + (["save_trials=true"] if save_trials else [])
+    from simprive.config import compose
+
+    cfg = compose(overrides)
+    return run(cfg, out_dir, overrides=overrides[1:])
+

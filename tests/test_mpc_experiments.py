@@ -125,7 +125,7 @@ def test_who_computes_and_who_learns_is_configurable(computing, recipients):
 def test_roles_and_views_follow_the_configuration():
     import numpy as np
 
-    from simprive.mpc.field import PrimeField
+    from simprive.mpc.rings import PrimeField
     from simprive.mpc.sum import client_server_sum
 
     F, rng = PrimeField(), np.random.default_rng(3)

@@ -7,7 +7,6 @@ import pytest
 from scipy import stats
 
 from simprive.dp.gaussian import Gaussian
-from simprive.mpc.field import PrimeField
 from simprive.mpc.noisy import (
     effective_epsilon,
     nb_difference_logpmf,
@@ -15,6 +14,7 @@ from simprive.mpc.noisy import (
     noise_shares,
     noisy_sum,
 )
+from simprive.mpc.rings import PrimeField
 from simprive.validation import ConfigError
 
 

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from scipy.special import expit
 
 from simprive.mpc.auction import MAX_BID, first_price, second_price
-from simprive.mpc.field import MERSENNE61, Integers, PrimeField, Ring64
 from simprive.mpc.inference import FRAC_BITS, linear_score, plaintext_score
 from simprive.mpc.psi import ORDER, SAFE_PRIME, dh_psi, hash_to_group
+from simprive.mpc.rings import MERSENNE61, Integers, PrimeField, Ring64
 from simprive.mpc.sum import client_server_sum, p2p_sum
 from simprive.mpc.voting import tally, threshold_vote
 from simprive.validation import ConfigError

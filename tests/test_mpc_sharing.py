@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from simprive.mpc.field import MERSENNE61, Integers, PrimeField, Ring64
+from simprive.mpc.rings import MERSENNE61, Integers, PrimeField, Ring64
 from simprive.mpc.sharing import (
     additive_reconstruct,
     additive_share,

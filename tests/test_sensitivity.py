@@ -67,8 +67,8 @@ def test_every_calibrated_kind_gets_the_same_sensitivity(lo, hi, neighbours):
         (point,) = expand(cfg)[0]
         release = plan(point).release
         got[kind] = release.sensitivity
-        if release.noise is not None:
-            assert release.noise.sensitivity == release.sensitivity
+        if release.randomiser is not None:
+            assert release.randomiser.sensitivity == release.sensitivity
     assert set(got.values()) == {RANGES[(lo, hi)][neighbours]}, got
 
 

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from simprive.attacks.registry import attack, known_others
 from simprive.dp import Accountant
 from simprive.metrics import ALPHA, Bound
 from simprive.validation import ConfigError, check_probability
@@ -77,7 +78,7 @@ class Audit:
         """``size`` outputs of the mechanism on D (world 0) or D′ (world 1): its own pair of
         worlds if it plays one, else its noise on values one ``audit_shift`` apart (plus the
         others' inputs the auditor does not know)."""
-        noise = self.release.noise
+        noise = self.release.randomiser
         if self.plays:
             return noise.play(world, size, rng)
         value = np.full(size, world * noise.audit_shift(self.sensitivity))
@@ -89,7 +90,7 @@ class Audit:
     def plays(self) -> bool:
         """Whether the mechanism plays its own worlds (randomized response, selection, …),
         which do not involve the other parties' inputs."""
-        return hasattr(self.release.noise, "play")
+        return hasattr(self.release.randomiser, "play")
 
     @property
     def sensitivity(self) -> float:
@@ -102,11 +103,11 @@ class Audit:
 
     @property
     def discrete(self) -> bool:
-        return bool(getattr(self.release.noise, "discrete", False))
+        return bool(getattr(self.release.randomiser, "discrete", False))
 
     def exact_epsilon(self) -> float | None:
         """The true ε of the mechanism between these worlds, where it has a closed form."""
-        noise = self.release.noise
+        noise = self.release.randomiser
         if self.plays:
             return noise.game_epsilon()
         exact = noise.audit_epsilon(noise.audit_shift(self.sensitivity))
@@ -187,10 +188,10 @@ class ComposedAudit(Audit):
 
     @property
     def discrete(self) -> bool:
-        return hasattr(self.release.noise.law, "logpmf")
+        return hasattr(self.release.randomiser.law, "logpmf")
 
     def outputs(self, world: int, size: int, rng) -> np.ndarray:
-        noise, shift = self.release.noise, self.sensitivity
+        noise, shift = self.release.randomiser, self.sensitivity
         llr = np.zeros(size)
         for _ in range(self.releases):  # a loop over releases, each vectorised over the runs
             y = world * shift + noise.sample(size, rng)
@@ -199,7 +200,7 @@ class ComposedAudit(Audit):
 
     def exact_epsilon(self) -> float:
         acc = Accountant()
-        acc.spend(mechanism=self.release.noise, times=self.releases)
+        acc.spend(mechanism=self.release.randomiser, times=self.releases)
         return acc.pld(self.target_delta)
 
 
@@ -213,8 +214,14 @@ def check_game(cfg: dict, trials: int) -> float:
     return alpha
 
 
+@attack("auditor", aux=known_others, plays_broken=True)
+def build_auditor(cfg: dict, release, n: int, trials: int) -> Audit:
+    """The distinguishing game on neighbouring datasets, knowing all but the unknown others."""
+    return build_audit(cfg, release, trials, n - 1 - known_others(cfg, n))
+
+
 def build_audit(cfg: dict, release, trials: int, unknown: int = 0) -> Audit:
-    noise = getattr(release, "noise", None)
+    noise = getattr(release, "randomiser", None)
     if not (hasattr(noise, "play") or hasattr(noise, "audit_shift")):
         raise ConfigError("mechanism", release.kind, "the auditor plays mechanisms that add noise or play their own "
                                                      "worlds (randomized response, selection, the broken zoo)")

@@ -30,10 +30,11 @@ from typing import Any
 import numpy as np
 
 from simprive.attacks.audit import Audit, check_game
-from simprive.mpc.field import Integers
+from simprive.attacks.registry import attack
 from simprive.mpc.noisy import effective_epsilon, noisy_sum
+from simprive.mpc.rings import Integers
 from simprive.mpc.sharing import shamir_reconstruct
-from simprive.validation import ConfigError
+from simprive.validation import ConfigError, check_int
 
 __all__ = ["Coalition", "NoisyCoalition"]
 
@@ -47,7 +48,7 @@ class Coalition:
         rel = self.release
         run = observed["transcript"]
         ring = rel.ring
-        m, c, t = rel.params["servers"], self.colluders, rel.params["t"]
+        (m, t), c = rel.sharing, self.colluders
         members = list(range(m - c, m))  # server indices (the last c)
         held = np.stack([run.view(p)["received_shares"][:, 0] for p in run.roles.computing[m - c:]], axis=-1) \
             if c else np.zeros((data.trials, 0), ring.dtype)
@@ -78,12 +79,12 @@ class NoisyCoalition(Audit):
 
     def _effective(self, independent: bool = False) -> float:
         rel = self.release
-        return effective_epsilon(rel.n, self.colluders, rel.epsilon, noise=rel.params["noise"],
+        return effective_epsilon(rel.n, self.colluders, rel.epsilon, noise=rel.noise_shares,
                                  sensitivity=int(rel.sensitivity), delta=rel.delta, independent=independent)
 
     @property
     def discrete(self) -> bool:
-        return self.release.params["noise"] == "discrete_laplace"
+        return self.release.noise_shares == "discrete_laplace"
 
     def outputs(self, world: int, size: int, rng) -> np.ndarray:
         """What the coalition is left with after one run of the protocol: the output less
@@ -91,7 +92,7 @@ class NoisyCoalition(Audit):
         rel, n = self.release, self.release.n
         x = np.zeros((size, n), np.int64)
         x[:, 0] = world * int(rel.sensitivity)
-        run, _ = noisy_sum(x, rel.epsilon, rng, noise=rel.params["noise"], sensitivity=int(rel.sensitivity),
+        run, _ = noisy_sum(x, rel.epsilon, rng, noise=rel.noise_shares, sensitivity=int(rel.sensitivity),
                            delta=rel.delta)
         own = sum((run.view(j)["noise_share"] for j in range(n - self.colluders, n)), np.zeros(size))
         return run.output - x[:, 1:].sum(axis=1) - own
@@ -106,17 +107,23 @@ class NoisyCoalition(Audit):
                 {"effective_epsilon": self._effective(independent=True), "epsilon_lb": expected})
 
 
-def build_coalition(release, colluders: int, cfg: dict, trials: int):
-    if release.kind == "mpc_noisy_sum":
+@attack("coalition", aux="colluders")
+def build_coalition(cfg: dict, release, n: int, trials: int):
+    """Colluders pool what their views hold: noise shares (a noisy sum) or input shares
+    (servers of a client–server sum)."""
+    colluders = check_int("adversary.colluders", cfg.get("colluders", 1), minimum=0)
+    if getattr(release, "noise_shares", None) is not None:
         if colluders > release.n - 1:
             raise ConfigError("adversary.colluders", colluders,
                               f"at most the n-1 = {release.n - 1} parties other than the target (party 0) collude")
         return NoisyCoalition(release, check_game(cfg, trials), colluders=colluders)
-    if release.kind != "mpc_client_server":
-        raise ConfigError("mechanism", release.kind, "a coalition attacks mpc_client_server or mpc_noisy_sum")
+    if getattr(release, "sharing", None) is None:
+        raise ConfigError("mechanism", release.kind, "a coalition pools shares: it attacks a protocol whose servers "
+                                                     "hold input shares (mpc_client_server) or whose parties hold "
+                                                     "noise shares (mpc_noisy_sum)")
     if release.scenario.kind != "bounded":
         raise ConfigError("scenario", release.scenario.kind, "the coalition attack needs scenario=bounded inputs")
-    m = release.params["servers"]
+    m = release.sharing[0]
     if colluders > m:
         raise ConfigError("adversary.colluders", colluders, f"at most the mechanism.servers={m} servers collude")
     return Coalition(release, colluders)

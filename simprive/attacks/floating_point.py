@@ -22,7 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simprive.attacks.audit import Audit
+from simprive import dp
+from simprive.attacks.audit import Audit, build_audit
+from simprive.attacks.registry import attack, known_others
+from simprive.validation import ConfigError
 
 __all__ = ["FloatAudit", "reachable"]
 
@@ -75,7 +78,7 @@ class FloatAudit(Audit):
     def outputs(self, world: int, size: int, rng) -> np.ndarray:
         y = super().outputs(world, size, rng).astype(float)
         # the sampler's own scale, bit for bit (Δ/ε and 1/ε·Δ can differ in the last bit)
-        scale = getattr(self.release.noise, "scale", self.sensitivity / self.release.epsilon)
+        scale = getattr(self.release.randomiser, "scale", self.sensitivity / self.release.epsilon)
         # the totals each world can have: its own input plus any count of the unknown others
         from_world = [np.any([reachable(y, w * self.sensitivity + u, scale) for u in range(self.unknown + 1)], axis=0)
                       for w in (0, 1)]
@@ -83,6 +86,16 @@ class FloatAudit(Audit):
 
     def exact_epsilon(self) -> float | None:
         # textbook floating-point Laplace: some outputs have probability 0 in one world
-        if self.release.kind == "laplace" and not self.unknown:
+        if isinstance(self.release.randomiser, dp.Laplace) and not self.unknown:
             return math.inf
         return super().exact_epsilon()
+
+
+@attack("float_auditor", aux=known_others)
+def build_float_auditor(cfg: dict, release, n: int, trials: int) -> FloatAudit:
+    """The auditor's game against a textbook floating-point Laplace (or geometric) sampler."""
+    if not isinstance(getattr(release, "randomiser", None), (dp.Laplace, dp.Geometric)):
+        raise ConfigError("mechanism", release.kind, "the floating-point attack reads releases whose noise is "
+                                                     "sampled as Laplace or geometric (mechanism=laplace, geometric)")
+    audit = build_audit(cfg, release, trials, n - 1 - known_others(cfg, n))
+    return FloatAudit(release, audit.alpha, audit.unknown, audit.p)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from simprive.attacks.registry import attack
 from simprive.validation import ConfigError, check_probability
 
 __all__ = ["Membership", "build_membership"]
@@ -29,7 +30,7 @@ class Membership:
         x, y = data.values, data.other["set_y"]
         member = (x[:, :, None] == y[:, None, :]).any(axis=2)  # the truth, from the data
         rel = self.release
-        pi = getattr(rel.noise, "p", 1.0)  # how often each answer is right (1: exact, as PSI)
+        pi = getattr(rel.randomiser, "p", 1.0)  # how often each answer is right (1: exact, as PSI)
         if pi == 1.0:
             guess = said.astype(bool)
             expected = 1.0
@@ -43,7 +44,8 @@ class Membership:
         return {"member_guess_accuracy": (guess == member).mean(axis=1)}, {"member_guess_accuracy": float(expected)}
 
 
-def build_membership(cfg: dict, release):
+@attack("membership", aux="prior")
+def build_membership(cfg: dict, release, n: int, trials: int):
     if not getattr(release, "exposes_membership", False):
         raise ConfigError("mechanism", release.kind, "the membership attack reads a release that answers, item by "
                                                      "item, whether party 1 holds it (mpc_psi without "

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from simprive.attacks.audit import ComposedAudit, check_game
+from simprive.attacks.registry import attack, known_others
 from simprive.dp import Accountant
 from simprive.validation import ConfigError, check_delta, check_int, check_real
 
@@ -49,7 +50,7 @@ def _check(release) -> None:
 
 
 def _noise_variance(release) -> float:
-    noise = getattr(release, "noise", None)
+    noise = getattr(release, "randomiser", None)
     return 0.0 if noise is None else float(noise.variance())
 
 
@@ -81,7 +82,7 @@ class Differencing:
         var = _noise_variance(rel)
         if self.second_release:
             rest = x[:, 1:].sum(axis=1)
-            y2 = rest if getattr(rel, "noise", None) is None else rel.noise.randomise(rest, rng)
+            y2 = rest if getattr(rel, "randomiser", None) is None else rel.randomiser.randomise(rest, rng)
             guess = y - y2
             expected_sq = 2 * var
         else:
@@ -134,7 +135,7 @@ class Repeated:
     alpha: float
 
     def run(self, data, observed: dict, rng) -> tuple[dict, dict]:
-        rel, r, noise = self.release, self.releases, self.release.noise
+        rel, r, noise = self.release, self.releases, self.release.randomiser
         y = observed["estimate"]
         truth = _clamped(rel, data.values.astype(float)).sum(axis=1)
         total = np.asarray(y, float).copy()
@@ -148,7 +149,7 @@ class Repeated:
         upper bounds, tested against independent computations in the accountant's tests), and
         the ε an auditor certifies from all r releases with ``trials`` runs per world.  Basic
         and advanced composition exist at δ only if it covers the releases' own r·δ0."""
-        noise, r = self.release.noise, self.releases
+        noise, r = self.release.randomiser, self.releases
         delta0 = getattr(noise, "delta", 0.0)
         acc = Accountant()
         acc.spend(mechanism=noise, times=r)
@@ -176,16 +177,25 @@ def _clips(release) -> bool:
     return release.clamps and not (release.lower <= lo and hi <= release.upper)
 
 
-def build_sum_attack(kind: str, cfg: dict, release, known: int, trials: int):
+@attack("knows_others", aux=known_others)
+def build_differencing(cfg: dict, release, n: int, trials: int) -> Differencing:
     _check(release)
-    if kind == "knows_others":
-        return Differencing(release, known, bool(cfg.get("second_release", False)))
-    if kind == "news":
-        sigma = check_real("adversary.sigma", cfg.get("sigma", 0.0))
-        if sigma < 0:
-            raise ConfigError("adversary.sigma", sigma, "a noise level must be >= 0")
-        return News(release, sigma)
-    if release.noise is None:
+    return Differencing(release, known_others(cfg, n), bool(cfg.get("second_release", False)))
+
+
+@attack("news", aux="sigma")
+def build_news(cfg: dict, release, n: int, trials: int) -> News:
+    _check(release)
+    sigma = check_real("adversary.sigma", cfg.get("sigma", 0.0))
+    if sigma < 0:
+        raise ConfigError("adversary.sigma", sigma, "a noise level must be >= 0")
+    return News(release, sigma)
+
+
+@attack("repeated", aux="releases")
+def build_repeated(cfg: dict, release, n: int, trials: int) -> Repeated:
+    _check(release)
+    if release.randomiser is None:
         raise ConfigError("mechanism", release.kind, "repeated releases need a mechanism that adds noise")
     delta = check_delta(cfg.get("delta", 1e-5), "adversary.delta", positive=True)
     return Repeated(release, check_int("adversary.releases", cfg.get("releases", 1), minimum=1), delta,

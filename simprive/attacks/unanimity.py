@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from simprive.attacks.registry import attack, known_others
 from simprive.dp.randomized_response import RandomizedResponse
 from simprive.metrics import Spread
 from simprive.validation import ConfigError
@@ -164,7 +165,7 @@ def vote_channel(release) -> str:
     """What a release of a yes/no vote lets an adversary see, from what the release offers:
     ``threshold`` ("YES iff ≥ half"), ``rr`` (each voter's randomized report), ``tally`` (the
     exact count) or ``dp_tally`` (the count plus integer noise with a known law)."""
-    noise, query = getattr(release, "noise", None), release.query
+    noise, query = getattr(release, "randomiser", None), release.query
     exposes = getattr(release, "exposes_estimate", True)
     if query == "threshold" and exposes:
         return "threshold"
@@ -178,16 +179,18 @@ def vote_channel(release) -> str:
                                                  "a YES-iff-half threshold or randomized-response reports")
 
 
-def build_vote_attack(release, n: int, known: int) -> VoteAttack:
+@attack("knows_votes", aux=known_others)
+def build_vote_attack(cfg: dict, release, n: int, trials: int) -> VoteAttack:
+    known = known_others(cfg, n)
     channel = vote_channel(release)
     scenario = release.scenario
     if scenario.inputs != "answers" or scenario.k != 2:
         raise ConfigError("scenario", scenario.kind, "the vote attack needs yes/no votes (scenario=categorical, k=2)")
-    if channel == "rr" and release.path != "individual":
-        raise ConfigError("mechanism.path", release.path, "the vote attack reads the target's own report: "
-                                                          "set mechanism.path=individual")
+    if channel == "rr" and not release.per_party:
+        raise ConfigError("mechanism.path", "counts",
+                          "the vote attack reads the target's own report: set mechanism.path=individual")
     if not 0 <= known <= n - 1:
         raise ConfigError("adversary.known", known, f"must be in [0, n-1] = [0, {n - 1}]: the other voters")
     if channel != "dp_tally":
         return VoteAttack(channel, n, known, scenario.p, release.epsilon)
-    return VoteAttack(channel, n, known, scenario.p, release.epsilon, release.sensitivity, release.noise)
+    return VoteAttack(channel, n, known, scenario.p, release.epsilon, release.sensitivity, release.randomiser)

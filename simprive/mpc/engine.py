@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simprive.mpc.field import Ring64
 from simprive.mpc.ledger import Ledger
+from simprive.mpc.rings import Ring64
 from simprive.mpc.sharing import additive_share
 
 __all__ = ["Engine"]

@@ -19,9 +19,9 @@ import numpy as np
 from scipy.special import expit
 
 from simprive.mpc.engine import Engine
-from simprive.mpc.field import Ring64
 from simprive.mpc.ledger import Ledger
 from simprive.mpc.protocol import ProtocolRun, Roles
+from simprive.mpc.rings import Ring64
 from simprive.validation import ConfigError
 
 __all__ = ["FRAC_BITS", "linear_score", "plaintext_score"]

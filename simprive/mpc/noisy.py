@@ -24,7 +24,7 @@ from scipy.optimize import brentq
 from scipy.special import gammaln, hyp2f1, logsumexp
 
 from simprive.dp.gaussian import Gaussian, analytic_delta
-from simprive.mpc.field import PrimeField
+from simprive.mpc.rings import PrimeField
 from simprive.mpc.sum import p2p_sum
 from simprive.validation import ConfigError, check_epsilon, check_int
 

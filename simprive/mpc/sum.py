@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from simprive.mpc.field import Integers
 from simprive.mpc.ledger import Ledger
 from simprive.mpc.protocol import ProtocolRun, Roles
+from simprive.mpc.rings import Integers
 from simprive.mpc.sharing import additive_share, shamir_reconstruct, shamir_share
 from simprive.validation import ConfigError
 

@@ -1,4 +1,4 @@
-"""Field and ring arithmetic of the MPC simulator (simprive.mpc.field), checked against
+"""Field and ring arithmetic of the MPC simulator (simprive.mpc.rings), checked against
 Python's big-integer arithmetic mod q."""
 
 import numpy as np
@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from simprive.mpc.field import MERSENNE61, Integers, PrimeField, Ring64, make_ring
+from simprive.mpc.rings import MERSENNE61, Integers, PrimeField, Ring64, make_ring
 from simprive.validation import ConfigError
 
 Q = MERSENNE61

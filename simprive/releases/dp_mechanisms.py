@@ -1,4 +1,5 @@
-"""How a query is released: the mechanism config group, and what each release yields.
+"""DP mechanisms: a trusted curator's noisy query, each party's randomized response, the
+exponential mechanism — and the deliberately broken ones the auditor must catch.
 
 Families, each a small function from one batch of data to per-trial metrics and their
 closed-form expectations:
@@ -7,19 +8,16 @@ closed-form expectations:
   (``exact`` adds none, the unprotected baseline);
 * ``local`` — every party randomises its own answer (randomized response);
 * ``selection`` — the exponential mechanism picks a candidate;
-* ``broken`` — deliberately broken mechanisms, run only inside the auditor's game.
+* ``broken`` — deliberately broken mechanisms (simprive.dp.broken), run only inside the
+  auditor's game.
 
-Every kind, DP or MPC, is declared once in :data:`MECHANISMS` (a :class:`Spec`: family,
-queries, inputs, calibration, ignored keys, how to build it); MPC protocols (``mpc_*``,
-``mpyc_*``) then run in :mod:`simprive.mpc.release`.
+Each kind is declared here, once, in the registry (simprive.releases.registry).
 """
 
 from __future__ import annotations
 
-import inspect
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,15 +26,15 @@ from simprive import dp
 from simprive.contracts import Outcome
 from simprive.dp.broken import BROKEN
 from simprive.metrics import Rare, selection_metrics, utility_metrics
-from simprive.mpc.release import MPC_KINDS, build_mpc_release
-from simprive.plugins import construct, is_import_path, load
-from simprive.scenarios import Data, count_values, with_inputs
-from simprive.validation import ConfigError, check_choice, check_delta, check_epsilon, check_range
+from simprive.releases.registry import EXACT, LOCAL, MECHANISMS, PURE, Context, Spec, register
+from simprive.scenarios import Data, count_values
+from simprive.validation import ConfigError
 
-__all__ = ["MECHANISMS", "Context", "Release", "Spec", "build_release"]
+__all__ = ["CENTRAL", "PLUGIN", "DPRelease", "query_value", "sum_moments"]
+
 
 @dataclass(frozen=True)
-class Release:
+class DPRelease:
     """A validated mechanism at one configuration, ready to run on batches of data."""
 
     kind: str
@@ -47,9 +45,9 @@ class Release:
     lower: float
     upper: float
     n: int
-    path: str
+    per_party: bool  # simulate each party's report (mechanism.path=individual), or draw the counts' law
     neighbours: str
-    noise: Any = None  # dp mechanism object
+    randomiser: Any = None  # what it randomises with: a noise law, randomized response, a selection rule
     sensitivity: float = math.nan  # of the query under `neighbours`, for kinds that calibrate noise to it
     ignores: dict = field(default_factory=dict)  # config keys this release does not depend on → why
 
@@ -71,7 +69,7 @@ class Release:
     @property
     def individual(self) -> bool:
         """Whether the release needs every party's input, not just the counts."""
-        return self.scenario.inputs == "numbers" or self.path == "individual"
+        return self.scenario.inputs == "numbers" or self.per_party
 
     def run(self, data: Data, rng: np.random.Generator) -> Outcome:
         """Per-trial metrics ``{name: (T,)}``, their expectations ``{name: scalar or (T,)}``
@@ -84,13 +82,13 @@ class Release:
     def _central(self, data, rng):
         truth = query_value(self.query, data)
         value = query_value(self.query, data, self.lower, self.upper)
-        estimate = value if self.noise is None else self.noise.randomise(value, rng)
+        estimate = value if self.randomiser is None else self.randomiser.randomise(value, rng)
         # the clipping error of the whole sum: its mean and variance, and the sum's mean
         clip_mean, clip_var, total_mean = sum_moments(self.scenario, self.n, self.lower, self.upper)
         per = 1.0 if self.query in ("sum", "count") else 1.0 / self.n  # sum → mean
         bias = per * clip_mean
-        noise_var = 0.0 if self.noise is None else closed_form(self.noise, "variance")
-        noise_abs = 0.0 if self.noise is None else closed_form(self.noise, "mean_abs_error")
+        noise_var = 0.0 if self.randomiser is None else closed_form(self.randomiser, "variance")
+        noise_abs = 0.0 if self.randomiser is None else closed_form(self.randomiser, "mean_abs_error")
         mean_truth = per * total_mean
         expected = {
             "estimate": mean_truth + bias,
@@ -120,9 +118,9 @@ class Release:
 
     # -- local: each party randomises its own answer ------------------------------------
     def _local(self, data, rng):
-        rr = self.noise
+        rr = self.randomiser
         reports = None
-        if self.path == "individual":
+        if self.per_party:
             reports = rr.randomise(data.values, rng)
             reported = count_values(reports, rr.k)
         else:
@@ -144,7 +142,7 @@ class Release:
 
     # -- selection: pick a candidate by its noisy score ---------------------------------
     def _selection(self, data, rng):
-        em = self.noise
+        em = self.randomiser
         scores = data.counts
         chosen = em.choose(scores, rng)
         best = scores.max(axis=1, keepdims=True)
@@ -191,40 +189,7 @@ def query_value(query: str, data: Data, lower: float | None = None, upper: float
     return total / data.n if query == "mean" else total
 
 
-PURE = "it is pure ε-DP, δ = 0"
-LOCAL = "each party randomises its own answer"
-EXACT = dict.fromkeys(("epsilon", "delta", "neighbours"), "it computes f exactly: no ε, δ or neighbours")
 CENTRAL = ("sum", "mean", "count")
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a mechanism is built from: the resolved query and range, the privacy parameters
-    and the sensitivity derived from them."""
-
-    kind: str
-    query: str
-    scenario: Any
-    lower: float
-    upper: float
-    epsilon: float
-    delta: float
-    sensitivity: float
-
-
-@dataclass(frozen=True)
-class Spec:
-    """A mechanism kind, declared once: its family, the queries it computes (the first is
-    what ``query=auto`` picks), the inputs it reads (simprive.scenarios ``inputs``), whether
-    its noise is calibrated to the query's sensitivity, the config keys it ignores (with why,
-    or a function of its parameters), and how to build what it randomises with."""
-
-    family: str
-    queries: tuple[str, ...]
-    inputs: tuple[str, ...]
-    calibrated: bool = False
-    ignores: Any = field(default_factory=dict)
-    build: Callable[[Context], Any] | None = None
 
 
 def _geometric(c: Context):
@@ -240,8 +205,7 @@ def _response(c: Context):
     return dp.CoinFlipResponse() if c.kind == "rr_article" else dp.RandomizedResponse(epsilon=c.epsilon, k=c.scenario.k)
 
 
-# every built-in mechanism kind: the one table the pipeline asks
-MECHANISMS: dict[str, Spec] = {
+_KINDS = {
     "exact": Spec("central", CENTRAL, ("answers", "numbers"), ignores=EXACT),
     "laplace": Spec("central", CENTRAL, ("answers", "numbers"), True, {"delta": PURE},
                     lambda c: dp.Laplace(epsilon=c.epsilon, sensitivity=c.sensitivity)),
@@ -265,77 +229,8 @@ MECHANISMS: dict[str, Spec] = {
     **{kind: Spec("broken", ("sum", "count"), ("answers", "numbers"), kind not in ("broken_svt", "broken_noisy_max"),
                   {}, lambda c: BROKEN[c.kind][0](epsilon=c.epsilon, sensitivity=c.sensitivity))
        for kind in BROKEN},
-    # MPC protocols (simprive.mpc.release): exact, except the noisy sum and the DP intersection
-    **{kind: Spec("mpc", queries, inputs, kind == "mpc_noisy_sum", EXACT)
-       for kind, (queries, inputs) in MPC_KINDS.items() if kind not in ("mpc_noisy_sum", "dp_rr_intersection")},
-    "mpc_noisy_sum": Spec("mpc", *MPC_KINDS["mpc_noisy_sum"], True,
-                          lambda params: {} if params.get("noise") == "gaussian" else {"delta": PURE}),
-    "dp_rr_intersection": Spec("mpc", *MPC_KINDS["dp_rr_intersection"], False, {"delta": PURE, "neighbours": LOCAL}),
 }
 # a user's own additive noise (module:Class) is a central mechanism calibrated to the sensitivity
 PLUGIN = Spec("central", CENTRAL, ("answers", "numbers"), True)
-
-
-def ignored_keys(spec: Spec, scenario, params: dict | None = None) -> dict[str, str]:
-    """The configuration keys a release does not depend on, each with why: configurations
-    that differ only in these are the same configuration."""
-    out = dict(spec.ignores(params or {}) if callable(spec.ignores) else spec.ignores)
-    if scenario.fixed_range is not None:
-        out.update(dict.fromkeys(("lower", "upper"), f"scenario={scenario.kind} inputs lie in {scenario.fixed_range}"))
-    return out
-
-
-def _check_inputs(kind: str, spec: Spec, query: str, scenario) -> None:
-    """The mechanism can read the scenario's inputs for this query."""
-    if query == "count" and scenario.inputs != "answers":
-        raise ConfigError("query", query, f"counts answers of a categorical scenario; use sum for scenario={scenario.kind}")
-    if scenario.inputs not in spec.inputs:
-        raise ConfigError("scenario", scenario.kind, f"mechanism={kind} needs {' or '.join(spec.inputs)} as inputs "
-                                                     f"(scenario={' or '.join(with_inputs(spec.inputs))})")
-
-
-def build_release(mech: dict[str, Any], *, query: str, scenario, epsilon, delta, n: int, lower, upper,
-                  neighbours: str = "replace"):
-    """Validate a mechanism config against the query and scenario it must serve.
-
-    The declared range and the neighbour relation become the query's sensitivity here,
-    once (:func:`simprive.dp.sensitivity`): every mechanism and protocol that adds noise
-    takes it from the release, none derives its own."""
-    kind: Any = mech.get("kind")
-    # a user's own additive noise, by import path (simprive.plugins): a central mechanism
-    plugin = load("mechanism", kind, base=dp.AdditiveNoise) if is_import_path(kind) else None
-    spec = PLUGIN if plugin else MECHANISMS[check_choice("mechanism", kind, MECHANISMS)]
-    query = spec.queries[0] if query == "auto" else check_choice("query", query, spec.queries)
-    neighbours = check_choice("neighbours", neighbours, dp.NEIGHBOURS)
-    if scenario.fixed_range is not None:  # e.g. 0/1 answers: each party adds 0 or 1
-        lower, upper = scenario.fixed_range
-    lower, upper = check_range(lower, upper)
-    sens = math.nan
-    if spec.calibrated:
-        sens = dp.sensitivity(query, lower=lower, upper=upper, n=n, neighbours=neighbours)
-    if spec.family == "mpc":
-        rel = build_mpc_release(mech, query=query, scenario=scenario, n=n, epsilon=epsilon, delta=delta,
-                                lower=lower, upper=upper, neighbours=neighbours, sensitivity=sens)
-        return replace(rel, ignores=ignored_keys(spec, scenario, rel.params))
-    mech = dict(mech)
-    del mech["kind"]
-    path = check_choice("mechanism.path", mech.pop("path", "counts"), ("counts", "individual"))
-    if mech and not plugin:  # a user's noise takes its own keys (checked when it is built)
-        key = sorted(mech)[0]
-        raise ConfigError(f"mechanism.{key}", mech[key], "not a mechanism key; known: kind, path")
-    _check_inputs(kind, spec, query, scenario)
-    epsilon = math.log(3) if kind == "rr_article" else check_epsilon(epsilon)
-    delta = check_delta(delta, positive=kind in ("gaussian", "analytic_gaussian"))
-    ignores = ignored_keys(spec, scenario)
-    if plugin and "delta" not in inspect.signature(plugin).parameters:
-        ignores["delta"] = PURE
-    epsilon = math.nan if "epsilon" in ignores and kind != "rr_article" else epsilon  # exact: no claim
-    delta = 0.0 if "delta" in ignores else delta  # a pure ε-DP release satisfies δ = 0
-    if plugin:
-        noise = construct("mechanism", plugin, mech, epsilon=epsilon, sensitivity=sens, delta=delta)
-    else:
-        if spec.family == "selection":
-            sens = 1.0  # Δu of the tallies
-        noise = None if spec.build is None else spec.build(Context(kind, query, scenario, lower, upper, epsilon,
-                                                                   delta, sens))
-    return Release(kind, query, scenario, epsilon, delta, lower, upper, n, path, neighbours, noise, sens, ignores)
+for _kind, _spec in _KINDS.items():
+    register(_kind, _spec)

@@ -1,0 +1,65 @@
+"""``mpc_client_server``: client–server aggregation (simprive.mpc.sum.client_server_sum) —
+n input parties share their inputs among m computing servers (additively, or by Shamir's
+scheme of degree t), which add what they hold and send their sums to the recipients."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from simprive.mpc.rings import make_ring
+from simprive.mpc.sum import check_client_server, client_server_sum
+from simprive.releases.p2p_sum import check_ring, ring_of
+from simprive.releases.protocol import ProtocolRelease, protocol
+from simprive.validation import check_int
+
+__all__ = ["ClientServerSum"]
+
+
+@protocol("mpc_client_server", ("sum", "mean"), ("numbers", "answers"))
+class ClientServerSum(ProtocolRelease):
+    sum_of_inputs = True
+
+    @property
+    def ring(self):
+        """The ring the protocol's shares live in."""
+        return ring_of(self.params)
+
+    @property
+    def sharing(self) -> tuple[int, int | None]:
+        """How the inputs are shared, for a coalition of servers: (servers m, Shamir degree t,
+        or None for additive m-of-m shares)."""
+        return self.params["servers"], self.params["t"]
+
+    @classmethod
+    def configure(cls, params, *, n, scenario, epsilon, delta, lower, upper):
+        params, _, _ = super().configure(params, n=n, scenario=scenario, epsilon=epsilon, delta=delta, lower=lower,
+                                         upper=upper)
+        check_ring(params, n, scenario, upper)
+        if params["t"] is not None:
+            params["t"] = check_int("mechanism.t", params["t"], minimum=0)
+        params["dropouts"] = check_int("mechanism.dropouts", params["dropouts"], minimum=0)
+        check_client_server(n, ring_of(params), servers=params["servers"], t=params["t"], dropouts=params["dropouts"],
+                            computing=params["computing"], recipients=params["recipients"])
+        return params, math.nan, math.nan
+
+    def execute(self, data, rng):
+        ring, p = self.ring, self.params
+        x = data.values.astype(np.int64)
+        run = client_server_sum(ring.encode(x), ring, rng, servers=p["servers"], t=p["t"], dropouts=p["dropouts"],
+                                computing=p["computing"], recipients=p["recipients"])
+        metrics, expected = self.numeric(ring.decode(run.output), x.sum(axis=1))
+        return run, metrics, expected
+
+    def expected_cost(self):
+        """n·m input shares (less the m that computing input parties keep) and one sum from
+        each answering server to each recipient (less the ones a party would send itself)."""
+        n, p = self.n, self.params
+        m = p["servers"]
+        inside = p["computing"] == "inputs"
+        r = {"analyst": 1, "computing": m, "inputs": n}[p["recipients"]]
+        answering = m - p["dropouts"]
+        self_sends = answering if p["recipients"] == "computing" or (inside and p["recipients"] == "inputs") else 0
+        msgs = n * m - (m if inside else 0) + answering * r - self_sends
+        return {"messages": msgs, "bytes": msgs * make_ring(p["field"]).element_bytes, "rounds": 2, "offline_bytes": 0}
