@@ -27,9 +27,9 @@ import time
 import numpy as np
 
 from simprive.mpc.auction import first_price
+from simprive.mpc.mpyc_bridge import plaintext, run_mpyc
 from simprive.mpc.rings import PrimeField
 from simprive.mpc.sum import client_server_sum
-from simprive.mpyc_bridge import plaintext, run_mpyc
 
 INPUTS, PARTIES = 999, 3
 

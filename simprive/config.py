@@ -7,6 +7,8 @@ composes a preset and runs it.
 
 from __future__ import annotations
 
+import copy
+import functools
 import itertools
 from dataclasses import dataclass
 from importlib import resources
@@ -14,8 +16,8 @@ from pathlib import Path
 
 from simprive.validation import ConfigError
 
-__all__ = ["CONF_DIR", "EXPERIMENTS_DIR", "Sources", "compose", "group_options", "honour_group_choices",
-           "register_presets"]
+__all__ = ["CONF_DIR", "EXPERIMENTS_DIR", "Sources", "compose", "defaults", "group_options", "honour_group_choices",
+           "parameters", "register_presets"]
 
 # Absolute paths, so entry points resolve the configs wherever they are started from
 # (facebookresearch/hydra#559): the packages simprive.conf and simprive.experiments, which are
@@ -23,6 +25,32 @@ __all__ = ["CONF_DIR", "EXPERIMENTS_DIR", "Sources", "compose", "group_options",
 CONF_DIR = Path(str(resources.files("simprive.conf")))
 EXPERIMENTS_DIR = Path(str(resources.files("simprive.experiments")))
 CONFIG_GROUPS = ("experiment", "scenario", "query", "mechanism", "adversary", "figure")
+
+
+@functools.cache
+def _yaml(group: str, kind: str) -> dict:
+    import yaml  # not omegaconf: the core runs without Hydra (tests check both read these files alike)
+
+    path = CONF_DIR / group / f"{kind}.yaml"
+    loaded = yaml.safe_load(path.read_text()) if path.exists() else {}
+    return {k: v for k, v in (loaded or {}).items() if k != "kind"}
+
+
+def defaults(group: str, kind: str) -> dict:
+    """The keys a built-in ``kind`` of a config group takes, with their defaults: its own
+    YAML file in simprive's ``conf/<group>/``, the one place they are written."""
+    return copy.deepcopy(_yaml(group, kind))
+
+
+def parameters(group: str, kind: str, given: dict) -> dict:
+    """A kind's parameters: its defaults, overridden by the config's keys (no others)."""
+    params = defaults(group, kind)
+    unknown = sorted(set(given) - set(params))
+    if unknown:
+        raise ConfigError(f"{group}.{unknown[0]}", given[unknown[0]],
+                          f"not a {kind} key; known: {', '.join(sorted(params)) or 'none'}")
+    params.update(given)
+    return params
 
 
 def register_presets() -> None:

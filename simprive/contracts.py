@@ -75,7 +75,13 @@ class Noise(Protocol):
 @runtime_checkable
 class Release(Protocol):
     """A mechanism at one configuration — a DP mechanism or an MPC protocol — ready to turn
-    a batch of data into per-trial metrics and their expectations."""
+    a batch of data into per-trial metrics and their expectations.
+
+    Attacks ask it what it offers: ``randomiser`` (and that object's ``law``, ``discrete``,
+    ``play``), ``clamps`` and ``sum_of_inputs`` (it releases the clamped sum of the inputs),
+    ``exposes_estimate`` and ``exposes_membership`` (what its :class:`Outcome` observes), and
+    for protocols ``sharing`` (servers holding input shares) or ``noise_shares`` (parties
+    holding noise shares); an attack refuses, in one line, a release without what it reads."""
 
     kind: str
     query: str
@@ -87,7 +93,7 @@ class Release(Protocol):
     n: int
     sensitivity: float  # of its query under the configured neighbour relation (NaN: no noise)
     ignores: dict[str, str]  # config keys it does not depend on, with why
-    noise: Any  # its additive noise (a Noise), or None
+    randomiser: Any  # what it randomises with (a Noise, randomized response, a selection rule), or None
     individual: bool  # needs every party's input, not only the counts
 
     @property

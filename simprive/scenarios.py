@@ -4,19 +4,21 @@ Each says what its inputs are (``inputs``): ``numbers`` (one number per party), 
 (one of k answers per party), ``ballots``, ``sets`` or ``features``; mechanisms and attacks
 ask that, not the scenario's name.
 
-A scenario turns its config into a frozen dataclass (validating every field) and draws
+A scenario turns its config into a frozen dataclass (validating every field; the defaults
+are in its YAML file, ``conf/scenario/<kind>.yaml``) and draws
 a :class:`Data` batch from the *data* stream only, so every mechanism at one setting sees
 the same inputs (common random numbers).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 from scipy import integrate, stats
 
+from simprive.config import parameters
 from simprive.plugins import construct, is_import_path, load
 from simprive.validation import ConfigError, check_choice, check_int, check_probability, check_range, check_real
 
@@ -47,8 +49,8 @@ class Categorical:
     ``p``, every other answer with ``(1−p)/(k−1)``.  With k = 2, bits with prevalence p
     (the article's poll: p is the fraction who predict 1)."""
 
-    p: float = 0.5
-    k: int = 2
+    p: float
+    k: int
     kind: str = "categorical"
     inputs: ClassVar[str] = "answers"
     # a central release counts answer 1: each party adds 0 or 1, whatever lower/upper say
@@ -85,9 +87,9 @@ class Bounded:
     ``[lower, upper]`` the mechanism clamps to may be narrower, which clips inputs (bias)
     — or wider, which costs noise."""
 
-    low: float = 0.0
-    high: float = 1.0
-    integer: bool = False
+    low: float
+    high: float
+    integer: bool
     kind: str = "bounded"
     inputs: ClassVar[str] = "numbers"
     fixed_range: ClassVar[None] = None  # clamped to the config's declared [lower, upper]
@@ -175,9 +177,9 @@ class Approval:
     probability ``approval − j·margin``; candidate 0 leads in expectation by
     ``margin·n`` approvals."""
 
-    candidates: int = 4
-    approval: float = 0.5
-    margin: float = 0.05
+    candidates: int
+    approval: float
+    margin: float
     kind: str = "approval"
     inputs: ClassVar[str] = "ballots"
     fixed_range: ClassVar[tuple[float, float]] = (0.0, 1.0)  # one ballot moves a tally by ≤ 1
@@ -218,9 +220,9 @@ class Heavy:
     """Heavy-tailed inputs such as breach losses: Pareto with P(X > x) = (scale/x)^shape
     for x ≥ scale.  ``outlier``: party 0 holds this value instead, a dominant party."""
 
-    shape: float = 2.5
-    scale: float = 1000.0
-    outlier: float | None = None
+    shape: float
+    scale: float
+    outlier: float | None
     kind: str = "heavy"
     inputs: ClassVar[str] = "numbers"
     fixed_range: ClassVar[None] = None
@@ -285,7 +287,7 @@ class Fixed:
     """The same public-for-the-experiment inputs in every trial, e.g. the article's four
     raises (3800, 2514, 2982, 3390): for reproducing a worked example to the digit."""
 
-    values: tuple = (3800, 2514, 2982, 3390)
+    values: tuple
     kind: str = "fixed"
     inputs: ClassVar[str] = "numbers"
     fixed_range: ClassVar[None] = None
@@ -313,10 +315,10 @@ class Sets:
     """Two parties' private sets: party 0 holds ``size_x`` items, party 1 ``size_y``,
     ``overlap`` of them shared, all distinct integers from ``[0, universe)``."""
 
-    universe: int = 1_000_000
-    size_x: int = 50
-    size_y: int = 50
-    overlap: int = 10
+    universe: int
+    size_x: int
+    size_y: int
+    overlap: int
     kind: str = "sets"
     inputs: ClassVar[str] = "sets"
     fixed_range: ClassVar[None] = None
@@ -366,8 +368,8 @@ class Features:
     """Private inference: a client's query of ``dimension`` features and a server's linear
     model (weights and bias), all standard normal times ``scale``."""
 
-    dimension: int = 10
-    scale: float = 1.0
+    dimension: int
+    scale: float
     kind: str = "features"
     inputs: ClassVar[str] = "features"
     fixed_range: ClassVar[None] = None
@@ -420,15 +422,10 @@ def build_scenario(cfg: dict):
                                                 "(subclass simprive.scenarios.Numbers)")
         return scenario
     kind = check_choice("scenario", kind, SCENARIOS)
-    cls = SCENARIOS[kind]
-    known = {f.name for f in fields(cls)} - {"kind"}
-    unknown = sorted(set(cfg) - known)
-    if unknown:
-        raise ConfigError(f"scenario.{unknown[0]}", cfg[unknown[0]],
-                          f"not a {kind} scenario key; known: {', '.join(sorted(known))}")
+    cfg = parameters("scenario", kind, cfg)  # the defaults are its YAML's (conf/scenario/<kind>.yaml)
     if "values" in cfg and isinstance(cfg["values"], list):
         cfg["values"] = tuple(cfg["values"])  # frozen and hashable
-    return cls(**cfg)
+    return SCENARIOS[kind](**cfg)
 
 
 def scenario_params(scenario) -> dict:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from simprive.mpyc_bridge import FUNCTIONS, plaintext, run_mpyc
+from simprive.mpc.mpyc_bridge import FUNCTIONS, plaintext, run_mpyc
 
 T, M, K = 5, 3, 4
 

@@ -5,6 +5,7 @@ set -euo pipefail
 out=$(realpath "${1:?usage: tools/preset_tables.sh OUT}")
 cd "$(dirname "$0")/.."
 mkdir -p "$out"
+rm -f "$out"/*.csv  # never compare with a table a previous call left behind
 for preset in experiments/*.yaml; do
   name=$(basename "$preset" .yaml)
   simprive "experiment=$name" "hydra.run.dir=$out/run_$name" > /dev/null

@@ -17,8 +17,8 @@ from simprive.attacks.audit import Audit
 from simprive.attacks.floating_point import FloatAudit
 from simprive.attacks.registry import ATTACKS, AttackSpec, attack
 from simprive.attacks.unanimity import VoteAttack
+from simprive.config import parameters
 from simprive.plugins import construct, is_import_path, load
-from simprive.releases.registry import parameters
 from simprive.validation import ConfigError, check_choice
 
 __all__ = ["ATTACKS", "Audit", "FloatAudit", "VoteAttack", "build_attack", "knowledge_level"]

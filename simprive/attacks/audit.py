@@ -208,7 +208,7 @@ def check_game(cfg: dict, trials: int) -> float:
     """The level α of a distinguishing game with ``trials`` runs per world."""
     if trials < 4:
         raise ConfigError("trials", trials, "a distinguishing game needs at least 4 trials per world")
-    alpha = check_probability("adversary.alpha", cfg.get("alpha", 0.05))
+    alpha = check_probability("adversary.alpha", cfg["alpha"])
     if not 0 < alpha < 0.5:
         raise ConfigError("adversary.alpha", alpha, "must be in (0, 0.5)")
     return alpha

@@ -111,7 +111,7 @@ class NoisyCoalition(Audit):
 def build_coalition(cfg: dict, release, n: int, trials: int):
     """Colluders pool what their views hold: noise shares (a noisy sum) or input shares
     (servers of a client–server sum)."""
-    colluders = check_int("adversary.colluders", cfg.get("colluders", 1), minimum=0)
+    colluders = check_int("adversary.colluders", cfg["colluders"], minimum=0)
     if getattr(release, "noise_shares", None) is not None:
         if colluders > release.n - 1:
             raise ConfigError("adversary.colluders", colluders,

@@ -50,7 +50,7 @@ def build_membership(cfg: dict, release, n: int, trials: int):
         raise ConfigError("mechanism", release.kind, "the membership attack reads a release that answers, item by "
                                                      "item, whether party 1 holds it (mpc_psi without "
                                                      "cardinality_only, dp_rr_intersection)")
-    prior = cfg.get("prior")
+    prior = cfg["prior"]
     if prior is None:  # a well-informed party 0: its belief is the true share
         prior = release.scenario.overlap / release.scenario.size_x
     return Membership(release, check_probability("adversary.prior", prior))

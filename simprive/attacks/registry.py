@@ -53,10 +53,10 @@ def attack(kind: str, *, aux: str | Callable[[dict, int], Any] | None = None, pl
 def known_others(cfg: dict, n: int) -> int:
     """How many of the other n − 1 parties' inputs the adversary knows (``known``, or
     ``known_fraction`` of them)."""
-    if cfg.get("known") is not None:
+    if cfg["known"] is not None:
         known = check_int("adversary.known", cfg["known"], minimum=0)
         if known > n - 1:
             raise ConfigError("adversary.known", known, f"must be at most the n-1 = {n - 1} other parties")
         return known
-    fraction = check_probability("adversary.known_fraction", cfg.get("known_fraction", 0.0))
+    fraction = check_probability("adversary.known_fraction", cfg["known_fraction"])
     return int(round(fraction * (n - 1)))

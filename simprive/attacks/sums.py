@@ -180,13 +180,13 @@ def _clips(release) -> bool:
 @attack("knows_others", aux=known_others)
 def build_differencing(cfg: dict, release, n: int, trials: int) -> Differencing:
     _check(release)
-    return Differencing(release, known_others(cfg, n), bool(cfg.get("second_release", False)))
+    return Differencing(release, known_others(cfg, n), bool(cfg["second_release"]))
 
 
 @attack("news", aux="sigma")
 def build_news(cfg: dict, release, n: int, trials: int) -> News:
     _check(release)
-    sigma = check_real("adversary.sigma", cfg.get("sigma", 0.0))
+    sigma = check_real("adversary.sigma", cfg["sigma"])
     if sigma < 0:
         raise ConfigError("adversary.sigma", sigma, "a noise level must be >= 0")
     return News(release, sigma)
@@ -197,6 +197,6 @@ def build_repeated(cfg: dict, release, n: int, trials: int) -> Repeated:
     _check(release)
     if release.randomiser is None:
         raise ConfigError("mechanism", release.kind, "repeated releases need a mechanism that adds noise")
-    delta = check_delta(cfg.get("delta", 1e-5), "adversary.delta", positive=True)
-    return Repeated(release, check_int("adversary.releases", cfg.get("releases", 1), minimum=1), delta,
+    delta = check_delta(cfg["delta"], "adversary.delta", positive=True)
+    return Repeated(release, check_int("adversary.releases", cfg["releases"], minimum=1), delta,
                     check_game(cfg, trials))

@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 from simprive import dp
+from simprive.config import parameters
 from simprive.plugins import construct, is_import_path, load
 from simprive.releases import (  # noqa: F401  (each registers its kinds)
     auction,
@@ -31,7 +32,7 @@ from simprive.releases import (  # noqa: F401  (each registers its kinds)
 )
 from simprive.releases.dp_mechanisms import PLUGIN, DPRelease
 from simprive.releases.protocol import ProtocolRelease
-from simprive.releases.registry import MECHANISMS, PURE, Context, Spec, parameters
+from simprive.releases.registry import MECHANISMS, PURE, Context, Spec
 from simprive.scenarios import with_inputs
 from simprive.validation import ConfigError, check_choice, check_delta, check_epsilon, check_int, check_range
 

@@ -1,5 +1,5 @@
 """``mpyc_*``: the same functions on the real MPyC runtime, one operating-system process per
-party (simprive.mpyc_bridge), next to the simulator's protocol on the same inputs."""
+party (simprive.mpc.mpyc_bridge), next to the simulator's protocol on the same inputs."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class MPyCRun(ProtocolRelease):
                                  upper=upper)
 
     def run(self, data, rng):
-        from simprive.mpyc_bridge import plaintext, run_mpyc
+        from simprive.mpc.mpyc_bridge import plaintext, run_mpyc
 
         x = data.values.astype(np.int64)
         options = {"k": self.scenario.k} if self.function == "tally" else None

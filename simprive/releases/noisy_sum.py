@@ -18,7 +18,7 @@ __all__ = ["NoisySum"]
 
 
 @protocol("mpc_noisy_sum", ("sum",), ("numbers", "answers"), calibrated=True,
-          ignores=lambda params: {} if params.get("noise") == "gaussian" else {"delta": PURE})
+          ignores=lambda params: {} if params["noise"] == "gaussian" else {"delta": PURE})
 class NoisySum(ProtocolRelease):
     sum_of_inputs = True
     clamps = True  # each party clamps its input to [lower, upper] first

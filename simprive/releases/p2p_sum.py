@@ -23,7 +23,7 @@ def ring_of(params: dict):
     """The ring a sum's shares live in (``mechanism.field``; plain integers spread uniformly
     over ±``mechanism.spread``)."""
     if params["field"] == "integers":
-        return Integers(spread=params.get("spread", 1000))
+        return Integers(spread=params["spread"])
     return make_ring(params["field"])
 
 

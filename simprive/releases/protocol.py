@@ -77,7 +77,7 @@ class ProtocolRelease:
     @property
     def elements_per_trial(self) -> int:
         """Memory per trial, to size chunks."""
-        return 64 * self.n * self.params.get("servers", 2) + 1024
+        return 64 * self.n * self.params.get("servers", 2) + 1024  # two parties unless it has servers
 
     @classmethod
     def configure(cls, params: dict, *, n: int, scenario, epsilon, delta, lower, upper) -> tuple[dict, float, float]:

@@ -4,20 +4,16 @@ Every kind, a DP mechanism or an MPC protocol, is declared next to its code with
 :func:`register` (a :class:`Spec`: family, queries, inputs, calibration, ignored keys, and
 how to build it).  Its parameters and their defaults have one source, its YAML file in the
 ``mechanism`` config group (``conf/mechanism/<kind>.yaml``): the composed config carries
-them, and :func:`parameters` fills them in for a config built in Python.
+them, and :func:`simprive.config.parameters` fills them in for a config built in Python.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from simprive.config import CONF_DIR
-from simprive.validation import ConfigError
-
-__all__ = ["EXACT", "LOCAL", "MECHANISMS", "PURE", "Context", "Spec", "defaults", "parameters", "register"]
+__all__ = ["EXACT", "LOCAL", "MECHANISMS", "PURE", "Context", "Spec", "register"]
 
 # why a kind ignores a config key (configurations that differ only in it are one configuration)
 PURE = "it is pure ε-DP, δ = 0"
@@ -65,29 +61,3 @@ def register(kind: str, spec: Spec) -> None:
     """Declare a mechanism kind (once: a second declaration is a programming error)."""
     assert kind not in MECHANISMS, f"mechanism kind {kind!r} declared twice"
     MECHANISMS[kind] = spec
-
-
-@functools.cache
-def _yaml(group: str, kind: str) -> dict:
-    import yaml  # not omegaconf: the core runs without Hydra (tests check both read these files alike)
-
-    path = CONF_DIR / group / f"{kind}.yaml"
-    loaded = yaml.safe_load(path.read_text()) if path.exists() else {}
-    return {k: v for k, v in (loaded or {}).items() if k != "kind"}
-
-
-def defaults(group: str, kind: str) -> dict:
-    """The keys a built-in ``kind`` of a config group takes, with their defaults: its own
-    YAML file in simprive's ``conf/<group>/``."""
-    return dict(_yaml(group, kind))
-
-
-def parameters(group: str, kind: str, given: dict) -> dict:
-    """A kind's parameters: its defaults, overridden by the config's keys (no others)."""
-    params = defaults(group, kind)
-    unknown = sorted(set(given) - set(params))
-    if unknown:
-        raise ConfigError(f"{group}.{unknown[0]}", given[unknown[0]],
-                          f"not a {kind} key; known: {', '.join(sorted(params)) or 'none'}")
-    params.update(given)
-    return params

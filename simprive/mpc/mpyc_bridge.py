@@ -17,7 +17,7 @@ is sent.
 
 :func:`run_mpyc` starts the m parties as separate local processes over loopback
 (``127.0.0.1``, fresh ports per call), each running
-:mod:`simprive.mpyc_programs.program` on its own column of a ``(T, m)`` input array, all
+:mod:`simprive.mpc.mpyc_programs.program` on its own column of a ``(T, m)`` input array, all
 T trials in one MPyC session, and returns the outputs (which must match
 :func:`plaintext` exactly) with each party's byte count.
 
@@ -48,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simprive.mpyc_programs import PROGRAM
+from simprive.mpc.mpyc_programs import PROGRAM
 
 __all__ = ["FUNCTIONS", "MPyCResult", "plaintext", "run_mpyc"]
 

@@ -2,7 +2,7 @@
 
 Run one process per party, e.g. three local parties on loopback::
 
-    python -m simprive.mpyc_programs.program --function max --inputs-file in.json \\
+    python -m simprive.mpc.mpyc_programs.program --function max --inputs-file in.json \\
         --result-file 'out_{pid}.json' -P 127.0.0.1:20000 -P 127.0.0.1:20001 -P 127.0.0.1:20002 -I 0
     # ... and the same with -I 1 and -I 2
 
