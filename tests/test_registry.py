@@ -76,3 +76,13 @@ def test_an_attack_refuses_a_release_that_lacks_what_it_reads(mechanism, adversa
     with pytest.raises(ConfigError) as err:
         build_attack({"kind": adversary}, rel, 10, 100)
     assert err.value.key == "mechanism" and needs in str(err.value)
+
+
+@pytest.mark.parametrize("mechanism, key, value", [("exact", "epsilon", -1.0), ("laplace", "delta", 2.0),
+                                                   ("mpc_sum", "epsilon", 0.0), ("mpc_tally", "delta", -0.5)])
+def test_a_key_the_release_ignores_must_still_be_valid(mechanism, key, value):
+    scenario = {"kind": "categorical"} if mechanism == "mpc_tally" else {"kind": "bounded", "low": 0, "high": 10,
+                                                                        "integer": True}
+    with pytest.raises(ConfigError) as err:
+        _release({"kind": mechanism}, scenario, **{key: value})
+    assert err.value.key == key

@@ -76,12 +76,16 @@ def build_release(mech: dict[str, Any], *, query: str, scenario, epsilon, delta,
         raise ConfigError(f"mechanism.{key}", given[key], "not a mechanism key; known: kind, path")
     _check_inputs(kind, spec, query, scenario)
     per_party = check_choice("mechanism.path", mech.get("path", "counts"), ("counts", "individual")) == "individual"
-    epsilon = math.log(3) if kind == "rr_article" else check_epsilon(epsilon)
-    delta = check_delta(delta, positive=kind in ("gaussian", "analytic_gaussian"))
     ignores = ignored_keys(spec, scenario)
     if plugin and "delta" not in inspect.signature(plugin).parameters:
         ignores["delta"] = PURE
-    epsilon = math.nan if "epsilon" in ignores and kind != "rr_article" else epsilon  # exact: no claim
+    # a value the release ignores must still be valid: a typo is an error whatever the mechanism
+    if spec.fixed_epsilon is not None:  # the ε it satisfies, whatever the config says
+        epsilon = spec.fixed_epsilon
+    else:
+        epsilon = check_epsilon(epsilon)
+        epsilon = math.nan if "epsilon" in ignores else epsilon  # exact: no claim
+    delta = check_delta(delta, positive=spec.positive_delta)
     delta = 0.0 if "delta" in ignores else delta  # a pure ε-DP release satisfies δ = 0
     if plugin:
         randomiser = construct("mechanism", plugin, given, epsilon=epsilon, sensitivity=sens, delta=delta)

@@ -16,6 +16,7 @@ Each kind is declared here, once, in the registry (simprive.releases.registry).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -199,10 +200,31 @@ def _geometric(c: Context):
     return dp.Geometric(epsilon=c.epsilon, sensitivity=c.sensitivity)
 
 
-def _response(c: Context):
-    if c.kind != "grr" and c.scenario.k != 2:
+def _selection(c: Context, gumbel: bool):
+    return dp.Exponential(epsilon=c.epsilon, sensitivity=1.0, gumbel=gumbel)
+
+
+def _broken(cls: type, c: Context):
+    return cls(epsilon=c.epsilon, sensitivity=c.sensitivity)
+
+
+def _yes_no(c: Context) -> None:
+    if c.scenario.k != 2:
         raise ConfigError("mechanism", c.kind, f"is for yes/no answers; use mechanism=grr for scenario.k={c.scenario.k}")
-    return dp.CoinFlipResponse() if c.kind == "rr_article" else dp.RandomizedResponse(epsilon=c.epsilon, k=c.scenario.k)
+
+
+def _coin_flips(c: Context):
+    _yes_no(c)
+    return dp.CoinFlipResponse()
+
+
+def _response(c: Context):
+    return dp.RandomizedResponse(epsilon=c.epsilon, k=c.scenario.k)
+
+
+def _yes_no_response(c: Context):
+    _yes_no(c)
+    return _response(c)
 
 
 _KINDS = {
@@ -210,25 +232,28 @@ _KINDS = {
     "laplace": Spec("central", CENTRAL, ("answers", "numbers"), True, {"delta": PURE},
                     lambda c: dp.Laplace(epsilon=c.epsilon, sensitivity=c.sensitivity)),
     "gaussian": Spec("central", CENTRAL, ("answers", "numbers"), True, {},
-                     lambda c: dp.Gaussian(epsilon=c.epsilon, delta=c.delta, sensitivity=c.sensitivity)),
+                     lambda c: dp.Gaussian(epsilon=c.epsilon, delta=c.delta, sensitivity=c.sensitivity),
+                     positive_delta=True),
     "analytic_gaussian": Spec("central", CENTRAL, ("answers", "numbers"), True, {},
                               lambda c: dp.Gaussian(epsilon=c.epsilon, delta=c.delta, sensitivity=c.sensitivity,
-                                                    analytic=True)),
+                                                    analytic=True), positive_delta=True),
     "geometric": Spec("central", CENTRAL, ("answers", "numbers"), True, {"delta": PURE}, _geometric),
     "rr_article": Spec("local", CENTRAL, ("answers",), False,
-                       {"epsilon": "it fixes ε = ln 3", "delta": PURE, "neighbours": LOCAL}, _response),
-    "rr": Spec("local", CENTRAL, ("answers",), False, {"delta": PURE, "neighbours": LOCAL}, _response),
+                       {"epsilon": "it fixes ε = ln 3", "delta": PURE, "neighbours": LOCAL}, _coin_flips,
+                       fixed_epsilon=math.log(3)),
+    "rr": Spec("local", CENTRAL, ("answers",), False, {"delta": PURE, "neighbours": LOCAL}, _yes_no_response),
     "grr": Spec("local", CENTRAL, ("answers",), False, {"delta": PURE, "neighbours": LOCAL}, _response),
     # the exponential mechanism and its report-noisy-max form: replacing, adding or removing
     # one ballot moves each candidate's tally by at most 1
     **{kind: Spec("selection", ("argmax",), ("ballots",), False,
                   {"delta": PURE, "neighbours": "a ballot moves each tally by at most 1 either way"},
-                  lambda c: dp.Exponential(epsilon=c.epsilon, sensitivity=1.0, gumbel=c.kind == "noisy_max"))
-       for kind in ("exponential", "noisy_max")},
-    # deliberately broken, for the auditor to catch (simprive.dp.broken): run only in its game
-    **{kind: Spec("broken", ("sum", "count"), ("answers", "numbers"), kind not in ("broken_svt", "broken_noisy_max"),
-                  {}, lambda c: BROKEN[c.kind][0](epsilon=c.epsilon, sensitivity=c.sensitivity))
-       for kind in BROKEN},
+                  functools.partial(_selection, gumbel=gumbel))
+       for kind, gumbel in (("exponential", False), ("noisy_max", True))},
+    # deliberately broken, for the auditor to catch (simprive.dp.broken): run only in its game;
+    # the broken Laplace samplers take the query's sensitivity, the others their own
+    **{kind: Spec("broken", ("sum", "count"), ("answers", "numbers"), issubclass(cls, dp.Laplace), {},
+                  functools.partial(_broken, cls))
+       for kind, (cls, _) in BROKEN.items()},
 }
 # a user's own additive noise (module:Class) is a central mechanism calibrated to the sensitivity
 PLUGIN = Spec("central", CENTRAL, ("answers", "numbers"), True)

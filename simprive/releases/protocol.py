@@ -19,7 +19,7 @@ from simprive.contracts import Outcome
 from simprive.metrics import utility_metrics
 from simprive.releases.registry import EXACT, Spec, register
 from simprive.scenarios import Data, with_inputs
-from simprive.validation import ConfigError, check_int
+from simprive.validation import ConfigError, check_delta, check_epsilon, check_int
 
 __all__ = ["COST_METRICS", "ProtocolRelease", "log2_ceil", "protocol"]
 
@@ -86,6 +86,7 @@ class ProtocolRelease:
         for key, minimum in (("timeout", 1), ("spread", 1), ("servers", 2)):
             if key in params:
                 params[key] = check_int(f"mechanism.{key}", params[key], minimum=minimum)
+        check_epsilon(epsilon), check_delta(delta)  # ignored, but a typo is still an error
         return params, math.nan, math.nan
 
     @classmethod

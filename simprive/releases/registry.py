@@ -43,7 +43,8 @@ class Spec:
     picks), the inputs it reads (simprive.scenarios ``inputs``), whether its noise is
     calibrated to the query's sensitivity, the config keys it ignores (with why, or a
     function of its parameters), and how to build it: ``randomiser`` for a DP mechanism
-    (what it randomises with), ``protocol`` for an MPC protocol (its release class)."""
+    (what it randomises with), ``protocol`` for an MPC protocol (its release class).  A DP
+    mechanism may fix its own ε (``fixed_epsilon``) or need a positive δ."""
 
     family: str
     queries: tuple[str, ...]
@@ -52,6 +53,8 @@ class Spec:
     ignores: Any = field(default_factory=dict)
     randomiser: Callable[[Context], Any] | None = None
     protocol: type | None = None
+    fixed_epsilon: float | None = None
+    positive_delta: bool = False
 
 
 MECHANISMS: dict[str, Spec] = {}
