@@ -107,7 +107,7 @@ class Attack(Protocol):
     of trials (``observed``: what the release exposed, :attr:`Outcome.observed`); ``once(trials,
     rng)`` runs once per configuration (a distinguishing game, a budget).  Either may be
     absent.  A user's attack declares the kind of each metric it reports
-    (``METRICS = {"name": "measurement"}``, see :data:`simprive.metrics.KINDS`) and, in
+    (``METRICS = {"name": "measurement"}``, kinds as in :data:`simprive.metrics.KINDS`) and, in
     ``aux``, which of its parameters is the adversary's knowledge (the ``aux`` column)."""
 
     METRICS: ClassVar[dict[str, str]]

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["ALPHA", "Bound", "KINDS", "Rare", "Spread", "agreement", "kind_of", "selection_metrics", "skew_corrected_z",
-           "summarise", "utility_metrics"]
+__all__ = ["ALPHA", "INDICATOR", "KINDS", "LOWER_BOUND", "MEASUREMENT", "REPORTED", "Bound", "Rare", "Spread",
+           "agreement", "kind_of", "selection_metrics", "skew_corrected_z", "summarise", "utility_metrics"]
 
 
 def utility_metrics(estimate, truth) -> dict[str, np.ndarray]:
@@ -32,18 +32,12 @@ def selection_metrics(chosen, scores) -> dict[str, np.ndarray]:
 # a lower bound is certified once per configuration (checked: value ≤ expected); a reported
 # number (a budget, a claim) is stated, never checked, so it has no `expected`.
 INDICATOR, MEASUREMENT, LOWER_BOUND, REPORTED = "indicator", "measurement", "lower bound", "reported"
+# the releases' metrics; an attack declares its own in its class's METRICS, next to its code
 KINDS = {
-    **dict.fromkeys(("correct_winner", "exact_match", "sim_match", "attack_correct", "exposed", "recon_exact",
-                     "bound_covers"), INDICATOR),
+    **dict.fromkeys(("correct_winner", "exact_match", "sim_match"), INDICATOR),
     **dict.fromkeys(("estimate", "truth", "error", "abs_error", "sq_error", "regret", "messages", "bytes", "rounds",
                      "offline_bytes", "seconds_lan", "seconds_wan", "sim_bytes", "seconds", "mpyc_seconds",
-                     "view_corr", "leaked_bits", "element_accuracy", "needed_sensitivity", "max_share",
-                     "effective_epsilon", "posterior_true", "max_posterior", "min_entropy_leakage", "recon_error",
-                     "recon_sq_error", "others_error", "others_sq_error", "bound_fraction", "average_sq_error",
-                     "member_guess_accuracy"), MEASUREMENT),
-    "epsilon_lb": LOWER_BOUND,
-    **dict.fromkeys(("epsilon_claimed", "epsilon_basic", "epsilon_advanced", "epsilon_rdp", "epsilon_pld",
-                     "accuracy_bound", "posterior_bound"), REPORTED),
+                     "view_corr", "leaked_bits", "element_accuracy", "needed_sensitivity", "max_share"), MEASUREMENT),
 }
 PREFIXES = {"partial_P": MEASUREMENT}  # partial_P0, partial_P1, …: one per party
 ALPHA = 1e-6  # a row "differs" when sampling error explains it with probability below this
@@ -52,8 +46,8 @@ RESOLVING_EVENTS = 10  # fewer expected trials with the deciding event: the row 
 
 
 def kind_of(metric: str, declared: dict[str, str] | None = None) -> str:
-    """The declared kind of a metric: in ``KINDS``, or in ``declared`` (a user's attack's
-    ``METRICS``); an undeclared metric is an error."""
+    """The declared kind of a metric: in ``KINDS`` (a release's), or in ``declared`` (the
+    attack's ``METRICS``); an undeclared metric is an error."""
     if metric in KINDS:
         return KINDS[metric]
     if declared and metric in declared:
@@ -64,8 +58,8 @@ def kind_of(metric: str, declared: dict[str, str] | None = None) -> str:
     for prefix, kind in PREFIXES.items():
         if metric.startswith(prefix):
             return kind
-    raise KeyError(f"metric {metric!r} has no declared kind: add it to simprive.metrics.KINDS (or, for a user's "
-                   "attack, to its METRICS)")
+    raise KeyError(f"metric {metric!r} has no declared kind: add it to simprive.metrics.KINDS (a release's) "
+                   "or to its attack's METRICS")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import pytest
 from scipy import stats
 
 from simprive import run_experiment
+from simprive.attacks import VoteAttack
 from simprive.metrics import INDICATOR, LOWER_BOUND, MEASUREMENT, agreement, kind_of, skew_corrected_z, summarise
 from simprive.progress import Progress
 from simprive.results import COLUMNS, aggregate, tidy, write_atomic
@@ -77,7 +78,11 @@ def test_measurement_interval_is_students_t():
 def test_every_metric_declares_its_kind():
     with pytest.raises(KeyError, match="no declared kind"):
         kind_of("made_up_metric")
-    assert kind_of("partial_P3") == MEASUREMENT and kind_of("exposed") == INDICATOR
+    assert kind_of("partial_P3") == MEASUREMENT and kind_of("exact_match") == INDICATOR
+    # an attack's metrics are declared by the attack
+    assert kind_of("exposed", VoteAttack.METRICS) == INDICATOR
+    with pytest.raises(KeyError, match="no declared kind"):
+        kind_of("exposed")
 
 
 def sample(mean, std, trials):

@@ -10,9 +10,10 @@ import path (``adversary.kind: mypkg.attacks:Guess``).
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
 
-from simprive.attacks import collusion, floating_point, membership, sums, unanimity  # noqa: F401  (they register)
 from simprive.attacks.audit import Audit
 from simprive.attacks.floating_point import FloatAudit
 from simprive.attacks.registry import ATTACKS, AttackSpec, attack
@@ -22,6 +23,10 @@ from simprive.plugins import construct, is_import_path, load
 from simprive.validation import ConfigError, check_choice
 
 __all__ = ["ATTACKS", "Audit", "FloatAudit", "VoteAttack", "build_attack", "knowledge_level"]
+
+# every module here declares its kinds as it is imported: a new attack is a new module
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
 
 
 @attack("none")

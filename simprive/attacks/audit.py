@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import stats
 
 from simprive.attacks.registry import attack, known_others
 from simprive.dp import Accountant
-from simprive.metrics import ALPHA, Bound
+from simprive.metrics import ALPHA, LOWER_BOUND, REPORTED, Bound
 from simprive.validation import ConfigError, check_probability
 
 __all__ = ["Audit", "ComposedAudit", "check_game", "epsilon_lower_bound", "max_certifiable"]
@@ -67,6 +67,8 @@ class Audit:
     default none (the worst case the definition speaks of); otherwise each run's total
     includes that many fresh yes/no inputs with prior ``p``, which the auditor cannot take
     out — an average-case game, weaker and with no exact ε to compare with."""
+
+    METRICS: ClassVar = {"epsilon_lb": LOWER_BOUND, "epsilon_claimed": REPORTED}
 
     release: Any  # a Release (simprive.contracts)
     alpha: float = 0.05

@@ -25,12 +25,13 @@ the auditor's distinguishing game on real runs of the protocol (x₀ one sensiti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from simprive.attacks.audit import Audit, check_game
 from simprive.attacks.registry import attack
+from simprive.metrics import INDICATOR, LOWER_BOUND, MEASUREMENT
 from simprive.mpc.noisy import effective_epsilon, noisy_sum
 from simprive.mpc.rings import Integers
 from simprive.mpc.sharing import shamir_reconstruct
@@ -41,6 +42,8 @@ __all__ = ["Coalition", "NoisyCoalition"]
 
 @dataclass(frozen=True)
 class Coalition:
+    METRICS: ClassVar = {"recon_sq_error": MEASUREMENT, "recon_exact": INDICATOR}
+
     release: Any  # a Release (simprive.contracts)
     colluders: int
 
@@ -74,6 +77,8 @@ class Coalition:
 @dataclass(frozen=True)
 class NoisyCoalition(Audit):
     """The last ``colluders`` parties of a noisy sum against party 0 (see the module)."""
+
+    METRICS: ClassVar = {"effective_epsilon": MEASUREMENT, "epsilon_lb": LOWER_BOUND}
 
     colluders: int = 0
 

@@ -10,11 +10,12 @@ X in Y, its accuracy is exactly Σ_b r·P(b|in)·[guess in] + (1−r)·P(b|out)�
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from simprive.attacks.registry import attack
+from simprive.metrics import MEASUREMENT
 from simprive.validation import ConfigError, check_probability
 
 __all__ = ["Membership", "build_membership"]
@@ -22,6 +23,8 @@ __all__ = ["Membership", "build_membership"]
 
 @dataclass(frozen=True)
 class Membership:
+    METRICS: ClassVar = {"member_guess_accuracy": MEASUREMENT}
+
     release: Any  # a Release (simprive.contracts)
     prior: float  # party 0's belief that an item of X is in Y
 

@@ -25,13 +25,14 @@ the mean and variance of one clamped input and V = Var(Z).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from simprive.attacks.audit import ComposedAudit, check_game
 from simprive.attacks.registry import attack, known_others
 from simprive.dp import Accountant
+from simprive.metrics import INDICATOR, LOWER_BOUND, MEASUREMENT, REPORTED
 from simprive.validation import ConfigError, check_delta, check_int, check_real
 
 __all__ = ["Differencing", "News", "Repeated"]
@@ -71,6 +72,8 @@ def _moments(release) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class Differencing:
+    METRICS: ClassVar = {"recon_error": MEASUREMENT, "recon_sq_error": MEASUREMENT, "recon_exact": INDICATOR}
+
     release: Any  # a Release (simprive.contracts)
     known: int
     second_release: bool = False
@@ -100,6 +103,9 @@ class Differencing:
 
 @dataclass(frozen=True)
 class News:
+    METRICS: ClassVar = {"others_error": MEASUREMENT, "others_sq_error": MEASUREMENT, "bound_fraction": MEASUREMENT,
+                        "bound_covers": INDICATOR}
+
     release: Any  # a Release (simprive.contracts)
     sigma: float
 
@@ -129,6 +135,9 @@ class News:
 
 @dataclass(frozen=True)
 class Repeated:
+    METRICS: ClassVar = {"average_sq_error": MEASUREMENT, "epsilon_lb": LOWER_BOUND,
+                        **dict.fromkeys(("epsilon_basic", "epsilon_advanced", "epsilon_rdp", "epsilon_pld"), REPORTED)}
+
     release: Any  # a Release (simprive.contracts)
     releases: int
     delta: float  # the δ at which the composed release's ε is reported

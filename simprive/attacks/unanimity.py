@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import stats
 
 from simprive.attacks.registry import attack, known_others
 from simprive.dp.randomized_response import RandomizedResponse
-from simprive.metrics import Spread
+from simprive.metrics import INDICATOR, MEASUREMENT, REPORTED, Spread
 from simprive.validation import ConfigError
 
 __all__ = ["VoteAttack", "vote_channel"]
@@ -45,6 +45,10 @@ CERTAIN = 1e-12
 @dataclass(frozen=True)
 class VoteAttack:
     """The Bayes-optimal attack on voter 0 through one channel (:func:`vote_channel`)."""
+
+    METRICS: ClassVar = {"attack_correct": INDICATOR, "exposed": INDICATOR,
+                         **dict.fromkeys(("posterior_true", "max_posterior", "min_entropy_leakage"), MEASUREMENT),
+                         **dict.fromkeys(("posterior_bound", "accuracy_bound"), REPORTED)}
 
     release: str  # the channel: tally, dp_tally, threshold or rr
     n: int

@@ -11,25 +11,15 @@ Every kind is declared once, next to its code, in the registry
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import math
+import pkgutil
 from typing import Any
 
 from simprive import dp
 from simprive.config import parameters
 from simprive.plugins import construct, is_import_path, load
-from simprive.releases import (  # noqa: F401  (each registers its kinds)
-    auction,
-    client_server,
-    inference,
-    mpyc,
-    noisy_sum,
-    p2p_sum,
-    psi,
-    rr_intersection,
-    tally,
-    threshold,
-)
 from simprive.releases.dp_mechanisms import PLUGIN, DPRelease
 from simprive.releases.protocol import ProtocolRelease
 from simprive.releases.registry import MECHANISMS, PURE, Context, Spec
@@ -37,6 +27,10 @@ from simprive.scenarios import with_inputs
 from simprive.validation import ConfigError, check_choice, check_delta, check_epsilon, check_int, check_range
 
 __all__ = ["MECHANISMS", "Context", "DPRelease", "ProtocolRelease", "Spec", "build_release", "ignored_keys"]
+
+# every module here declares its kinds as it is imported: a new protocol is a new module
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
 
 
 def ignored_keys(spec: Spec, scenario, params: dict | None = None) -> dict[str, str]:
