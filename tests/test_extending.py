@@ -185,3 +185,22 @@ def compose_and_plan(overrides):
     from simprive.runner import plan
 
     return [plan(p) for p in expand(compose(overrides))[0]]
+
+
+@pytest.mark.slow
+def test_the_built_in_attacks_play_a_users_mechanism(extended, monkeypatch):
+    """The README's staircase, unknown to simprive, attacked by what simprive ships: they ask
+    the release what it offers (a noise with a variance, a privacy loss), not its name."""
+    from simprive import run_experiment
+
+    monkeypatch.syspath_prepend(str(extended))
+    common = ["mechanism.kind=mylab:Staircase", "epsilon=1.0"]
+    diff = run_experiment("differencing", [*common, "adversary.known_fraction=1.0", "trials=4000"]).summary
+    rows = diff[diff.metric == "recon_sq_error"]
+    assert len(rows) and rows.expected.notna().all() and (rows.agreement == "agrees").all()
+    audit = run_experiment("audit", [*common, "adversary.known_fraction=1.0", "trials=20000"]).summary
+    lb = audit[audit.metric == "epsilon_lb"]
+    assert len(lb) and (lb.expected == 1.0).all() and (lb.agreement == "agrees").all()
+    reps = run_experiment("composition", [*common, "adversary.releases=4", "trials=2000"]).summary
+    avg = reps[reps.metric == "average_sq_error"]
+    assert avg.expected.notna().all() and (avg.agreement == "agrees").all()
