@@ -13,6 +13,7 @@ import itertools
 import json
 import sys
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 import hydra
@@ -22,9 +23,9 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from simprive.config import CONF_DIR, Sources, compose, honour_group_choices, register_presets
-from simprive.grid import AXES, PIPELINE_GROUPS, expand, flatten
+from simprive.grid import AXES, PIPELINE_GROUPS, expand, fixed_settings, flatten
 from simprive.results import aggregate, read_summary, write_json, write_summary
-from simprive.runner import override_keys, plan, run
+from simprive.runner import check_figures, extra_columns, identity_row, override_keys, plan, run
 from simprive.validation import ConfigError
 
 __all__ = ["AggregateOnMultirunEnd", "aggregate_main", "main", "plot_main"]
@@ -89,20 +90,39 @@ def job_overrides(overrides: list[str], multirun: bool) -> list[list[str]]:
     return [list(job) for job in itertools.product(*choices)]
 
 
-def validate(overrides: list[str], sources: Sources | None = None) -> tuple[frozenset, dict[str, str]]:
-    """Compose and plan one job's configuration: raises ConfigError, runs nothing.  Returns
-    the job's configurations (their hashes) and the keys its releases ignore, with why."""
-    plans = [plan(point) for point in expand(compose(overrides, sources))[0]]
+@dataclass(frozen=True)
+class Job:
+    """One job's configurations, validated: their hashes, the keys their releases ignore
+    (with why), their summary identity rows, and the figures the job asks for."""
+
+    hashes: frozenset
+    ignored: dict[str, str]
+    identities: list[dict]
+    plots: list
+
+
+def validate(overrides: list[str], sources: Sources | None = None) -> Job:
+    """Compose and plan one job's configuration: raises ConfigError, runs nothing."""
+    cfg = compose(overrides, sources)
+    points, axes = expand(cfg)
+    plans = [plan(point) for point in points]
     ignored = {k: f"mechanism={p.release.kind} ignores {k}: {why}" for p in plans for k, why in p.release.ignores.items()}
-    return frozenset(p.config_hash for p in plans), ignored
+    extra = extra_columns(points[0], axes, overrides)
+    return Job(frozenset(p.config_hash for p in plans), ignored, [identity_row(cfg, p, extra) for p in plans],
+               (cfg.get("figure") or {}).get("plots") or [])
 
 
 def validate_sweep(jobs: list[list[str]], overrides: list[str], sources: Sources | None = None) -> None:
-    """Every job valid, and no two jobs the same configurations (a swept key that every
-    release ignores): such a sweep is refused, naming the key."""
+    """Every job valid, no two jobs the same configurations (a swept key that every release
+    ignores: refused, naming the key), and figures that can show everything the sweep varies."""
     seen: dict[frozenset, list[str]] = {}
+    identities: list[dict] = []
+    plots: list = []
     for job in jobs:
-        hashes, ignored = validate(job, sources)
+        checked = validate(job, sources)
+        hashes, ignored = checked.hashes, checked.ignored
+        identities += checked.identities
+        plots = plots or checked.plots
         if hashes in seen:
             key = next(o.split("=", 1)[0] for o in job if o not in seen[hashes])
             given = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), None)
@@ -110,6 +130,8 @@ def validate_sweep(jobs: list[list[str]], overrides: list[str], sources: Sources
             raise ConfigError(key, given, f"jobs that differ only in {key} run the same configurations ({why}); "
                                           f"remove {key} from the sweep")
         seen[hashes] = job
+    if plots:
+        check_figures(identities, plots)
 
 
 def main() -> None:
@@ -177,6 +199,8 @@ def build_sweep(sweep_dir: Path) -> Path:
         "python": first.get("python"),
         "git_revision": first.get("git_revision"),
         "config": {"figure": (first.get("config") or {}).get("figure")},
+        # the settings every job shares, for figure texts that name one (the swept ones vary)
+        "fixed": fixed_settings([json.loads(p.read_text()).get("config") or {} for p in jobs]),
     }
     write_json(sweep_dir / "meta.json", meta)
     try:
@@ -203,7 +227,9 @@ def redraw(run_dir: Path) -> list[Path]:
     summary = read_summary(run_dir)
     if "status" in summary:
         summary = summary[summary["status"] == "ok"]
-    return draw_all(summary, spec["plots"], run_dir)
+    meta = json.loads((run_dir / "meta.json").read_text())
+    fixed = meta.get("fixed") or fixed_settings([meta.get("config") or {}])
+    return draw_all(summary, spec["plots"], run_dir, fixed)
 
 
 class AggregateOnMultirunEnd(Callback):

@@ -1,139 +1,490 @@
 """Figures drawn from a summary table alone, byte-identical for the same table.
 
-A figure spec names columns, seaborn-style: ``metric`` picks the rows, ``x``/``hue``/
-``col``/``row`` the axes; the 95% interval comes from ``ci_low``/``ci_high`` and the closed
-form, where the table has one, is drawn dashed beside the simulation.
+A figure spec maps columns to ``x``, ``hue``, ``style``, ``col`` and ``row``; ``metric`` picks
+the rows (a list: several metrics, one line each, ``hue: metric``).  A figure never averages:
+any other column that varies among the rows a line would join is given a free facet (``col``,
+then ``row``, then ``style``), and when none is free the figure is refused with a line that
+names the column (:func:`layout`).  Titles and labels are templates: ``{epsilon}`` is filled
+only where ε is one value in the figure; a parenthesis holding a key that varies is dropped.
+
+Each line is the simulation with its 95% band; the closed form, where the table has one, is
+drawn on top of it (hollow markers on a dark dashed line), so it stays visible where the two
+agree.  A ``reference`` metric (a bound) is drawn dotted; ``diagonal`` draws y = x.
 """
 
 from __future__ import annotations
 
 import io
+import math
+import re
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-from matplotlib.ticker import NullFormatter  # noqa: E402
+from simprive.display import FAMILIES, FAMILY_COLOURS, family_of, key_name, level_name, metric_name
+from simprive.results import write_atomic
+from simprive.validation import ConfigError
 
-from simprive.results import write_atomic  # noqa: E402
+__all__ = ["Layout", "draw", "draw_all", "layout"]
 
-__all__ = ["draw", "draw_all"]
-
-STYLE: Any = {"svg.hashsalt": "simprive", "svg.fonttype": "path", "figure.dpi": 100}
+# columns that describe a row's statistics, not its configuration
+STATISTICS = ("metric", "value", "std", "ci_low", "ci_high", "expected", "z", "agreement", "status", "config_hash")
+SLOTS = ("col", "row", "style")  # where a varying key the spec does not show goes, in this order
 METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
+RC: Any = {"svg.hashsalt": "simprive", "svg.fonttype": "path", "figure.dpi": 100, "font.size": 9,
+      "axes.titlesize": 9, "axes.labelsize": 9, "legend.fontsize": 8, "axes.spines.top": False,
+      "axes.spines.right": False, "axes.grid": True, "grid.color": "0.9", "grid.linewidth": 0.6}
 FORMATS = ("png", "svg")
+STYLES: list[tuple[Any, str]] = [("-", "o"), ((0, (4, 2)), "s"), ((0, (1, 1.5)), "^"), ((0, (5, 2, 1, 2)), "D")]
+PANEL = (3.3, 2.5)  # inches per facet
+SPEC_KEYS = {"name", "metric", "x", "hue", "style", "col", "row", "logx", "logy", "symlogy", "title", "xlabel",
+             "ylabel", "expected", "dashed", "reference", "dotted", "diagonal", "sharey"}
 
 
-def _label(value) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+@dataclass(frozen=True)
+class Layout:
+    """How a figure maps the columns of its rows: every varying configuration column is one
+    of these (or a function of them), so no line averages rows."""
+
+    data: pd.DataFrame
+    metrics: list[str]
+    x: str
+    hue: str | None
+    style: str | None
+    col: str | None
+    row: str | None
+    added: tuple[str, ...]  # keys faceted because they vary and the spec did not show them
+
+    @property
+    def mapped(self) -> list[str]:
+        return [k for k in (self.x, self.hue, self.style, self.col, self.row) if k]
 
 
-def _label_levels(data: pd.DataFrame, ref: pd.DataFrame, keys, metrics: list[str]) -> dict[str, list[str]]:
-    """Each grouping column's levels as labels, in numeric order (metrics in the order
-    asked); a missing value (e.g. no ε for an exact MPC release) gets its own "none" level
-    instead of silently dropping its rows.  Relabels ``data`` and ``ref`` in place."""
-    orders = {}
-    for key in keys:
-        present = set(data[key].dropna().unique())
-        levels = [m for m in metrics if m in present] if key == "metric" else [_label(v) for v in sorted(present)]
-        if data[key].isna().any():
-            levels.append("none")
-        for frame in (data, ref):
-            frame[key] = frame[key].map(lambda v: "none" if pd.isna(v) else _label(v))
-        orders[key] = levels
-    return orders
+def _present(data: pd.DataFrame, key: str | None) -> str | None:
+    """A grouping key the rows have (not swept in this run: nothing to show)."""
+    return key if key and key in data.columns and data[key].notna().any() else None
 
 
-def _overlay(data, ref, *, x, hue, col, row, palette, expected, color=None):
-    """On one facet: the reference curves (dark, dotted), then per hue level the 95% band
-    and the closed form (dashed)."""
-    ax = plt.gca()
-    facet = ref
-    for key in (col, row):
-        if key:
-            facet = facet[facet[key] == data[key].iloc[0]]
-    # one dark dotted line per distinct reference curve (the bound is often shared)
-    curves = {tuple(g.sort_values(x)[[x, "value"]].itertuples(index=False)) for _, g in
-              (facet.groupby(hue, sort=False) if hue else [(None, facet)])}
-    for curve in sorted(c for c in curves if c):
+def _averaged(data: pd.DataFrame, keys: list[str]) -> list[str]:
+    """Configuration columns that vary among rows sharing every one of ``keys``: a line
+    through them would average those rows."""
+    config = [c for c in data.columns if c not in STATISTICS and c not in keys]
+    cells = data.groupby(keys, dropna=False, sort=False)
+    return [c for c in config if (cells[c].nunique(dropna=False) > 1).any()]
+
+
+def layout(summary: pd.DataFrame, spec: dict[str, Any]) -> Layout:
+    """The rows a spec plots and how each varying column is shown; raises
+    :class:`~simprive.validation.ConfigError` naming a column it cannot show."""
+    name = spec.get("name", "figure")
+    unknown = sorted(set(spec) - SPEC_KEYS)
+    if unknown:
+        raise ConfigError(f"figure.plots.{name}.{unknown[0]}", spec[unknown[0]],
+                          f"not a figure key; known: {', '.join(sorted(SPEC_KEYS))}")
+    metric = spec["metric"]
+    metrics = list(metric) if isinstance(metric, (list, tuple)) else [metric]
+    data = summary[summary["metric"].isin(metrics)]
+    if data.empty:
+        raise ConfigError(f"figure.plots.{name}.metric", metric, "no rows of the summary have it")
+    x = spec["x"]
+    if x not in data.columns:
+        raise ConfigError(f"figure.plots.{name}.x", x, "not a column of the summary")
+    slots = {k: _present(data, spec.get(k)) for k in ("hue", "style", "col", "row")}
+    if len(metrics) > 1 and "metric" not in slots.values():
+        slots["hue" if slots["hue"] is None else "style"] = "metric"
+    added: list[str] = []
+    while True:
+        keys = [k for k in (x, *slots.values(), "metric") if k]
+        varying = _averaged(data, list(dict.fromkeys(keys)))
+        if not varying:
+            break
+        key = varying[0]
+        free = next((s for s in SLOTS if slots[s] is None), None)
+        if free is None:
+            raise ConfigError(f"figure.plots.{name}", key, f"{key} varies in the rows this figure draws and every "
+                                                          f"facet is taken: map it (col, row, style or hue) or fix "
+                                                          f"{key} to one value")
+        slots[free] = key
+        added.append(key)
+    return Layout(data.copy(), metrics, x, slots["hue"], slots["style"], slots["col"], slots["row"], tuple(added))
+
+
+def _levels(data: pd.DataFrame, key: str, metrics: list[str]) -> list:
+    """A column's values in reading order: metrics as asked, numbers ascending, missing last."""
+    present = list(dict.fromkeys(data[key].dropna()))
+    if key == "metric":
+        levels = [m for m in metrics if m in present]
+    elif key == "mechanism":  # by family, its variants together
+        levels = sorted(present, key=lambda m: (*_family_rank(m), str(m)))
+    else:
+        try:
+            levels = sorted(present)
+        except TypeError:  # mixed types: as they come
+            levels = present
+    return levels + ([None] if data[key].isna().any() else [])
+
+
+def _family_rank(mechanism: str) -> tuple[int, int]:
+    family, index, _ = family_of(mechanism)
+    return (list(FAMILIES).index(family) if family in FAMILIES else len(FAMILIES)), index
+
+
+def _match(frame: pd.DataFrame, key: str, level) -> pd.Series:
+    return frame[key].isna() if level is None else frame[key] == level
+
+
+def _shade(rgb, i: int, k: int):
+    """Variant ``i`` of ``k`` in a family: the family's colour, lighter for later variants."""
+    t = 0.0 if k <= 1 else 0.55 * i / (k - 1)
+    return tuple(c + (1 - c) * t for c in rgb)
+
+
+MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
+def _markers(key: str | None, levels: list) -> dict:
+    """A marker per hue level: a family's variants differ in shade and in marker."""
+    if key != "mechanism":
+        return dict.fromkeys(levels, "o")
+    seen: dict[str, int] = {}
+    out = {}
+    for m in levels:
+        family = family_of(m)[0] if m is not None else ""
+        out[m] = MARKERS[seen.get(family, 0) % len(MARKERS)]
+        seen[family] = seen.get(family, 0) + 1
+    return out
+
+
+def _palette(key: str | None, levels: list) -> dict:
+    """A colour per hue level: one hue per mechanism family (shades for its variants), a
+    sequential ramp for ordered numbers, distinct colours otherwise."""
+    from matplotlib import colormaps
+
+    if key is None:
+        return {None: (0.12, 0.35, 0.6)}
+    if key == "mechanism":
+        base = colormaps["tab10"].colors  # type: ignore[attr-defined]
+        families = list(dict.fromkeys(family_of(m)[0] for m in levels if m is not None))
+        members = {f: [m for m in levels if m is not None and family_of(m)[0] == f] for f in families}
+        # a user's mechanism (a family of its own) takes a colour no built-in family has
+        spare = iter(i for i in (7, 8, 5, 6) if i not in {FAMILY_COLOURS.get(f) for f in families})
+        colour = {f: base[FAMILY_COLOURS[f]] if f in FAMILY_COLOURS else base[next(spare, 7)] for f in families}
+        out = {m: _shade(colour[family_of(m)[0]], members[family_of(m)[0]].index(m), len(members[family_of(m)[0]]))
+               for m in levels if m is not None}
+        return {**out, None: (0.4, 0.4, 0.4)}
+    numeric = [v for v in levels if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)]
+    if len(numeric) == len([v for v in levels if v is not None]) and len(numeric) > 2:
+        ramp = colormaps["viridis"]
+        return {**{v: ramp(0.05 + 0.8 * i / (len(numeric) - 1))[:3] for i, v in enumerate(numeric)},
+                None: (0.4, 0.4, 0.4)}
+    base = colormaps["tab10"].colors  # type: ignore[attr-defined]
+    return {v: base[i % 10] for i, v in enumerate(levels)}
+
+
+def _constant(data: pd.DataFrame, key: str):
+    """The one value of ``key`` in the rows that have one (an exact release has no ε), or a
+    marker that it varies or is absent."""
+    if key not in data.columns or data[key].isna().all():
+        return _ABSENT
+    values = data[key].dropna().drop_duplicates()
+    return values.iloc[0] if len(values) == 1 else _VARIES
+
+
+_VARIES, _ABSENT = object(), object()
+
+
+def fill(template: str, data: pd.DataFrame, constants: dict | None = None) -> str:
+    """A title or label template filled from the rows: ``{key}`` by the key's one value (a
+    key the table lacks, from ``constants``: the run's fixed settings); a parenthesis with a
+    key that varies (or is unknown) is dropped, elsewhere the key's name stands in; ``{n-1}``
+    is one less than n."""
+
+    def value(field: str):
+        key, _, minus = field.partition("-")
+        v = _constant(data, key.strip())
+        if v is _ABSENT and constants and isinstance(constants.get(key.strip()), (int, float, str)):
+            v = constants[key.strip()]
+        if v is _VARIES or v is _ABSENT or not minus:
+            return v
+        return v - int(minus)
+
+    def group(m: re.Match) -> str:
+        fields = re.findall(r"\{([^}]+)\}", m.group(0))
+        return "" if any(value(f) in (_VARIES, _ABSENT) for f in fields) else m.group(0)
+
+    text = re.sub(r"\s*\([^()]*\{[^}]+\}[^()]*\)", group, template)
+
+    def one(m: re.Match) -> str:
+        v = value(m.group(1))
+        key = m.group(1).partition("-")[0].strip()
+        return key_name(key) if v in (_VARIES, _ABSENT) else level_name(key, v)
+
+    return re.sub(r"\{([^}]+)\}", one, text)
+
+
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _decade(v: float, _=None) -> str:
+    """10ⁿ in plain text (no mathtext to lay out): 1, 10 and 0.1 as such."""
+    exponent = round(math.log10(v)) if v > 0 else 0
+    if -1 <= exponent <= 1:
+        return f"{v:g}"
+    return "10" + str(exponent).translate(SUPERSCRIPT)
+
+
+def _number(v: float, _=None) -> str:
+    """A tick label: 10ⁿ for far decades, 500,000 rather than 5e+05, else as short as %g."""
+    if _is_decade(v):
+        return _decade(v)
+    if abs(v) >= 1000 and float(v).is_integer():
+        return f"{v:,.0f}"
+    return f"{v:g}"
+
+
+def _is_decade(v: float) -> bool:
+    """A power of ten too far from 1 to write out (0.001 and 1,000 read fine as they are)."""
+    return v > 0 and abs(math.log10(v) - round(math.log10(v))) < 1e-9 and abs(math.log10(v)) > 3.5
+
+
+def _log_ticks(axis, values: np.ndarray) -> None:
+    """Readable ticks on a log axis: every decade labelled, or 1-2-5 steps within one."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+    positive = values[np.isfinite(values) & (values > 0)]
+    span = math.log10(positive.max() / positive.min()) if positive.size else 0.0
+    if span < 1.3:
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12))
+        axis.set_major_formatter(FuncFormatter(_number))
+    else:
+        axis.set_major_locator(LogLocator(base=10, numticks=30))
+        # one notation per axis: 10ⁿ throughout once any decade is far from 1
+        far = positive.min() < 1e-3 or positive.max() > 1e4
+        axis.set_major_formatter(FuncFormatter(_decade if far else _number))
+    axis.set_minor_locator(NullLocator())
+
+
+def _symlog_ticks(axis, linthresh: float, top: float) -> None:
+    """0, then decades from the linear threshold up, at most seven labelled."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    low, high = math.floor(math.log10(linthresh)), math.floor(math.log10(max(top, linthresh)))
+    step = max(1, math.ceil((high - low + 1) / 7))
+    axis.set_major_locator(FixedLocator([0.0] + [10.0**e for e in range(high, low - 1, -step)][::-1]))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: "0" if v == 0 else _decade(v) if high > 3 else _number(v)))
+    axis.set_minor_locator(NullLocator())
+
+
+def _facet_title(lay: Layout, col_level, row_level, adversary) -> str:
+    parts = [f"{key_name(k, adversary)} = {level_name(k, v)}" for k, v in ((lay.row, row_level), (lay.col, col_level))
+             if k]
+    return textwrap.fill(" · ".join(parts), 44)
+
+
+def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
+    """One figure for one spec (see the module): a matplotlib Figure.  ``constants``: the
+    run's fixed settings (``{dotted.key: value}``), for templates naming a key the table lacks."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    lay = layout(summary, spec)
+    data, metrics, x = lay.data, lay.metrics, lay.x
+    reference = spec.get("reference")
+    ref = summary[summary["metric"] == reference] if reference else summary.iloc[:0]
+    adversary = _constant(data, "adversary")
+    adversary = adversary if isinstance(adversary, str) else None
+    hue_levels = _levels(data, lay.hue, metrics) if lay.hue else [None]
+    style_levels = _levels(data, lay.style, metrics) if lay.style else [None]
+    col_levels = _levels(data, lay.col, metrics) if lay.col else [None]
+    row_levels = _levels(data, lay.row, metrics) if lay.row else [None]
+    palette, markers = _palette(lay.hue, hue_levels), _markers(lay.hue, hue_levels)
+    logx, logy, symlogy = bool(spec.get("logx")), bool(spec.get("logy")), spec.get("symlogy")
+    show_expected = spec.get("expected", True) and data["expected"].notna().any()
+    categorical_x = not pd.api.types.is_numeric_dtype(data[x])
+    floor = _log_floor(data) if logy else None
+    x_order = _levels(data, x, metrics) if categorical_x else None
+
+    with plt.rc_context(RC):
+        fig, axes = plt.subplots(len(row_levels), len(col_levels), squeeze=False, sharex=True,
+                                 sharey=spec.get("sharey", True), layout="constrained",
+                                 figsize=(PANEL[0] * len(col_levels) + 2.6, PANEL[1] * len(row_levels) + 0.7))
+        for (r, row_level), (c, col_level) in ((rr, cc) for rr in enumerate(row_levels) for cc in enumerate(col_levels)):
+            ax = axes[r][c]
+            facet, facet_ref = data, ref
+            for key, level in ((lay.row, row_level), (lay.col, col_level)):
+                if key:
+                    facet = facet[_match(facet, key, level)]
+                    if key in facet_ref.columns:
+                        facet_ref = facet_ref[_match(facet_ref, key, level)]
+            _draw_facet(ax, facet, facet_ref, lay, hue_levels, style_levels, (palette, markers), x_order, floor,
+                        show_expected)
+            if lay.col or lay.row:
+                ax.set_title(_facet_title(lay, col_level, row_level, adversary))
+        for ax in axes.flat:  # once every facet is drawn: shared limits cover them all
+            _scale(ax, data, x, logx, logy, symlogy, x_order)
+            if spec.get("diagonal"):
+                lo, hi = ax.get_xlim()
+                ax.plot([lo, hi], [lo, hi], color="0.45", linestyle=(0, (1, 2)), linewidth=1, zorder=1)
+                ax.set_xlim(lo, hi)
+        _texts(fig, axes, lay, spec, constants, adversary)
+        _legend(fig, lay, spec, adversary, (hue_levels, palette, markers), style_levels,
+                show_expected=show_expected, reference=None if ref.empty else reference,
+                zeros=logy and bool((data["value"] <= 0).any()))
+    return fig
+
+
+def _texts(fig, axes, lay: Layout, spec: dict, constants: dict | None, adversary: str | None) -> None:
+    """Axis labels and the title: the spec's templates filled from the rows, or the names of
+    what is drawn."""
+    data, metrics = lay.data, lay.metrics
+    xlabel = fill(spec["xlabel"], data, constants) if spec.get("xlabel") else key_name(lay.x, adversary)
+    ylabel = fill(spec["ylabel"], data, constants) if spec.get("ylabel") else (
+        metric_name(metrics[0]) if len(metrics) == 1 else "value")
+    # one label for a row or column of panels that share the axis
+    if axes.shape[1] > 1:
+        fig.supxlabel(xlabel, fontsize=9)
+    else:
+        axes[-1][0].set_xlabel(xlabel)
+    if axes.shape[0] > 1:
+        fig.supylabel(textwrap.fill(ylabel, 60), fontsize=9)
+    else:
+        axes[0][0].set_ylabel(textwrap.fill(ylabel, 34))
+    title = fill(spec["title"], data, constants) if spec.get("title") else ylabel
+    fig.suptitle(textwrap.fill(title, int(11 * fig.get_figwidth())), fontsize=10, x=0.02, ha="left")
+
+
+def _legend(fig, lay: Layout, spec: dict, adversary, hues, style_levels, *, show_expected: bool,
+            reference: str | None, zeros: bool) -> None:
+    """One legend for the figure: the hue and style levels, then how to read the lines."""
+    from matplotlib.lines import Line2D
+
+    hue_levels, palette, markers = hues
+    handles: list = []
+    if lay.hue:
+        handles.append(Line2D([], [], linestyle="none", label=key_name(lay.hue, adversary)))
+        handles += [Line2D([], [], color=palette[h], marker=markers[h], markersize=4,
+                           label=level_name(lay.hue, h)) for h in hue_levels]
+    if lay.style:
+        handles.append(Line2D([], [], linestyle="none", label=key_name(lay.style, adversary)))
+        handles += [Line2D([], [], color="0.3", linestyle=STYLES[i % len(STYLES)][0],
+                           marker=STYLES[i % len(STYLES)][1], markersize=4, label=level_name(lay.style, s))
+                    for i, s in enumerate(style_levels)]
+    handles.append(Line2D([], [], linestyle="none", label="how to read"))
+    handles.append(Line2D([], [], color="0.3", marker="o", markersize=4, label="simulated (band: 95% CI)"))
+    if show_expected:
+        handles.append(Line2D([], [], color="0.1", linestyle=(0, (3, 2)), linewidth=0.9, marker="o",
+                              markersize=6, markerfacecolor="none", label=spec.get("dashed", "closed form")))
+    if reference:
+        handles.append(Line2D([], [], color="0.2", linestyle=(0, (1, 1.5)), linewidth=2,
+                              label=spec.get("dotted", metric_name(reference))))
+    if spec.get("diagonal"):
+        handles.append(Line2D([], [], color="0.45", linestyle=(0, (1, 2)), label=str(spec["diagonal"])))
+    if zeros:
+        handles.append(Line2D([], [], color="0.3", linestyle="none", marker="v", markersize=6,
+                              label="0 (below the log axis)"))
+    legend = fig.legend(handles=handles, loc="outside right upper", frameon=False, handlelength=2.4)
+    for text, handle in zip(legend.get_texts(), handles):
+        if handle.get_linestyle() == "None" and handle.get_marker() in ("None", None, ""):
+            text.set_fontweight("bold")
+
+
+def _draw_facet(ax, facet, facet_ref, lay: Layout, hue_levels, style_levels, looks, x_order, floor, expected):
+    """``floor``: the foot of a log y axis (None on a linear one)."""
+    x, (palette, markers) = lay.x, looks
+    logy = floor is not None
+    position = (lambda s: s.map({v: i for i, v in enumerate(x_order)})) if x_order else (lambda s: s)
+    # the reference (a bound): one dark dotted line per distinct curve
+    curves = set()
+    for _, g in facet_ref.groupby(lay.hue, dropna=False, sort=False) if lay.hue in facet_ref.columns else [(0, facet_ref)]:
+        g = g.sort_values(x)
+        if len(g):
+            curves.add(tuple(zip(position(g[x]), g["value"])))
+    for curve in sorted(curves):
         xs, ys = zip(*curve)
         ax.plot(xs, ys, linestyle=(0, (1, 1.5)), linewidth=2, color="0.2", zorder=5)
-    for level, g in data.groupby(hue, sort=False) if hue else [(None, data)]:
-        g = g.sort_values(x)
-        c = palette[level] if hue else color
-        ax.fill_between(g[x], g["ci_low"], g["ci_high"], color=c, alpha=0.2, linewidth=0)
-        if expected and g["expected"].notna().any():
-            ax.plot(g[x], g["expected"], linestyle="--", color=c, linewidth=1)
+    for si, style in enumerate(style_levels):
+        linestyle, style_marker = STYLES[si % len(STYLES)]
+        for hue in hue_levels:
+            marker = style_marker if lay.style else markers[hue]
+            g = facet
+            if lay.style:
+                g = g[_match(g, lay.style, style)]
+            if lay.hue:
+                g = g[_match(g, lay.hue, hue)]
+            if g.empty:
+                continue
+            g = g.sort_values(x)
+            xs, colour = position(g[x]).to_numpy(float), palette[hue]
+            value, low, high = (g[k].to_numpy(float) for k in ("value", "ci_low", "ci_high"))
+            if logy:  # a log axis has no 0: such points are marked at its foot, their band left out
+                zero = value <= 0
+                if zero.any():
+                    ax.plot(xs[zero], np.full(zero.sum(), floor), linestyle="none", marker="v", markersize=6,
+                            color=colour, clip_on=False, zorder=8)
+                value = np.where(zero, np.nan, value)
+                low, high = np.where(zero, np.nan, np.maximum(low, floor)), np.where(zero, np.nan, high)
+            ax.fill_between(xs, low, high, color=colour, alpha=0.18, linewidth=0, zorder=2)
+            ax.plot(xs, value, color=colour, linestyle=linestyle, marker=marker, markersize=4, linewidth=1.6, zorder=3)
+            if expected and g["expected"].notna().any():
+                e = g["expected"].to_numpy(float)
+                if logy:
+                    e = np.where(e > 0, e, np.nan)
+                ax.plot(xs, e, color="0.1", linestyle=(0, (3, 2)), linewidth=0.9, zorder=6)
+                ax.plot(xs, e, linestyle="none", marker="o", markersize=6.5, markerfacecolor="none",
+                        markeredgecolor=colour, markeredgewidth=1.3, zorder=7)
 
 
-def _scale_axes(grid, *, logx: bool, logy: bool, symlogy: float | None, nonnegative: bool) -> None:
-    for ax in grid.axes.flat:
-        if logx:
-            ax.set_xscale("log")
-            ax.xaxis.set_minor_formatter(NullFormatter())  # no crowded 3×10² labels
-        if logy:
-            ax.set_yscale("log")
-        if symlogy:  # log scale that still shows zeros: linear below `symlogy`
-            ax.set_yscale("symlog", linthresh=symlogy)
-            if nonnegative:  # a band's tail below 0 is not worth half the axis
-                ax.set_ylim(bottom=0)
+def _log_floor(data: pd.DataFrame) -> float:
+    """The foot of a log y axis: a little below the smallest positive number drawn."""
+    drawn = data[["value", "expected", "ci_low"]].to_numpy(float).ravel()
+    positive = drawn[np.isfinite(drawn) & (drawn > 0)]
+    return float(positive.min()) / 1.6 if positive.size else 1e-3
 
 
-def draw(summary: pd.DataFrame, *, metric: str, x: str, hue: str | None = None, col: str | None = None,
-         row: str | None = None, logx: bool = False, logy: bool = False, title: str | None = None,
-         ylabel: str | None = None, xlabel: str | None = None, expected: bool = True,
-         symlogy: float | None = None, dashed: str = "closed form", reference: str | None = None,
-         dotted: str = "bound", **_) -> sns.FacetGrid:
-    """One line per ``hue`` level of ``metric`` against ``x``, faceted by ``col``/``row``.
+def _scale(ax, data: pd.DataFrame, x: str, logx: bool, logy: bool, symlogy, x_order) -> None:
+    if x_order:
+        ax.set_xticks(range(len(x_order)), [level_name(x, v) for v in x_order])
+    elif logx:
+        ax.set_xscale("log")
+        _log_ticks(ax.xaxis, data[x].to_numpy(float))
+        values = np.unique(data[x].to_numpy(float))
+        values = values[np.isfinite(values) & (values > 0)]
+        if len(values) <= 8:  # few settings: a tick at each, labelled as set
+            from matplotlib.ticker import FixedLocator, FuncFormatter
 
-    ``metric`` may be a list: those metrics side by side, one line each (``hue: metric``),
-    in the order given.  ``reference`` names a metric drawn dotted in the same colours (a
-    bound, say), where the table has it.  ``logx``/``logy`` use log axes; ``symlogy=c`` a
-    symmetric log y axis, linear within ±c, for metrics that reach 0."""
-    metrics = list(metric) if isinstance(metric, (list, tuple)) else [metric]
-    data = summary[summary["metric"].isin(metrics)].copy()
-    ref = summary[summary["metric"] == reference].copy()
-    if data.empty:
-        raise ValueError(f"no rows with metric={metric!r} to draw")
-    if x not in data.columns:
-        raise ValueError(f"figure column x={x!r} is not in the summary")
-    # a grouping column the table lacks (not swept in this run) is simply not drawn
-    hue, col, row = (key if key in data.columns and data[key].notna().any() else None for key in (hue, col, row))
-    orders = _label_levels(data, ref, [k for k in (hue, col, row) if k], metrics)
-    hue_order = orders[hue] if hue else None
-    palette = dict(zip(hue_order, sns.color_palette("colorblind", len(hue_order)))) if hue_order else None
-    with plt.rc_context(STYLE), sns.axes_style("whitegrid"):
-        grid = sns.relplot(
-            data=data, x=x, y="value", hue=hue, hue_order=hue_order, palette=palette, col=col, row=row,
-            col_order=orders[col] if col else None, row_order=orders[row] if row else None,
-            kind="line", marker="o", errorbar=None, height=3.2, aspect=1.25, facet_kws={"sharey": False},
-        )
-        grid.map_dataframe(lambda data, color=None, label=None, **_: _overlay(
-            data, ref, x=x, hue=hue, col=col, row=row, palette=palette, expected=expected, color=color))
-        _scale_axes(grid, logx=logx, logy=logy, symlogy=symlogy, nonnegative=bool((data["value"] >= 0).all()))
-        grid.set_axis_labels(xlabel or x, ylabel or metric)
-        if title:
-            notes = [f"dashed: {dashed}"] if expected and data["expected"].notna().any() else []
-            notes += [f"dotted: {dotted}"] if not ref.empty else []
-            grid.figure.suptitle(title + (f"  ({'; '.join(notes)})" if notes else ""), y=1.02)
-    return grid
+            ax.xaxis.set_major_locator(FixedLocator(values))
+            ax.xaxis.set_major_formatter(FuncFormatter(_number))
+    if logy:
+        ax.set_yscale("log")
+        _log_ticks(ax.yaxis, data[["value", "expected"]].to_numpy(float).ravel())
+        ax.set_ylim(bottom=_log_floor(data))
+    elif symlogy:  # log scale that still shows zeros: linear within ±symlogy
+        ax.set_yscale("symlog", linthresh=float(symlogy))
+        if (data["value"] >= 0).all():
+            ax.set_ylim(bottom=0)
+            _symlog_ticks(ax.yaxis, float(symlogy), ax.get_ylim()[1])
 
 
-def draw_all(summary: pd.DataFrame, plots: list[dict], out_dir) -> list[Path]:
+def draw_all(summary: pd.DataFrame, plots: Sequence[dict], out_dir, constants: dict | None = None) -> list[Path]:
     """Draw every spec in ``plots`` and save each as PNG and SVG under ``out_dir``."""
+    import matplotlib.pyplot as plt
+
     paths = []
     for spec in plots:
-        grid = draw(summary, **spec)
+        fig = draw(summary, constants, **spec)
         for fmt in FORMATS:
             buf = io.BytesIO()
-            with plt.rc_context(STYLE):
-                grid.savefig(buf, format=fmt, metadata=METADATA[fmt], bbox_inches="tight")
+            with plt.rc_context(RC):
+                fig.savefig(buf, format=fmt, metadata=METADATA[fmt])
             path = Path(out_dir) / f"{spec['name']}.{fmt}"
             write_atomic(path, buf.getvalue())
             paths.append(path)
-        plt.close(grid.figure)
+        plt.close(fig)
     return paths

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-__all__ = ["AXES", "PIPELINE_GROUPS", "expand", "flatten"]
+__all__ = ["AXES", "PIPELINE_GROUPS", "expand", "fixed_settings", "flatten"]
 
 # top-level keys any run may sweep; list values of these (and of group leaves) are axes
 AXES = ("epsilon", "delta", "n", "lower", "upper", "trials", "seed", "neighbours")
@@ -32,3 +32,12 @@ def expand(cfg: dict) -> tuple[list[dict], list[str]]:
         point.update(zip(axes, combo))
         points.append(point)
     return points, axes
+
+
+def fixed_settings(cfgs: list[dict]) -> dict:
+    """The settings (``{dotted.key: value}``) that are one scalar in every one of ``cfgs``."""
+    flats = [flatten(c) for c in cfgs]
+    if not flats:
+        return {}
+    return {k: v for k, v in flats[0].items()
+            if not isinstance(v, (list, tuple, dict)) and all(f.get(k, v) == v and k in f for f in flats)}

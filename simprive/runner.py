@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from simprive.attacks import build_attack, knowledge_level
-from simprive.grid import AXES, expand
+from simprive.grid import AXES, expand, fixed_settings
 from simprive.identity import config_hash, streams
 from simprive.metrics import Bound, Rare, Spread, agreement, kind_of, summarise
 from simprive.progress import Progress
@@ -148,7 +148,8 @@ def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None], d
     return out, exp_mean, checks
 
 
-def _identity(cfg: dict, p: Plan, extra: list[str]) -> dict:
+def identity_row(cfg: dict, p: Plan, extra: list[str]) -> dict:
+    """A configuration's columns in the summary (every row of it repeats them)."""
     rel = p.release
     row = {
         "experiment": cfg.get("name", "custom"), "scenario": rel.scenario.kind, "query": rel.query,
@@ -158,6 +159,25 @@ def _identity(cfg: dict, p: Plan, extra: list[str]) -> dict:
     }
     row.update({k: p.point.get(k) for k in extra})
     return row
+
+
+def extra_columns(point: dict, axes, overrides) -> list[str]:
+    """The summary's columns beyond the contract's: swept and overridden keys."""
+    standard = set(AXES) | {"scenario.kind", "query.kind", "mechanism.kind", "adversary.kind"}
+    return sorted(k for k in set(axes) | set(override_keys(overrides)) if k in point and k not in standard)
+
+
+def check_figures(identities: list[dict], plots) -> None:
+    """Every figure can show every key that varies among these configurations (each stands
+    for all its metrics): raises :class:`ConfigError` otherwise, before any work."""
+    from simprive.figures import layout
+
+    configs = pd.DataFrame(identities)
+    for spec in plots:
+        metric = spec.get("metric")
+        metrics = list(metric) if isinstance(metric, (list, tuple)) else [metric]
+        frame = pd.concat([configs.assign(metric=m) for m in metrics], ignore_index=True)
+        layout(frame.assign(value=np.nan, expected=np.nan), spec)
 
 
 def override_keys(overrides) -> list[str]:
@@ -179,14 +199,16 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
     started = time.perf_counter()
     points, axes = expand(cfg)
     plans = distinct([plan(p) for p in points], axes)  # every configuration validated before any work
-    standard = set(AXES) | {"scenario.kind", "query.kind", "mechanism.kind", "adversary.kind"}
-    extra = sorted(k for k in set(axes) | set(override_keys(overrides)) if k in points[0] and k not in standard)
+    extra = extra_columns(points[0], axes, overrides)
+    figure = cfg.get("figure") if figures and out_dir is not None else None
+    if figure and figure.get("plots"):  # a figure that cannot show what the run varies stops it here
+        check_figures([identity_row(cfg, p, extra) for p in plans], figure["plots"])
 
     rows, trial_frames = [], []
     bar = Progress(len(plans), cfg.get("name", "run"), enabled=cfg.get("progress"))
     for p in plans:
         values, expected, checks = simulate(p)
-        ident = _identity(cfg, p, extra)
+        ident = identity_row(cfg, p, extra)
         for metric, v in values.items():
             e, kind = expected[metric], kind_of(metric, getattr(p.attack, "METRICS", {}))
             row = {**ident, "metric": metric, **summarise(v, kind), "expected": np.nan if e is None else e}
@@ -214,7 +236,8 @@ def save(results: Results, out_dir: Path, figure: dict | None) -> None:
     if figure and figure.get("plots"):
         from simprive.figures import draw_all  # matplotlib is slow to import: only when drawing
 
-        results.figures = draw_all(read_summary(path), figure["plots"], out_dir)
+        results.figures = draw_all(read_summary(path), figure["plots"], out_dir,
+                                   fixed_settings([results.meta.get("config") or {}]))
     write_json(out_dir / "meta.json", results.meta)
 
 

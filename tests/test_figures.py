@@ -1,34 +1,90 @@
-"""Figures: drawn from long-form summary rows, nothing dropped, byte-stable."""
+"""Figures: drawn from long-form summary rows, nothing dropped, nothing averaged, byte-stable."""
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from simprive.figures import draw
+from simprive import ConfigError
+from simprive.figures import draw, draw_all, fill, layout
 
 
 def rows(**columns):
     n = len(next(iter(columns.values())))
-    base = {"metric": ["m"] * n, "value": np.arange(n, dtype=float), "ci_low": 0.0, "ci_high": 1.0,
+    base = {"metric": ["m"] * n, "value": np.arange(1, n + 1, dtype=float), "ci_low": 0.5, "ci_high": 9.0,
             "expected": np.nan}
     return pd.DataFrame({**base, **columns})
 
 
+def titles(fig):
+    return [ax.get_title() for ax in fig.axes]
+
+
 def test_rows_without_a_facet_value_get_their_own_panel():
-    frame = rows(x=[1, 2, 1, 2, 1, 2], mechanism=["dp"] * 4 + ["mpc"] * 2, epsilon=[0.5, 0.5, 1, 1, np.nan, np.nan])
-    grid = draw(frame, metric="m", x="x", hue="mechanism", col="epsilon")
-    assert [ax.get_title() for ax in grid.axes.flat] == ["epsilon = 0.5", "epsilon = 1", "epsilon = none"]
+    frame = rows(x=[1, 2, 1, 2, 1, 2], mechanism=["laplace"] * 4 + ["mpc_sum"] * 2,
+                 epsilon=[0.5, 0.5, 1, 1, np.nan, np.nan])
+    fig = draw(frame, metric="m", x="x", hue="mechanism", col="epsilon")
+    assert titles(fig) == ["ε = 0.5", "ε = 1", "ε = none"]
 
 
 def test_hue_levels_follow_numeric_order():
     frame = rows(x=[1, 1, 1], n=[1000, 100, 10])
-    grid = draw(frame, metric="m", x="x", hue="n")
-    labels = [t.get_text() for t in grid.legend.texts]
-    assert labels == ["10", "100", "1000"]
+    fig = draw(frame, metric="m", x="x", hue="n")
+    labels = [t.get_text() for t in fig.legends[0].texts]
+    assert labels[:4] == ["n (parties)", "10", "100", "1,000"]
+
+
+def test_a_key_the_spec_does_not_show_is_faceted_never_averaged():
+    frame = rows(x=[1, 2] * 4, mechanism=["laplace"] * 8, epsilon=[0.1] * 4 + [10.0] * 4, seed=[0, 0, 1, 1] * 2)
+    lay = layout(frame, {"metric": "m", "x": "x", "hue": "mechanism"})
+    assert lay.added == ("epsilon", "seed") and (lay.col, lay.row) == ("epsilon", "seed")
+    assert lay.data.groupby(lay.mapped).size().max() == 1  # one row per point of a line
+    fig = draw(frame, metric="m", x="x", hue="mechanism")
+    assert titles(fig) == ["seed = 0 · ε = 0.1", "seed = 0 · ε = 10", "seed = 1 · ε = 0.1", "seed = 1 · ε = 10"]
+
+
+def test_a_key_with_no_free_facet_is_refused_by_name():
+    grid = pd.MultiIndex.from_product([[1, 2], [0, 1], [0, 1], [0, 1], [0, 1]], names=list("xabcd")).to_frame()
+    frame = rows(**{k: grid[k].to_numpy() for k in "xabcd"})
+    with pytest.raises(ConfigError) as err:  # a to col, b to row, c to style: no slot for d
+        layout(frame, {"name": "f", "metric": "m", "x": "x"})
+    assert err.value.key == "figure.plots.f" and err.value.value == "d" and "map it" in str(err.value)
+
+
+def test_a_key_that_moves_with_a_shown_one_needs_no_facet():
+    # the adversary's known fraction is what `aux` counts: one row per aux value
+    frame = rows(aux=[0, 5, 10], **{"adversary.known_fraction": [0.0, 0.5, 1.0]})
+    assert layout(frame, {"metric": "m", "x": "aux"}).added == ()
+
+
+def test_titles_fill_only_what_is_one_value():
+    one = rows(x=[1, 2], epsilon=[1.0, 1.0], n=[11, 11])
+    assert fill("Leakage (ε = {epsilon})", one) == "Leakage (ε = 1)"
+    assert fill("known (of n − 1 = {n-1})", one) == "known (of n − 1 = 10)"
+    two = rows(x=[1, 2], epsilon=[0.1, 10.0])
+    assert fill("Leakage (ε = {epsilon})", two) == "Leakage"
+    assert fill("servers (of {mechanism.servers})", two, {"mechanism.servers": 5}) == "servers (of 5)"
+    assert fill("servers (of {mechanism.servers})", two) == "servers"
+
+
+def test_zeros_on_a_log_axis_are_marked_at_its_foot_not_drawn(tmp_path):
+    frame = rows(x=[1, 2, 3], value=[10.0, 0.0, 100.0], ci_low=[5.0, 0.0, 0.0])
+    fig = draw(frame, metric="m", x="x", logy=True)
+    ax = fig.axes[0]
+    assert ax.get_ylim()[0] > 0
+    assert any(line.get_marker() == "v" for line in ax.lines)
+    assert "0 (below the log axis)" in [t.get_text() for t in fig.legends[0].texts]
+
+
+def test_the_same_table_draws_the_same_bytes(tmp_path):
+    frame = rows(x=[1, 2, 3, 4], mechanism=["laplace", "laplace", "mpc_sum", "mpc_sum"], expected=1.5)
+    spec = {"name": "f", "metric": "m", "x": "x", "hue": "mechanism", "title": "t"}
+    a = [p.read_bytes() for p in draw_all(frame, [spec], tmp_path / "a")] if (tmp_path / "a").mkdir() is None else []
+    b = [p.read_bytes() for p in draw_all(frame, [spec], tmp_path / "b")] if (tmp_path / "b").mkdir() is None else []
+    assert a == b and len(a) == 2
 
 
 def test_a_reference_metric_is_drawn_only_where_the_table_has_it(tmp_path):
     from simprive import run_experiment
-    from simprive.figures import draw_all
 
     s = run_experiment("referendum", ["trials=200", "adversary.known_fraction=[0.0,1.0]"]).summary
     spec = {"name": "acc", "metric": "attack_correct", "x": "aux", "hue": "mechanism", "col": "scenario.p",
@@ -39,3 +95,30 @@ def test_a_reference_metric_is_drawn_only_where_the_table_has_it(tmp_path):
     assert len(draw_all(exact, [spec], tmp_path)) == 2
     spec_no_hue = {**spec, "hue": None}
     assert len(draw_all(exact, [spec_no_hue], tmp_path)) == 2
+
+
+PRESETS = sorted(p.stem for p in __import__("simprive.config", fromlist=["EXPERIMENTS_DIR"]).EXPERIMENTS_DIR.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_no_preset_figure_averages_a_key_swept_on_top(preset):
+    """Every preset's figures with one more key swept (the seed): each figure shows it — a
+    facet or a style — or refuses by name; no line joins rows that differ in it."""
+    from simprive.config import compose
+    from simprive.grid import expand
+    from simprive.runner import extra_columns, identity_row, plan
+
+    overrides = [f"experiment={preset}", "seed=[0,1]"]
+    cfg = compose(overrides)
+    points, axes = expand(cfg)
+    extra = extra_columns(points[0], axes, overrides[1:])
+    configs = pd.DataFrame([identity_row(cfg, plan(p), extra) for p in points])
+    for spec in (cfg.get("figure") or {}).get("plots") or []:
+        metrics = spec["metric"] if isinstance(spec["metric"], list) else [spec["metric"]]
+        frame = pd.concat([configs.assign(metric=m) for m in metrics], ignore_index=True)
+        try:
+            lay = layout(frame.assign(value=1.0, expected=np.nan), spec)
+        except ConfigError as err:
+            assert err.value == "seed"
+            continue
+        assert "seed" in lay.mapped and lay.data.groupby(lay.mapped, dropna=False).size().max() == 1
