@@ -24,6 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from simprive.config import CONF_DIR, Sources, compose, honour_group_choices, register_presets
 from simprive.grid import AXES, PIPELINE_GROUPS, expand, fixed_settings, flatten
+from simprive.report import write_report
 from simprive.results import aggregate, read_summary, write_json, write_summary
 from simprive.runner import check_figures, extra_columns, identity_row, override_keys, plan, run
 from simprive.validation import ConfigError
@@ -207,6 +208,7 @@ def build_sweep(sweep_dir: Path) -> Path:
         redraw(sweep_dir)
     except ValueError as exc:  # the table stands even if its figure cannot be drawn
         print(f"simprive: no figure for {sweep_dir}: {exc}", file=sys.stderr)
+    write_report(sweep_dir)
     return path
 
 
@@ -265,3 +267,10 @@ def aggregate_main() -> None:
         print(build_sweep(sweep_dir))
     except FileNotFoundError as exc:
         fail(str(exc))
+
+
+def report_main() -> None:
+    run_dir = _dir_arg("Rebuild report.html of a run or sweep from its summary.csv and meta.json.")
+    if not (run_dir / "summary.csv").exists():
+        fail(f"invalid dir={str(run_dir)!r}: no summary.csv (for a sweep, run simprive-aggregate first)")
+    print(write_report(run_dir))

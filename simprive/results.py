@@ -33,7 +33,21 @@ class Results:
     trials: pd.DataFrame | None = None
     out_dir: Path | None = None
     meta: dict = field(default_factory=dict)
-    figures: list[Path] = field(default_factory=list)
+    figures: list[Path] = field(default_factory=list)  # the files written, when out_dir is given
+
+    def draw(self) -> list:
+        """The run's figures in memory (matplotlib Figures, e.g. to show in a notebook), drawn
+        from the summary by the experiment's figure specs, with nothing written."""
+        from simprive.figures import draw
+        from simprive.grid import fixed_settings
+
+        config = self.meta.get("config") or {}
+        plots = (config.get("figure") or {}).get("plots") or []
+        return [draw(self.summary, fixed_settings([config]), **spec) for spec in plots]
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: the summary table."""
+        return self.summary._repr_html_()  # type: ignore[operator]
 
 
 def tidy(rows: list[dict], extra: Sequence[str] = ()) -> pd.DataFrame:

@@ -239,6 +239,9 @@ def save(results: Results, out_dir: Path, figure: dict | None) -> None:
         results.figures = draw_all(read_summary(path), figure["plots"], out_dir,
                                    fixed_settings([results.meta.get("config") or {}]))
     write_json(out_dir / "meta.json", results.meta)
+    from simprive.report import write_report
+
+    write_report(out_dir)
 
 
 def _git_revision() -> str | None:

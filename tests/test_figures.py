@@ -122,3 +122,14 @@ def test_no_preset_figure_averages_a_key_swept_on_top(preset):
             assert err.value == "seed"
             continue
         assert "seed" in lay.mapped and lay.data.groupby(lay.mapped, dropna=False).size().max() == 1
+
+
+def test_results_draw_their_figures_in_memory_and_show_as_a_table():
+    from simprive import run_experiment
+
+    res = run_experiment("poll", ["trials=50", "n=[100,1000]"])
+    assert res.figures == [] and res.out_dir is None  # nothing written
+    figs = res.draw()
+    assert len(figs) == 1 and [ax.get_title() for ax in figs[0].axes[:3]] == [f"prior p = {p}" for p in (0.1, 0.5, 0.9)]
+    html = res._repr_html_()
+    assert "<table" in html and f"{len(res.summary)} rows × {res.summary.shape[1]} columns" in html
