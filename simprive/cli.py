@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import shutil
 import sys
 import traceback
 from dataclasses import dataclass
@@ -25,8 +26,8 @@ from omegaconf import DictConfig, OmegaConf
 from simprive.config import CONF_DIR, Sources, compose, honour_group_choices, register_presets
 from simprive.grid import AXES, PIPELINE_GROUPS, expand, fixed_settings, flatten
 from simprive.report import write_report
-from simprive.results import aggregate, read_summary, write_json, write_summary
-from simprive.runner import check_figures, extra_columns, identity_row, override_keys, plan, run
+from simprive.results import aggregate, check_summary, read_summary, write_json, write_summary
+from simprive.runner import check_figures, check_settings, extra_columns, identity_row, override_keys, plan, run
 from simprive.validation import ConfigError
 
 __all__ = ["AggregateOnMultirunEnd", "aggregate_main", "main", "plot_main"]
@@ -105,6 +106,7 @@ class Job:
 def validate(overrides: list[str], sources: Sources | None = None) -> Job:
     """Compose and plan one job's configuration: raises ConfigError, runs nothing."""
     cfg = compose(overrides, sources)
+    check_settings(cfg)
     points, axes = expand(cfg)
     plans = [plan(point) for point in points]
     ignored = {k: f"mechanism={p.release.kind} ignores {k}: {why}" for p in plans for k, why in p.release.ignores.items()}
@@ -141,6 +143,9 @@ def main() -> None:
         overrides, multirun, sources = split_argv(argv)
         try:
             validate_sweep(job_overrides(overrides, multirun), overrides, sources)
+            hydra_groups = [o for o in overrides if o.lstrip("+").startswith("hydra/")]
+            if hydra_groups:  # hydra/launcher=…: an option Hydra has, checked before it starts
+                compose(hydra_groups, sources)
         except ConfigError as exc:
             fail(str(exc))
         if not sys.stdout.isatty() and not any(o.startswith("hydra/hydra_logging") for o in overrides):
@@ -164,8 +169,21 @@ def _hydra_main(cfg: DictConfig) -> None:
     try:
         run(plain, out_dir, overrides=overrides)
     except ConfigError as exc:
+        _discard(out_dir)
         fail(str(exc))
     print(out_dir)
+
+
+def _discard(out_dir: Path) -> None:
+    """A failed run leaves nothing: not even the ``.hydra/`` Hydra wrote before it started."""
+    shutil.rmtree(out_dir / ".hydra", ignore_errors=True)
+    for folder in (out_dir, out_dir.parent):  # the run's folder, and outputs/NAME if it made it
+        if folder.resolve() == Path.cwd().resolve():
+            break
+        try:
+            folder.rmdir()  # only while empty: a folder holding anything else stays
+        except OSError:
+            break
 
 
 def _multirun_job(cfg: dict, out_dir: Path, overrides: list[str]) -> None:
@@ -226,7 +244,7 @@ def redraw(run_dir: Path) -> list[Path]:
     spec = figure_spec(run_dir)
     if not spec or not spec.get("plots"):
         return []
-    summary = read_summary(run_dir)
+    summary = check_summary(read_summary(run_dir), run_dir / "summary.csv")
     if "status" in summary:
         summary = summary[summary["status"] == "ok"]
     meta = json.loads((run_dir / "meta.json").read_text())
@@ -257,8 +275,11 @@ def plot_main() -> None:
     run_dir = _dir_arg("Redraw a run's figures from its summary.csv alone.")
     if not (run_dir / "summary.csv").exists():
         fail(f"invalid dir={str(run_dir)!r}: no summary.csv (for a sweep, run simprive-aggregate first)")
-    for path in redraw(run_dir):
-        print(path)
+    try:
+        for path in redraw(run_dir):
+            print(path)
+    except ConfigError as exc:
+        fail(str(exc))
 
 
 def aggregate_main() -> None:
@@ -273,4 +294,7 @@ def report_main() -> None:
     run_dir = _dir_arg("Rebuild report.html of a run or sweep from its summary.csv and meta.json.")
     if not (run_dir / "summary.csv").exists():
         fail(f"invalid dir={str(run_dir)!r}: no summary.csv (for a sweep, run simprive-aggregate first)")
-    print(write_report(run_dir))
+    try:
+        print(write_report(run_dir))
+    except ConfigError as exc:
+        fail(str(exc))

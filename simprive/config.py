@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import functools
 import itertools
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -127,6 +128,11 @@ def _translate(exc: Exception, overrides) -> ConfigError:
                 options = list(itertools.takewhile(lambda line: line.startswith("\t"), listed))
                 options = [line.strip() for line in options] or group_options(group)
                 return ConfigError(group, given, "choose one of " + ", ".join(options))
+    found = re.search(r"Could not find '([^']+)/([^'/]+)'", msg)
+    if isinstance(exc, MissingConfigException) and found:  # a group outside simprive's own (hydra/launcher)
+        listed = msg.split("Available options", 1)[-1].splitlines()[1:] if "Available options" in msg else []
+        options = [line.strip() for line in itertools.takewhile(lambda line: line.startswith("\t"), listed)]
+        return ConfigError(found.group(1), found.group(2), "choose one of " + (", ".join(options) or "(none found)"))
     if isinstance(exc, MissingConfigException) and "Cannot find primary config" in msg:
         return ConfigError("config-name", msg.split("'")[1] if "'" in msg else None,
                            "no such primary config in the config path")

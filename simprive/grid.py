@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+from simprive.validation import ConfigError
+
 __all__ = ["AXES", "PIPELINE_GROUPS", "expand", "fixed_settings", "flatten"]
 
 # top-level keys any run may sweep; list values of these (and of group leaves) are axes
@@ -26,6 +28,9 @@ def expand(cfg: dict) -> tuple[list[dict], list[str]]:
     """Every point of the grid spanned by list-valued keys, and the names of those axes."""
     flat = flatten(cfg)
     axes = [k for k, v in flat.items() if isinstance(v, (list, tuple)) and k not in VECTORS]
+    empty = next((k for k in axes if not flat[k]), None)
+    if empty:
+        raise ConfigError(empty, [], "an empty list sweeps nothing: give at least one value")
     points = []
     for combo in itertools.product(*(flat[k] for k in axes)):
         point = dict(flat)

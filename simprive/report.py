@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from simprive.config import EXPERIMENTS_DIR
-from simprive.results import read_summary, write_atomic
+from simprive.results import check_summary, read_summary, write_atomic
 
 __all__ = ["write_report"]
 
@@ -80,7 +80,7 @@ def write_report(run_dir) -> Path:
     from jinja2 import Environment, select_autoescape
 
     run_dir = Path(run_dir)
-    summary = read_summary(run_dir / "summary.csv")
+    summary = check_summary(read_summary(run_dir / "summary.csv"), run_dir / "summary.csv")
     meta = json.loads((run_dir / "meta.json").read_text()) if (run_dir / "meta.json").exists() else {}
     experiment = meta.get("experiment") or (summary["experiment"].iloc[0] if len(summary) else None)
     is_sweep = "jobs" in meta

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["COLUMNS", "Results", "aggregate", "read_summary", "tidy", "write_atomic", "write_summary"]
+__all__ = ["COLUMNS", "Results", "aggregate", "check_summary", "read_summary", "tidy", "write_atomic", "write_summary"]
 
 COLUMNS = [
     "experiment", "scenario", "query", "mechanism", "adversary", "metric",
@@ -97,11 +97,41 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     write_atomic(path, buf.getvalue())
 
 
+NUMERIC = ("value", "std", "ci_low", "ci_high", "expected")
+
+
 def read_summary(path) -> pd.DataFrame:
+    """A ``summary.csv`` as written, or a ConfigError if it is not a CSV file."""
+    from simprive.validation import ConfigError
+
     path = Path(path)
     if path.is_dir():
         path = path / "summary.csv"
-    return pd.read_csv(path, keep_default_na=True, dtype={"config_hash": str})
+    try:
+        frame = pd.read_csv(path, keep_default_na=True, dtype={"config_hash": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ConfigError("summary.csv", str(path), f"not a summary table: {str(exc).splitlines()[0]}") from None
+    return frame
+
+
+def check_summary(frame: pd.DataFrame, path) -> pd.DataFrame:
+    """A summary to draw from: the contract's columns, rows, numbers where numbers belong."""
+    from simprive.validation import ConfigError
+
+    missing = [c for c in ("metric", *NUMERIC) if c not in frame.columns]
+    if missing:
+        raise ConfigError("summary.csv", str(path), f"not a summary table: no column {missing[0]!r}")
+    if frame.empty:
+        raise ConfigError("summary.csv", str(path), "has a header and no rows: nothing to draw")
+    for column in NUMERIC:
+        numbers = pd.to_numeric(frame[column], errors="coerce")
+        bad = numbers.isna() & frame[column].notna()
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            raise ConfigError(f"summary.csv:{column}", frame[column].iloc[row],
+                              f"row {row + 2} of {path} is not a number")
+        frame[column] = numbers
+    return frame
 
 
 def aggregate(sweep_dir) -> pd.DataFrame:

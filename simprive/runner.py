@@ -7,6 +7,7 @@ into tidy rows, and only at the end written (atomically) with its figures.
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -20,18 +21,19 @@ import numpy as np
 import pandas as pd
 
 from simprive.attacks import build_attack, knowledge_level
-from simprive.grid import AXES, expand, fixed_settings
+from simprive.grid import AXES, PIPELINE_GROUPS, expand, fixed_settings
 from simprive.identity import config_hash, streams
 from simprive.metrics import Bound, Rare, Spread, agreement, kind_of, summarise
 from simprive.progress import Progress
 from simprive.releases import build_release
 from simprive.results import Results, read_summary, tidy, write_json, write_parquet, write_summary
 from simprive.scenarios import build_scenario, scenario_params
-from simprive.validation import ConfigError, check_int, check_range
+from simprive.validation import ConfigError, check_bool, check_int, check_name, check_range
 
 __all__ = ["run", "run_experiment"]
 
 CHUNK_ELEMENTS = 1 << 22  # individual inputs held in memory at once
+BYTES_PER_ELEMENT = 32  # a trial's values pass through a few 8-byte arrays at once
 PACKAGES = ("numpy", "scipy", "pandas", "hydra-core", "matplotlib", "seaborn", "pyarrow", "mpyc")
 
 
@@ -78,14 +80,43 @@ def plan(point: dict) -> Plan:
         scen["low"] = lower if scen.get("low") is None else scen["low"]
         scen["high"] = upper if scen.get("high") is None else scen["high"]
     scenario = build_scenario(scen)
-    release = build_release(
-        _group(point, "mechanism"), query=str(_group(point, "query").get("kind")), scenario=scenario,
-        epsilon=point["epsilon"], delta=point["delta"], n=n, lower=lower, upper=upper,
-        neighbours=point.get("neighbours", "replace"),
-    )
+
+    def release_for(parties: int):
+        return build_release(
+            _group(point, "mechanism"), query=str(_group(point, "query").get("kind")), scenario=scenario,
+            epsilon=point["epsilon"], delta=point["delta"], n=parties, lower=lower, upper=upper,
+            neighbours=point.get("neighbours", "replace"),
+        )
+
+    release = release_for(n)
+    check_memory(release, release_for)
     attack = build_attack(adversary, release, n, trials)
     data_params = {"scenario": scenario_params(scenario), "n": n, "trials": trials}
     return Plan(point, release, trials, seed, data_params, attack, knowledge_level(adversary, n))
+
+
+def memory_budget() -> int:
+    """Bytes one trial may take: a quarter of the machine's memory."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+
+
+def check_memory(release, release_for) -> None:
+    """One trial of ``release`` fits in memory (trials are chunked, a trial is not), or a
+    ConfigError names n and the largest n that fits."""
+    budget = memory_budget()
+
+    def needs(rel) -> int:
+        return rel.elements_per_trial * BYTES_PER_ELEMENT if rel.individual else 0
+
+    if needs(release) <= budget:
+        return
+    low, high = 1, release.n  # needs() grows with n: the largest n that fits, by bisection
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if needs(release_for(mid)) <= budget else (low, mid)
+    raise ConfigError("n", release.n, f"one trial of mechanism={release.kind} holds {release.elements_per_trial:.3g} "
+                                      f"values (~{needs(release) / 2**30:.3g} GiB; this machine allows "
+                                      f"{budget / 2**30:.3g} GiB): at most n = {low} fits")
 
 
 def distinct(plans: list[Plan], axes) -> list[Plan]:
@@ -190,6 +221,22 @@ def override_keys(overrides) -> list[str]:
     return keys
 
 
+# the run's own settings, beside the swept axes and the pipeline's groups
+SETTINGS = ("name", "save_trials", "progress", "figure")
+
+
+def check_settings(cfg: dict) -> None:
+    """The run-level settings, and no key the config does not know (``+foo=1``)."""
+    unknown = sorted(set(cfg) - set(AXES) - set(PIPELINE_GROUPS) - set(SETTINGS) - {"hydra"})
+    if unknown:
+        raise ConfigError(unknown[0], cfg[unknown[0]], "unknown key; known: "
+                                                        + ", ".join(sorted({*AXES, *PIPELINE_GROUPS, *SETTINGS})))
+    check_name(cfg.get("name", "custom"))
+    check_bool("save_trials", cfg.get("save_trials", False))
+    if cfg.get("progress") is not None:
+        check_bool("progress", cfg["progress"])
+
+
 def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Results:
     """Run every configuration of ``cfg``; write results to ``out_dir`` if given.
 
@@ -197,6 +244,7 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
     :class:`~simprive.validation.ConfigError` before any work if any value is invalid.
     """
     started = time.perf_counter()
+    check_settings(cfg)
     points, axes = expand(cfg)
     plans = distinct([plan(p) for p in points], axes)  # every configuration validated before any work
     extra = extra_columns(points[0], axes, overrides)

@@ -11,10 +11,12 @@ from numbers import Real
 
 __all__ = [
     "ConfigError",
+    "check_bool",
     "check_choice",
     "check_delta",
     "check_epsilon",
     "check_int",
+    "check_name",
     "check_probability",
     "check_range",
     "check_real",
@@ -39,10 +41,21 @@ def check_real(key: str, value, *, finite: bool = True) -> float:
     return value
 
 
+# ε beyond these overflows float arithmetic somewhere (e^ε in randomized response, (Δ/ε)² in
+# a noise's variance) and means nothing in practice: no privacy above, no signal below
+EPSILON_RANGE = (1e-9, 100.0)
+# the largest |bound| of an input range: sums and squares of n inputs stay finite floats
+BOUND = 1e15
+
+
 def check_epsilon(value, key: str = "epsilon") -> float:
     value = check_real(key, value)
     if value <= 0:
         raise ConfigError(key, value, "must be a finite number > 0")
+    low, high = EPSILON_RANGE
+    if not low <= value <= high:
+        raise ConfigError(key, value, f"must be in [{low:g}, {high:g}]: beyond, e^ε or (Δ/ε)² leave the range of "
+                                      "floating point")
     return value
 
 
@@ -74,6 +87,10 @@ def check_int(key: str, value, *, minimum: int = 1) -> int:
 
 def check_range(lower, upper, keys: tuple[str, str] = ("lower", "upper")) -> tuple[float, float]:
     lower, upper = check_real(keys[0], lower), check_real(keys[1], upper)
+    for key, value in zip(keys, (lower, upper)):
+        if abs(value) > BOUND:
+            raise ConfigError(key, value, f"must be within ±{BOUND:g}: sums and squared errors of the inputs must "
+                                          "stay finite")
     if lower >= upper:
         raise ConfigError(keys[0], lower, f"must be < {keys[1]}={upper!r}")
     return lower, upper
@@ -83,4 +100,20 @@ def check_choice(key: str, value, choices) -> str:
     choices = sorted(choices, key=str)
     if isinstance(value, bool) or value not in choices:
         raise ConfigError(key, value, "choose one of " + ", ".join(map(str, choices)))
+    return value
+
+
+def check_bool(key: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(key, value, "must be true or false")
+    return value
+
+
+def check_name(value) -> str:
+    """A run's name, which names its folder: letters, digits, ``_ . -``; no path."""
+    import re
+
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}", value):
+        raise ConfigError("name", value, "must be 1-100 letters, digits, _ . or - (it names the run's folder), "
+                                         "not starting with . or -")
     return value

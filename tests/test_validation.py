@@ -85,7 +85,7 @@ def test_check_real_allows_inf_when_not_required_finite():
 # ----------------------------------------------------------------------------- check_epsilon
 
 
-@pytest.mark.parametrize("value", [1e-12, 0.1, 1, 10.0, np.float64(2.0)])
+@pytest.mark.parametrize("value", [1e-9, 0.1, 1, 10.0, 100.0, np.float64(2.0)])
 def test_check_epsilon_accepts_positive_finite(value):
     assert check_epsilon(value) == float(value)
 

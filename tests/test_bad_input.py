@@ -1,0 +1,198 @@
+"""The bad-input table: each case is a command line a user might type.  Every one must stop
+before any work with one ConfigError naming the key (validated in-process, as the CLI does
+before Hydra starts); a few run through the real command to check exit 2, one line, no
+traceback and nothing written."""
+
+import pytest
+from helpers import simprive
+
+from simprive import ConfigError
+from simprive.cli import validate_sweep
+
+# (overrides, the key the error must name)
+CASES = [
+    # ε, δ and the neighbour relation
+    (["experiment=bounded_sum", "epsilon=0"], "epsilon"),
+    (["experiment=bounded_sum", "epsilon=-1"], "epsilon"),
+    (["experiment=bounded_sum", "epsilon=nan"], "epsilon"),
+    (["experiment=bounded_sum", "epsilon=inf"], "epsilon"),
+    (["experiment=bounded_sum", "epsilon=abc"], "epsilon"),
+    (["experiment=bounded_sum", "epsilon=1e308"], "epsilon"),
+    (["experiment=bounded_sum", "epsilon=710"], "epsilon"),
+    (["experiment=bounded_sum", "epsilon=1e-300"], "epsilon"),
+    (["experiment=poll", "epsilon=1e308"], "epsilon"),
+    (["experiment=poll", "epsilon=1e-300"], "epsilon"),
+    (["experiment=poll", "epsilon=101"], "epsilon"),
+    (["experiment=bounded_sum", "epsilon=[]"], "epsilon"),
+    (["experiment=bounded_sum", "epsilon=[1.0,-1.0]"], "epsilon"),
+    (["experiment=bounded_sum", "epsilon=true"], "epsilon"),
+    (["experiment=bounded_sum", "mechanism=exact", "epsilon=-1"], "epsilon"),
+    (["experiment=raise_average", "epsilon=0"], "epsilon"),
+    (["experiment=bounded_sum", "delta=-0.1"], "delta"),
+    (["experiment=bounded_sum", "delta=1"], "delta"),
+    (["experiment=bounded_sum", "delta=2"], "delta"),
+    (["experiment=bounded_sum", "delta=nan"], "delta"),
+    (["experiment=bounded_sum", "mechanism=gaussian", "epsilon=0.5", "delta=0"], "delta"),
+    (["experiment=bounded_sum", "mechanism=analytic_gaussian", "delta=0"], "delta"),
+    (["experiment=bounded_sum", "mechanism=gaussian", "epsilon=2", "delta=1e-5"], "epsilon"),
+    (["experiment=mpc_plus_dp", "mechanism=mpc_noisy_sum", "mechanism.noise=gaussian", "delta=0"], "delta"),
+    (["experiment=bounded_sum", "neighbours=swap"], "neighbours"),
+    (["experiment=bounded_sum", "neighbours=[]"], "neighbours"),
+    # n, trials, seed
+    (["experiment=bounded_sum", "n=0"], "n"),
+    (["experiment=bounded_sum", "n=-5"], "n"),
+    (["experiment=bounded_sum", "n=2.5"], "n"),
+    (["experiment=bounded_sum", "n=abc"], "n"),
+    (["experiment=bounded_sum", "n=1e12"], "n"),
+    (["experiment=poll", "mechanism=mpc_sum"], "n"),
+    (["experiment=raise_average", "n=1"], "n"),
+    (["experiment=raise_average", "n=100000000"], "n"),
+    (["experiment=mpc_cost", "n=40", "mechanism.kind=mpyc_sum"], "n"),
+    (["experiment=bounded_sum", "trials=0"], "trials"),
+    (["experiment=bounded_sum", "trials=-1"], "trials"),
+    (["experiment=bounded_sum", "trials=1.5"], "trials"),
+    (["experiment=bounded_sum", "trials=[]"], "trials"),
+    (["experiment=bounded_sum", "seed=-1"], "seed"),
+    (["experiment=bounded_sum", "seed=1.5"], "seed"),
+    (["experiment=bounded_sum", "seed=abc"], "seed"),
+    # declared ranges
+    (["experiment=bounded_sum", "lower=10", "upper=5"], "lower"),
+    (["experiment=bounded_sum", "lower=5", "upper=5"], "lower"),
+    (["experiment=bounded_sum", "upper=1e308"], "upper"),
+    (["experiment=bounded_sum", "lower=-1e308"], "lower"),
+    (["experiment=bounded_sum", "upper=inf"], "upper"),
+    (["experiment=bounded_sum", "upper=nan"], "upper"),
+    (["experiment=bounded_sum", "upper=abc"], "upper"),
+    (["experiment=bounded_sum", "scenario.high=1e308"], "scenario.high"),
+    (["experiment=bounded_sum", "scenario.low=100", "scenario.high=10"], "scenario.low"),
+    (["experiment=bounded_sum", "scenario.integer=true", "scenario.low=0.5"], "scenario.low"),
+    (["experiment=bounded_sum", "mechanism=geometric", "upper=100.5"], "mechanism"),
+    # probabilities and scenario keys
+    (["experiment=poll", "scenario.p=1.5"], "scenario.p"),
+    (["experiment=poll", "scenario.p=-0.1"], "scenario.p"),
+    (["experiment=poll", "scenario.p=nan"], "scenario.p"),
+    (["experiment=poll", "scenario.k=1"], "scenario.k"),
+    (["experiment=poll", "scenario.k=2.5"], "scenario.k"),
+    (["experiment=poll", "+scenario.q=1"], "scenario.q"),
+    (["experiment=poll", "scenario=nope"], "scenario"),
+    (["experiment=poll", "scenario.kind=nope"], "scenario"),
+    (["experiment=set_intersection", "scenario.size_x=0"], "scenario.size_x"),
+    (["experiment=set_intersection", "scenario.overlap=1000"], "scenario.overlap"),
+    (["experiment=approval_vote", "scenario.candidates=1"], "scenario.candidates"),
+    (["experiment=outlier_sum", "scenario.shape=0"], "scenario.shape"),
+    # groups and kinds
+    (["experiment=nope"], "experiment"),
+    (["experiment=poll", "mechanism=nope"], "mechanism"),
+    (["experiment=poll", "mechanism.kind=nope"], "mechanism"),
+    (["experiment=poll", "mechanism.kind=nolab:Missing"], "mechanism"),
+    (["experiment=poll", "mechanism.kind=simprive.dp:Accountant"], "mechanism"),
+    (["experiment=poll", "adversary=nope"], "adversary"),
+    (["experiment=poll", "adversary.kind=nope"], "adversary"),
+    (["experiment=poll", "query=nope"], "query"),
+    (["experiment=poll", "query=argmax"], "query"),
+    (["experiment=bounded_sum", "query=count"], "query"),
+    (["experiment=poll", "figure=nope"], "figure"),
+    (["experiment=poll", "mechanism=laplace", "scenario=sets"], "scenario.p"),  # the preset's p does not fit
+    (["experiment=referendum", "mechanism=mpc_psi"], "scenario"),
+    (["experiment=poll", "mechanism=geometric", "query=mean"], "mechanism"),
+    (["experiment=poll", "mechanism=rr", "scenario.k=3"], "mechanism"),
+    # mechanism keys
+    (["experiment=poll", "mechanism.path=sideways"], "mechanism.path"),
+    (["experiment=poll", "+mechanism.spread=3"], "mechanism.spread"),
+    (["experiment=raise_average", "mechanism.field=nope"], "mechanism.field"),
+    (["experiment=raise_average", "mechanism.spread=0"], "mechanism.spread"),
+    (["experiment=raise_average", "mechanism.shares=nope"], "mechanism.shares"),
+    (["experiment=raise_average", "mechanism.shares=article"], "mechanism.shares"),
+    (["experiment=raise_average", "+mechanism.servers=3"], "mechanism.servers"),
+    (["experiment=raise_average", "mechanism=mpc_client_server", "mechanism.servers=1"], "mechanism.servers"),
+    (["experiment=raise_average", "mechanism=mpc_client_server", "mechanism.t=5"], "mechanism.t"),
+    (["experiment=raise_average", "mechanism=mpc_client_server", "mechanism.t=-1"], "mechanism.t"),
+    (["experiment=raise_average", "mechanism=mpc_client_server", "mechanism.dropouts=1"], "mechanism.dropouts"),
+    (["experiment=raise_average", "mechanism=mpc_client_server", "mechanism.computing=nope"], "mechanism.computing"),
+    (["experiment=raise_average", "mechanism=mpc_client_server", "mechanism.recipients=nope"],
+     "mechanism.recipients"),
+    (["experiment=mpc_plus_dp", "mechanism=mpc_noisy_sum", "mechanism.noise=nope"], "mechanism.noise"),
+    (["experiment=private_inference", "mechanism.frac_bits=100"], "mechanism.frac_bits"),
+    (["experiment=private_inference", "mechanism.frac_bits=0"], "mechanism.frac_bits"),
+    (["experiment=mpc_cost", "mechanism.kind=mpyc_sum", "n=4", "+mechanism.timeout=0"], "mechanism.timeout"),
+    # adversaries
+    (["experiment=poll", "adversary=coalition"], "mechanism"),
+    (["experiment=referendum", "adversary.known=100"], "adversary.known"),
+    (["experiment=referendum", "adversary.known_fraction=2"], "adversary.known_fraction"),
+    (["experiment=referendum", "+adversary.guess=1"], "adversary.guess"),
+    (["experiment=audit", "adversary.alpha=0.7"], "adversary.alpha"),
+    (["experiment=audit", "trials=2"], "trials"),
+    (["experiment=breach", "adversary.sigma=-1"], "adversary.sigma"),
+    (["experiment=composition", "adversary.releases=0"], "adversary.releases"),
+    (["experiment=composition", "adversary.delta=0"], "adversary.delta"),
+    (["experiment=collusion", "adversary.colluders=6"], "adversary.colluders"),
+    (["experiment=mpc_plus_dp_collusion", "adversary.colluders=11"], "adversary.colluders"),
+    (["experiment=set_intersection_dp", "adversary.prior=1.5"], "adversary.prior"),
+    (["experiment=bounded_sum", "adversary=repeated", "mechanism=exact"], "mechanism"),
+    (["experiment=audit", "mechanism.kind=broken_svt", "adversary=none", "~adversary.known_fraction"], "mechanism"),
+    # run settings
+    (["experiment=poll", "+foo=1"], "foo"),
+    (["experiment=poll", "save_trials=maybe"], "save_trials"),
+    (["experiment=poll", "progress=sometimes"], "progress"),
+    (["experiment=poll", "name=../../x"], "name"),
+    (["experiment=poll", "name=/etc"], "name"),
+    (["experiment=poll", "name=.hidden"], "name"),
+    (["experiment=poll", "name="], "name"),
+    # figures that cannot show what is swept
+    (["experiment=poll", "trials=[100,200]", "seed=[0,1]", "mechanism.path=[counts,individual]"],
+     "figure.plots.poll_sq_error"),
+]
+
+
+@pytest.mark.parametrize("overrides, key", CASES, ids=[" ".join(o) for o, _ in CASES])
+def test_bad_input_names_its_key_before_any_work(overrides, key):
+    with pytest.raises(ConfigError) as err:
+        validate_sweep([overrides], overrides)
+    assert err.value.key == key, str(err.value)
+    assert "\n" not in str(err.value)  # one line
+
+
+def test_the_table_is_large():
+    assert len(CASES) >= 100
+
+
+@pytest.mark.parametrize("args", [
+    ["experiment=bounded_sum", "epsilon=1e308"],
+    ["experiment=poll", "hydra/launcher=nope"],
+    ["-cn", "nope"],
+    ["experiment=private_inference", "mechanism.frac_bits=100"],
+])
+def test_the_command_line_exits_2_with_one_line_and_writes_nothing(args, tmp_path):
+    out = simprive(*args, f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path, check=False)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and out.stderr.startswith("simprive: invalid ")
+    assert not (tmp_path / "run").exists() and not (tmp_path / "outputs").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("content, says", [
+    (b"xx\x00\x01garbage\n,,,\n", "no column 'metric'"),
+    (b"", "No columns to parse"),
+    (b"HEADER", "has a header and no rows"),
+    (b"VALUE", "is not a number"),
+])
+def test_simprive_plot_refuses_a_broken_summary_in_one_line(content, says, tmp_path):
+    import pandas as pd
+
+    from simprive import run_experiment
+
+    run = tmp_path / "run"
+    run_experiment("bounded_sum", ["trials=20", "epsilon=[1.0]", "n=[10]", "upper=[100.0]"], out_dir=run)
+    table = (run / "summary.csv").read_text()
+    if content == b"HEADER":
+        content = table.splitlines()[0].encode()
+    elif content == b"VALUE":
+        frame = pd.read_csv(run / "summary.csv")
+        frame["value"] = frame["value"].astype(object)
+        frame.loc[0, "value"] = "abc"
+        content = frame.to_csv(index=False).encode()
+    (run / "summary.csv").write_bytes(content)
+    for command in ("simprive-plot", "simprive-report"):
+        out = simprive(str(run), cwd=tmp_path, command=command, check=False)
+        assert out.returncode == 2 and "Traceback" not in out.stderr and says in out.stderr, out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1
