@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import shutil
 import sys
 import traceback
@@ -28,6 +29,7 @@ from simprive.grid import AXES, PIPELINE_GROUPS, expand, fixed_settings, flatten
 from simprive.report import write_report
 from simprive.results import aggregate, check_summary, read_summary, write_json, write_summary
 from simprive.runner import check_figures, check_settings, extra_columns, identity_row, override_keys, plan, run
+from simprive.store import Busy, check_free
 from simprive.validation import ConfigError
 
 __all__ = ["AggregateOnMultirunEnd", "aggregate_main", "main", "plot_main"]
@@ -143,6 +145,9 @@ def main() -> None:
         overrides, multirun, sources = split_argv(argv)
         try:
             validate_sweep(job_overrides(overrides, multirun), overrides, sources)
+            for o in overrides:  # a folder another live run is writing is refused before Hydra touches it
+                if o.split("=", 1)[0] in ("hydra.run.dir", "hydra.sweep.dir"):
+                    check_free(Path(o.split("=", 1)[1]))
             hydra_groups = [o for o in overrides if o.lstrip("+").startswith("hydra/")]
             if hydra_groups:  # hydra/launcher=…: an option Hydra has, checked before it starts
                 compose(hydra_groups, sources)
@@ -150,7 +155,10 @@ def main() -> None:
             fail(str(exc))
         if not sys.stdout.isatty() and not any(o.startswith("hydra/hydra_logging") for o in overrides):
             sys.argv.append("hydra/hydra_logging=disabled")  # quiet when not on a terminal
-    _hydra_main()
+    try:
+        _hydra_main()
+    except KeyboardInterrupt:
+        fail("interrupted; finished configurations are kept: the same command resumes", code=130)
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
@@ -169,7 +177,8 @@ def _hydra_main(cfg: DictConfig) -> None:
     try:
         run(plain, out_dir, overrides=overrides)
     except ConfigError as exc:
-        _discard(out_dir)
+        if not isinstance(exc, Busy):  # the folder is another run's: leave it alone
+            _discard(out_dir)
         fail(str(exc))
     print(out_dir)
 
@@ -210,8 +219,10 @@ def build_sweep(sweep_dir: Path) -> Path:
     jobs = sorted(p for p in sweep_dir.glob("*/meta.json"))
     first = json.loads(jobs[0].read_text()) if jobs else {}
     meta = {
-        "jobs": len([p for p in sweep_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]),
-        "failed": int((summary.get("status", "ok") != "ok").sum()) if "status" in summary else 0,
+        "jobs": (len(json.loads((sweep_dir / "jobs.json").read_text())["jobs"]) if (sweep_dir / "jobs.json").exists()
+                 else len([p for p in sweep_dir.iterdir() if p.is_dir() and not p.name.startswith(".")])),
+        "missing": int((summary.get("status") == "missing").sum()) if "status" in summary else 0,
+        "failed": int(summary["status"].astype(str).str.startswith("error").sum()) if "status" in summary else 0,
         "experiment": first.get("experiment"),
         "seed": first.get("seed"),
         "packages": first.get("packages"),
@@ -253,12 +264,25 @@ def redraw(run_dir: Path) -> list[Path]:
 
 
 class AggregateOnMultirunEnd(Callback):
-    """Builds the sweep's combined table and figures once every job has finished."""
+    """A sweep's root: before any job, the list of every job (``jobs.json``) and a lock; once
+    every job has finished, the combined table, figures and report."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        task = list(config.hydra.overrides.task)
+        jobs = [{"num": i, "overrides": job} for i, job in enumerate(job_overrides(task, multirun=True))]
+        write_json(sweep_dir / "jobs.json", {"command": ["simprive", "-m", *task], "jobs": jobs})
+        (sweep_dir / ".simprive").mkdir(exist_ok=True)
+        (sweep_dir / ".simprive" / "lock").write_text(str(os.getpid()))
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         if sweep_dir.is_dir():
-            build_sweep(sweep_dir)
+            try:
+                build_sweep(sweep_dir)
+            finally:
+                (sweep_dir / ".simprive" / "lock").unlink(missing_ok=True)
             print(sweep_dir)
 
 
@@ -288,6 +312,31 @@ def aggregate_main() -> None:
         print(build_sweep(sweep_dir))
     except FileNotFoundError as exc:
         fail(str(exc))
+    problem = unfinished(sweep_dir)
+    if problem:
+        fail(problem, code=1)
+
+
+def unfinished(sweep_dir: Path) -> str | None:
+    """One line naming a sweep's missing and failed jobs and the command that completes it
+    (finished configurations are reused), or None when every job finished."""
+    manifest = sweep_dir / "jobs.json"
+    if not manifest.exists():
+        return None
+    listed = json.loads(manifest.read_text())
+    states = {}
+    for job in listed["jobs"]:
+        folder = sweep_dir / str(job["num"])
+        states[job["num"]] = ("ok" if (folder / "summary.csv").exists() else
+                              "failed" if (folder / "error.json").exists() else "missing")
+    missing = [n for n, s in states.items() if s == "missing"]
+    failed = [n for n, s in states.items() if s == "failed"]
+    if not missing and not failed:
+        return None
+    command = " ".join([*listed["command"], f"hydra.sweep.dir={sweep_dir}"])
+    return (f"{len(missing)} of {len(states)} jobs missing {missing[:10]}{' …' if len(missing) > 10 else ''}, "
+            f"{len(failed)} failed {failed[:10]}; complete the sweep (finished configurations are reused) with: "
+            f"{command}")
 
 
 def report_main() -> None:

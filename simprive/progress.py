@@ -1,24 +1,41 @@
-"""Progress on a terminal; silence everywhere else."""
+"""Progress of a long run: a line updated in place on a terminal; elsewhere (a log, CI, a
+pipe) a plain line every few seconds, so a long run is never silent."""
 
 from __future__ import annotations
 
 import sys
 import time
 
+EVERY = 5.0  # seconds between lines when not on a terminal
+
 
 class Progress:
-    """A one-line counter on stderr, shown only when stderr is a terminal."""
+    """A counter of configurations on stderr, with elapsed time and an estimate of what is
+    left.  ``enabled``: None shows it in place on a terminal and as periodic lines elsewhere;
+    True forces in-place; False silences it."""
 
-    def __init__(self, total: int, label: str, enabled: bool | None = None, stream=None):
+    def __init__(self, total: int, label: str, enabled: bool | None = None, stream=None, clock=time.perf_counter):
         self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
-        self.total, self.label, self.done, self.start = total, label, 0, time.perf_counter()
+        self.inline = self.stream.isatty() if enabled is None else enabled
+        self.periodic = enabled is None and not self.inline
+        self.total, self.label, self.done, self.clock = total, label, 0, clock
+        self.start = self.last = clock()
+
+    def line(self, detail: str) -> str:
+        elapsed = self.clock() - self.start
+        left = elapsed / self.done * (self.total - self.done) if self.done else float("nan")
+        eta = f", ~{left:.0f}s left" if self.done < self.total else ""
+        return f"{self.label}: {self.done}/{self.total} configurations, {elapsed:.1f}s{eta} {detail[:60]}"
 
     def step(self, detail: str = "") -> None:
         self.done += 1
-        if self.enabled:
-            elapsed = time.perf_counter() - self.start
-            self.stream.write(f"\r{self.label}: {self.done}/{self.total} ({elapsed:.1f}s) {detail[:60]:<60}")
+        now = self.clock()
+        if self.inline:
+            self.stream.write("\r" + f"{self.line(detail):<110}")
             if self.done == self.total:
                 self.stream.write("\n")
+            self.stream.flush()
+        elif self.periodic and (now - self.last >= EVERY or self.done == self.total and now - self.start >= EVERY):
+            self.last = now
+            self.stream.write(self.line(detail).rstrip() + "\n")
             self.stream.flush()

@@ -134,6 +134,15 @@ def check_summary(frame: pd.DataFrame, path) -> pd.DataFrame:
     return frame
 
 
+def _setting(override: str) -> tuple[str, object]:
+    """``key=value`` of a job's override, the value a number where it reads as one."""
+    key, _, value = override.lstrip("+").partition("=")
+    try:
+        return key, float(value)
+    except ValueError:
+        return key, value
+
+
 def aggregate(sweep_dir) -> pd.DataFrame:
     """One table from a sweep's job folders.  A job that failed left ``error.json``
     instead of ``summary.csv``; it becomes a row whose ``status`` says why."""
@@ -144,6 +153,12 @@ def aggregate(sweep_dir) -> pd.DataFrame:
             frames.append(read_summary(job).assign(status="ok"))
         elif (job / "error.json").exists():
             rows.append(json.loads((job / "error.json").read_text()))
+    manifest = sweep_dir / "jobs.json"
+    if manifest.exists():  # every job the sweep launched: one that left nothing is missing
+        for job in json.loads(manifest.read_text())["jobs"]:
+            folder = sweep_dir / str(job["num"])
+            if not (folder / "summary.csv").exists() and not (folder / "error.json").exists():
+                rows.append({"status": "missing", "job": job["num"], **dict(_setting(o) for o in job["overrides"])})
     if not frames and not rows:
         raise FileNotFoundError(f"no job folder with summary.csv or error.json under {sweep_dir}")
     # jobs may share a configuration (one that ignores the key they differ in): its rows are

@@ -7,6 +7,7 @@ into tidy rows, and only at the end written (atomically) with its figures.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import subprocess
@@ -28,6 +29,7 @@ from simprive.progress import Progress
 from simprive.releases import build_release
 from simprive.results import Results, read_summary, tidy, write_json, write_parquet, write_summary
 from simprive.scenarios import build_scenario, scenario_params
+from simprive.store import Store, hold
 from simprive.validation import ConfigError, check_bool, check_int, check_name, check_range
 
 __all__ = ["run", "run_experiment"]
@@ -252,26 +254,41 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
     if figure and figure.get("plots"):  # a figure that cannot show what the run varies stops it here
         check_figures([identity_row(cfg, p, extra) for p in plans], figure["plots"])
 
-    rows, trial_frames = [], []
-    bar = Progress(len(plans), cfg.get("name", "run"), enabled=cfg.get("progress"))
-    for p in plans:
-        values, expected, checks = simulate(p)
-        ident = identity_row(cfg, p, extra)
-        for metric, v in values.items():
-            e, kind = expected[metric], kind_of(metric, getattr(p.attack, "METRICS", {}))
-            row = {**ident, "metric": metric, **summarise(v, kind), "expected": np.nan if e is None else e}
-            row["z"], row["agreement"] = agreement(kind, v, e, **checks.get(metric, {}))
-            rows.append(row)
-            if cfg.get("save_trials"):
-                trial_frames.append(pd.DataFrame({"config_hash": p.config_hash, "metric": metric,
-                                                  "trial": np.arange(len(v)), "value": v}))
-        bar.step(" ".join(f"{k}={p.point[k]}" for k in axes))
-    summary = tidy(rows, extra)
-    trials = pd.concat(trial_frames, ignore_index=True) if trial_frames else None
-    meta = _meta(cfg, overrides, len(plans), time.perf_counter() - started)
-    results = Results(summary=summary, trials=trials, meta=meta)
-    if out_dir is not None:
-        save(results, Path(out_dir), cfg.get("figure") if figures else None)
+    with hold(out_dir) if out_dir is not None else contextlib.nullcontext():
+        # finished configurations are kept as they finish: a rerun into this folder reuses them
+        store = Store(out_dir) if out_dir is not None and not cfg.get("save_trials") else None
+        rows, trial_frames, reused = [], [], 0
+        bar = Progress(len(plans), cfg.get("name", "run"), enabled=cfg.get("progress"))
+        for p in plans:
+            ident = identity_row(cfg, p, extra)
+            key = {"point": p.identity, "row": ident}
+            done = store.load(key) if store else None
+            if done is None:
+                values, expected, checks = simulate(p)
+                done = []
+                for metric, v in values.items():
+                    e, kind = expected[metric], kind_of(metric, getattr(p.attack, "METRICS", {}))
+                    row = {**ident, "metric": metric, **summarise(v, kind), "expected": np.nan if e is None else e}
+                    row["z"], row["agreement"] = agreement(kind, v, e, **checks.get(metric, {}))
+                    done.append(row)
+                    if cfg.get("save_trials"):
+                        trial_frames.append(pd.DataFrame({"config_hash": p.config_hash, "metric": metric,
+                                                          "trial": np.arange(len(v)), "value": v}))
+                if store:
+                    store.save(key, done)
+            else:
+                reused += 1
+            rows += done
+            bar.step(" ".join(f"{k}={p.point[k]}" for k in axes))
+        summary = tidy(rows, extra)
+        trials = pd.concat(trial_frames, ignore_index=True) if trial_frames else None
+        meta = _meta(cfg, overrides, len(plans), time.perf_counter() - started)
+        results = Results(summary=summary, trials=trials, meta=meta)
+        if out_dir is not None:
+            save(results, Path(out_dir), cfg.get("figure") if figures else None)
+    if reused:
+        print(f"simprive: reused {reused} of {len(plans)} configurations already finished in {out_dir}",
+              file=sys.stderr)
     return results
 
 

@@ -157,10 +157,10 @@ def test_the_table_is_large():
 
 
 @pytest.mark.parametrize("args", [
-    ["experiment=bounded_sum", "epsilon=1e308"],
     ["experiment=poll", "hydra/launcher=nope"],
-    ["-cn", "nope"],
-    ["experiment=private_inference", "mechanism.frac_bits=100"],
+    pytest.param(["experiment=bounded_sum", "epsilon=1e308"], marks=pytest.mark.slow),
+    pytest.param(["-cn", "nope"], marks=pytest.mark.slow),
+    pytest.param(["experiment=private_inference", "mechanism.frac_bits=100"], marks=pytest.mark.slow),
 ])
 def test_the_command_line_exits_2_with_one_line_and_writes_nothing(args, tmp_path):
     out = simprive(*args, f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path, check=False)

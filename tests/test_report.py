@@ -73,6 +73,7 @@ def _text_cells_before(summary, column: int) -> int:
     return int(list(summary.columns)[:column].count("agreement"))
 
 
+@pytest.mark.slow
 def test_simprive_report_rebuilds_it(run_dir, tmp_path):
     (run_dir / "report.html").unlink()
     out = simprive(str(run_dir), cwd=tmp_path, command="simprive-report")

@@ -176,8 +176,29 @@ def test_progress_shows_on_a_terminal():
     assert "poll: 2/2" in out.getvalue() and out.getvalue().endswith("\n")
 
 
-def test_progress_is_quiet_when_not_a_terminal():
+def test_progress_is_quiet_for_a_quick_run_when_not_a_terminal():
     out = io.StringIO()
     bar = Progress(1, "poll", stream=out)
     bar.step()
+    assert out.getvalue() == ""
+
+
+def test_a_long_run_off_a_terminal_prints_a_line_every_few_seconds_with_an_eta():
+    out, now = io.StringIO(), [0.0]
+    bar = Progress(10, "floating_point", stream=out, clock=lambda: now[0])
+    for _ in range(10):
+        now[0] += 2.0  # two seconds a configuration
+        bar.step()
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 4  # at 6 s, 12 s, 18 s and the end (20 s)
+    assert lines[0] == "floating_point: 3/10 configurations, 6.0s, ~14s left"
+    assert lines[-1] == "floating_point: 10/10 configurations, 20.0s"
+
+
+def test_progress_false_is_silent():
+    out, now = io.StringIO(), [0.0]
+    bar = Progress(3, "x", enabled=False, stream=out, clock=lambda: now[0])
+    for _ in range(3):
+        now[0] += 10
+        bar.step()
     assert out.getvalue() == ""

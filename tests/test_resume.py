@@ -1,0 +1,126 @@
+"""Runs that survive: a rerun into the same folder reuses every finished configuration and
+gives byte-identical results; one run per folder; a sweep knows every job it launched."""
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+from helpers import BIN, simprive
+
+import simprive as sp
+from simprive import run_experiment
+from simprive.store import Busy, hold
+
+POLL = ["trials=200", "n=[100,1000]", "epsilon=[0.5,1.0,2.0]"]
+
+
+def configs(folder):
+    return sorted((folder / ".simprive" / "configs").glob("*.json"))
+
+
+def test_a_rerun_reuses_finished_configurations_byte_identically(tmp_path, capsys):
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    run_experiment("poll", POLL, out_dir=whole)
+    assert len(configs(whole)) == 18
+    # an interrupted run: some configurations finished, no summary written yet
+    (resumed / ".simprive" / "configs").mkdir(parents=True)
+    for path in configs(whole)[:7]:
+        shutil.copy(path, resumed / ".simprive" / "configs")
+    run_experiment("poll", POLL, out_dir=resumed)
+    assert "reused 7 of 18 configurations" in capsys.readouterr().err
+    assert (resumed / "summary.csv").read_bytes() == (whole / "summary.csv").read_bytes()
+    assert (resumed / "poll_sq_error.png").read_bytes() == (whole / "poll_sq_error.png").read_bytes()
+
+
+def test_a_changed_config_or_version_never_reuses_rows(tmp_path, capsys, monkeypatch):
+    one = ["trials=200", "n=[100]", "epsilon=[1.0]"]
+    run_experiment("poll", one, out_dir=tmp_path)
+    capsys.readouterr()
+    run_experiment("poll", [*one[1:], "trials=201"], out_dir=tmp_path)
+    run_experiment("poll", [*one, "seed=1"], out_dir=tmp_path)
+    assert "reused" not in capsys.readouterr().err
+    monkeypatch.setattr(sp, "__version__", "0.0.0-other")
+    run_experiment("poll", one, out_dir=tmp_path)
+    assert "reused" not in capsys.readouterr().err
+    monkeypatch.undo()
+    run_experiment("poll", one, out_dir=tmp_path)  # the same again: reused
+    assert "reused 3 of 3" in capsys.readouterr().err
+
+
+def test_one_run_per_folder_and_a_dead_runs_lock_is_taken_over(tmp_path):
+    with hold(tmp_path):
+        (tmp_path / ".simprive" / "lock").write_text(str(os.getppid()))  # … as a live process
+        with pytest.raises(Busy) as err:
+            run_experiment("poll", POLL, out_dir=tmp_path)
+        assert err.value.key == "hydra.run.dir" and "another simprive run" in str(err.value)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (tmp_path / ".simprive" / "lock").write_text(str(dead.pid))  # a killed run's lock
+    run_experiment("poll", POLL, out_dir=tmp_path)
+    assert (tmp_path / "summary.csv").exists() and not (tmp_path / ".simprive" / "lock").exists()
+
+
+@pytest.mark.slow
+def test_a_sigkilled_command_resumes_byte_identically(tmp_path):
+    args = ["experiment=poll", "trials=100000"]
+    simprive(*args, f"hydra.run.dir={tmp_path / 'whole'}", cwd=tmp_path)
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([str(BIN / "simprive"), *args, f"hydra.run.dir={killed}"], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while len(configs(killed)) < 10 and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "summary.csv").exists() and 10 <= len(configs(killed)) < 75
+    out = simprive(*args, f"hydra.run.dir={killed}", cwd=tmp_path)
+    assert "configurations already finished" in out.stderr
+    assert (killed / "summary.csv").read_bytes() == (tmp_path / "whole" / "summary.csv").read_bytes()
+
+
+@pytest.mark.slow
+def test_a_second_command_into_a_live_runs_folder_is_refused(tmp_path):
+    folder = tmp_path / "run"
+    proc = subprocess.Popen([str(BIN / "simprive"), "experiment=poll", "trials=100000", f"hydra.run.dir={folder}"],
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while not (folder / ".simprive" / "lock").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    out = simprive("experiment=poll", f"hydra.run.dir={folder}", cwd=tmp_path, check=False)
+    proc.wait()
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "another simprive run" in out.stderr
+    assert proc.returncode == 0 and (folder / "summary.csv").exists()
+
+
+@pytest.mark.slow
+def test_a_sweep_knows_its_missing_jobs_and_how_to_complete_them(tmp_path):
+    sweep = tmp_path / "sweep"
+    args = ["-m", "experiment=poll", "epsilon=0.5,1.0,2.0", "n=100", "trials=50", f"hydra.sweep.dir={sweep}"]
+    simprive(*args, cwd=tmp_path)
+    whole = (sweep / "summary.csv").read_bytes()
+    shutil.rmtree(sweep / "1")  # as if the sweep was killed before job 1
+    out = simprive(str(sweep), cwd=tmp_path, command="simprive-aggregate", check=False)
+    assert out.returncode == 1 and len(out.stderr.strip().splitlines()) == 1
+    assert "1 of 3 jobs missing [1]" in out.stderr and "simprive -m experiment=poll" in out.stderr
+    assert "missing" in (sweep / "summary.csv").read_text()
+    simprive(*args, cwd=tmp_path)  # the command it names completes it, reusing jobs 0 and 2
+    assert (sweep / "summary.csv").read_bytes() == whole
+    assert simprive(str(sweep), cwd=tmp_path, command="simprive-aggregate").returncode == 0
+
+
+@pytest.mark.slow
+def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
+    proc = subprocess.Popen([str(BIN / "simprive"), "experiment=poll", "trials=100000",
+                             f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not configs(tmp_path / "run") and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert err.strip().splitlines() == ["simprive: interrupted; finished configurations are kept: the same command "
+                                        "resumes"]
