@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import sys
 import traceback
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from simprive import interrupt
 from simprive.config import CONF_DIR, Sources, compose, honour_group_choices, register_presets
 from simprive.grid import AXES, PIPELINE_GROUPS, expand, fixed_settings, flatten
 from simprive.report import write_report
@@ -155,6 +157,9 @@ def main() -> None:
             fail(str(exc))
         if not sys.stdout.isatty() and not any(o.startswith("hydra/hydra_logging") for o in overrides):
             sys.argv.append("hydra/hydra_logging=disabled")  # quiet when not on a terminal
+    # Ctrl-C and SIGTERM unwind the run: MPyC parties are stopped, temporary folders removed
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, interrupt.request)
     try:
         _hydra_main()
     except KeyboardInterrupt:

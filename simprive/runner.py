@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simprive import interrupt
 from simprive.attacks import build_attack, knowledge_level
 from simprive.grid import AXES, PIPELINE_GROUPS, expand, fixed_settings
 from simprive.identity import config_hash, streams
@@ -260,6 +261,7 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
         rows, trial_frames, reused = [], [], 0
         bar = Progress(len(plans), cfg.get("name", "run"), enabled=cfg.get("progress"))
         for p in plans:
+            interrupt.check()
             ident = identity_row(cfg, p, extra)
             key = {"point": p.identity, "row": ident}
             done = store.load(key) if store else None

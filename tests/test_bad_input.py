@@ -144,7 +144,12 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("overrides, key", CASES, ids=[" ".join(o) for o, _ in CASES])
+# every fifth case runs in the default suite; the whole table with -m slow (and in .ci/run)
+TABLE = [pytest.param(o, k, id=" ".join(o), marks=() if i % 5 == 0 else pytest.mark.slow)
+         for i, (o, k) in enumerate(CASES)]
+
+
+@pytest.mark.parametrize("overrides, key", TABLE)
 def test_bad_input_names_its_key_before_any_work(overrides, key):
     with pytest.raises(ConfigError) as err:
         validate_sweep([overrides], overrides)

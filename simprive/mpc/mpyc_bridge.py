@@ -37,6 +37,7 @@ import json
 import os
 import random
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -48,6 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
+from simprive import interrupt
 from simprive.mpc.mpyc_programs import PROGRAM
 
 __all__ = ["FUNCTIONS", "MPyCResult", "plaintext", "run_mpyc"]
@@ -178,6 +180,32 @@ def _stop_line(text: str) -> tuple[float, int] | None:
     return int(days or 0) * 86400 + int(h) * 3600 + int(mnt) * 60 + float(s), int(nbytes)
 
 
+def _die_with_parent() -> None:  # pragma: no cover (runs in the child, before exec)
+    """Linux: the party gets SIGTERM when the process that started it dies, however it dies
+    (SIGKILL included); it then removes the run's work folder and exits, so nothing outlives
+    the run."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _sweep_stale_workdirs() -> None:
+    """Remove the work folders of runs that were killed before they could (named by pid)."""
+    for folder in Path(tempfile.gettempdir()).glob("simprive_mpyc_*"):
+        pid = folder.name.split("_")[2] if folder.name.count("_") >= 3 else ""
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                shutil.rmtree(folder, ignore_errors=True)
+            except PermissionError:
+                pass
+
+
 def _kill(procs) -> None:
     for p in procs:
         if p.poll() is None:
@@ -200,7 +228,7 @@ def _launch(cmds, workdir: Path, attempt: int, deadline: float):
             err = open(workdir / f"party{i}.{attempt}.err", "w")
             files += [out, err]
             procs.append((i, subprocess.Popen(cmds[i], stdout=out, stderr=err, cwd=workdir, env=env,
-                                              stdin=subprocess.DEVNULL)))
+                                              stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)))
         procs.sort()
         while True:
             codes = [p.poll() for _, p in procs]
@@ -214,6 +242,7 @@ def _launch(cmds, workdir: Path, attempt: int, deadline: float):
                 return None
             if time.monotonic() > deadline:
                 raise TimeoutError
+            interrupt.check()
             time.sleep(0.01)
     finally:
         _kill([p for _, p in procs])
@@ -244,7 +273,8 @@ def run_mpyc(function: str, inputs, *, options: dict | None = None, timeout: flo
         raise ValueError(f"{n} inputs cannot be split evenly among {m} parties")
     started = time.monotonic()
     deadline = started + timeout
-    with tempfile.TemporaryDirectory(prefix="simprive_mpyc_") as tmp:
+    _sweep_stale_workdirs()
+    with tempfile.TemporaryDirectory(prefix=f"simprive_mpyc_{os.getpid()}_") as tmp:
         workdir = Path(tmp)
         blocks = x.reshape(T, m, n // m).transpose(1, 0, 2)  # party, trial, own inputs
         spec = {"inputs": blocks.tolist(), "trials": T, "per_party": n // m, "bit_length": _bit_length(x)}
