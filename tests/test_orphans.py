@@ -1,5 +1,5 @@
 """No orphans: a run killed by SIGTERM or SIGKILL leaves no MPyC party running and no work
-folder behind (the parties die with their parent and remove its folder)."""
+folder behind (the parties die with their parent; a watchman removes the folder)."""
 
 import signal
 import subprocess
@@ -35,7 +35,7 @@ def test_a_killed_run_leaves_no_party_and_no_work_folder(sig, tmp_path):
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     time.sleep(5)
-    assert parties_of(proc.pid) == []
-    assert list(Path(tempfile.gettempdir()).glob(f"simprive_mpyc_{proc.pid}_*")) == []
+    assert parties_of(proc.pid) == [], err
+    assert list(Path(tempfile.gettempdir()).glob(f"simprive_mpyc_{proc.pid}_*")) == [], err
     if sig == signal.SIGTERM:
-        assert proc.returncode == 130 and "Traceback" not in err
+        assert proc.returncode == 130 and "Traceback" not in err, (proc.returncode, err)

@@ -33,6 +33,7 @@ process start-up (roughly 0.5–1 s per call).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -180,17 +181,49 @@ def _stop_line(text: str) -> tuple[float, int] | None:
     return int(days or 0) * 86400 + int(h) * 3600 + int(mnt) * 60 + float(s), int(nbytes)
 
 
-def _die_with_parent() -> None:  # pragma: no cover (runs in the child, before exec)
-    """Linux: the party gets SIGTERM when the process that started it dies, however it dies
-    (SIGKILL included); it then removes the run's work folder and exits, so nothing outlives
-    the run."""
+def _die_with_parent(sig: int = 9) -> None:  # pragma: no cover (runs in the child, before exec)
+    """Linux: the child gets ``sig`` (SIGKILL) when the process that started it dies, however
+    it dies, so no party outlives its run."""
     import ctypes
-    import signal
 
     try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, sig)  # PR_SET_PDEATHSIG
     except OSError:
         pass
+
+
+# a watchman for a session's work folder: removes it if the run dies without removing it itself
+_GUARD = """
+import os, shutil, signal, sys
+signal.signal(signal.SIGTERM, lambda *_: (shutil.rmtree(sys.argv[1], ignore_errors=True), os._exit(0)))
+print("ready", flush=True)
+while True:
+    signal.pause()
+"""
+
+
+@contextlib.contextmanager
+def _guarded(folder: str):
+    """While the block runs, a watchman removes ``folder`` if this process dies."""
+    guard = _guard(folder)
+    try:
+        yield
+    finally:
+        guard.kill()
+        guard.wait()
+
+
+def _guard(folder: str) -> subprocess.Popen:
+    """Start the watchman of ``folder`` (it gets SIGTERM when this process dies) and wait
+    until it listens."""
+    import signal
+
+    guard = subprocess.Popen([sys.executable, "-I", "-S", "-c", _GUARD, folder], stdout=subprocess.PIPE,
+                             stdin=subprocess.DEVNULL, text=True,
+                             preexec_fn=lambda: _die_with_parent(signal.SIGTERM))
+    assert guard.stdout is not None
+    guard.stdout.readline()
+    return guard
 
 
 def _sweep_stale_workdirs() -> None:
@@ -274,7 +307,7 @@ def run_mpyc(function: str, inputs, *, options: dict | None = None, timeout: flo
     started = time.monotonic()
     deadline = started + timeout
     _sweep_stale_workdirs()
-    with tempfile.TemporaryDirectory(prefix=f"simprive_mpyc_{os.getpid()}_") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"simprive_mpyc_{os.getpid()}_") as tmp, _guarded(tmp):
         workdir = Path(tmp)
         blocks = x.reshape(T, m, n // m).transpose(1, 0, 2)  # party, trial, own inputs
         spec = {"inputs": blocks.tolist(), "trials": T, "per_party": n // m, "bit_length": _bit_length(x)}

@@ -49,23 +49,6 @@ import operator
 import os
 import sys
 
-
-def _orphaned(signum, frame):  # pragma: no cover (runs when the run that started this party dies)
-    """The run that started this party is gone (the bridge's parent-death signal): remove the
-    run's work folder, which it can no longer remove itself, and stop."""
-    import shutil
-
-    here = os.getcwd()
-    if os.path.basename(here).startswith("simprive_mpyc_"):
-        shutil.rmtree(here, ignore_errors=True)
-    os._exit(1)
-
-
-if __name__ == "__main__":  # first, before the slow imports: a kill may come at any time
-    import signal
-
-    signal.signal(signal.SIGTERM, _orphaned)
-
 FUNCTIONS = ("sum", "tally", "threshold", "max", "second_price")
 RESULT_MARKER = "SIMPRIVE_MPYC_RESULT "
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
