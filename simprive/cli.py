@@ -13,7 +13,6 @@ import itertools
 import json
 import os
 import shutil
-import signal
 import sys
 import traceback
 from dataclasses import dataclass
@@ -158,8 +157,7 @@ def main() -> None:
         if not sys.stdout.isatty() and not any(o.startswith("hydra/hydra_logging") for o in overrides):
             sys.argv.append("hydra/hydra_logging=disabled")  # quiet when not on a terminal
     # Ctrl-C and SIGTERM unwind the run: MPyC parties are stopped, temporary folders removed
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, interrupt.request)
+    interrupt.install()
     try:
         _hydra_main()
     except KeyboardInterrupt:

@@ -7,7 +7,7 @@ loops that run long (configurations, an MPyC session) check it.
 
 from __future__ import annotations
 
-__all__ = ["check", "request"]
+__all__ = ["check", "install", "request"]
 
 _requested = False
 
@@ -23,3 +23,20 @@ def check() -> None:
     """Raise KeyboardInterrupt if a stop was requested."""
     if _requested:
         raise KeyboardInterrupt
+
+
+def install() -> None:
+    """Ctrl-C and SIGTERM request a stop.  A request raised inside a finaliser is kept by the
+    flag rather than reported: Python's "Exception ignored" note for it is not printed."""
+    import signal
+    import sys
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, request)
+    default = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            default(unraisable)
+
+    sys.unraisablehook = hook

@@ -39,3 +39,22 @@ def test_a_killed_run_leaves_no_party_and_no_work_folder(sig, tmp_path):
     assert list(Path(tempfile.gettempdir()).glob(f"simprive_mpyc_{proc.pid}_*")) == [], err
     if sig == signal.SIGTERM:
         assert proc.returncode == 130 and "Traceback" not in err, (proc.returncode, err)
+
+
+def test_a_stop_raised_inside_a_finaliser_is_kept_not_printed():
+    code = """
+from simprive import interrupt
+interrupt.install()
+class Finaliser:
+    def __del__(self):
+        interrupt.request()
+Finaliser()
+try:
+    interrupt.check()
+except KeyboardInterrupt:
+    print("stopped")
+"""
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "stopped" and out.stderr == ""
