@@ -77,7 +77,7 @@ def plan(point: dict) -> Plan:
     seed = check_int("seed", point["seed"], minimum=0)
     lower, upper = check_range(point["lower"], point["upper"])
     adversary = _group(point, "adversary")
-    knowledge_level(adversary, n)  # an unknown adversary stops here, before any other work
+    aux = knowledge_level(adversary, n)  # an unknown adversary stops here, before any other work
     scen = _group(point, "scenario")
     if scen.get("kind") == "bounded":  # data range defaults to the declared range
         scen["low"] = lower if scen.get("low") is None else scen["low"]
@@ -95,7 +95,7 @@ def plan(point: dict) -> Plan:
     check_memory(release, release_for)
     attack = build_attack(adversary, release, n, trials)
     data_params = {"scenario": scenario_params(scenario), "n": n, "trials": trials}
-    return Plan(point, release, trials, seed, data_params, attack, knowledge_level(adversary, n))
+    return Plan(point, release, trials, seed, data_params, attack, aux)
 
 
 def memory_budget() -> int:

@@ -10,22 +10,15 @@ import numpy as np
 
 from simprive.mpc.rings import make_ring
 from simprive.mpc.sum import check_client_server, client_server_sum
-from simprive.releases.p2p_sum import check_ring, ring_of
-from simprive.releases.protocol import ProtocolRelease, protocol
+from simprive.releases.p2p_sum import SumOfShares, check_ring, ring_of
+from simprive.releases.protocol import protocol
 from simprive.validation import check_int
 
 __all__ = ["ClientServerSum"]
 
 
 @protocol("mpc_client_server", ("sum", "mean"), ("numbers", "answers"))
-class ClientServerSum(ProtocolRelease):
-    sum_of_inputs = True
-
-    @property
-    def ring(self):
-        """The ring the protocol's shares live in."""
-        return ring_of(self.params)
-
+class ClientServerSum(SumOfShares):
     @property
     def sharing(self) -> tuple[int, int | None]:
         """How the inputs are shared, for a coalition of servers: (servers m, Shamir degree t,

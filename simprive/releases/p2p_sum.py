@@ -13,7 +13,7 @@ from simprive.mpc.sum import p2p_sum
 from simprive.releases.protocol import ProtocolRelease, protocol
 from simprive.validation import ConfigError, check_choice
 
-__all__ = ["ARTICLE_SHARES", "P2PSum", "check_ring", "ring_of"]
+__all__ = ["ARTICLE_SHARES", "P2PSum", "SumOfShares", "check_ring", "ring_of"]
 
 # the article's chosen shares: row i is how party i split its raise, column j who holds it
 ARTICLE_SHARES = [[-1000, 2500, 900, 1400], [700, 400, 650, 764], [750, -100, 832, 1500], [1500, 900, -3000, 3990]]
@@ -57,8 +57,9 @@ def _variance(scenario) -> float:
     return float(np.var(scenario.values)) if scenario.kind == "fixed" else float("nan")
 
 
-@protocol("mpc_sum", ("sum", "mean"), ("numbers", "answers"))
-class P2PSum(ProtocolRelease):
+class SumOfShares(ProtocolRelease):
+    """A protocol that releases the sum of the parties' inputs, computed on shares in a ring."""
+
     sum_of_inputs = True
 
     @property
@@ -66,6 +67,9 @@ class P2PSum(ProtocolRelease):
         """The ring the protocol's shares live in."""
         return ring_of(self.params)
 
+
+@protocol("mpc_sum", ("sum", "mean"), ("numbers", "answers"))
+class P2PSum(SumOfShares):
     @property
     def elements_per_trial(self) -> int:
         return self.n * self.n  # an n × n share table
