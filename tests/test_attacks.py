@@ -1,5 +1,7 @@
 """Attacks: exact posteriors and leakage against what the simulation measures."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -287,6 +289,29 @@ def test_reachability_is_exact_on_numpys_own_outputs():
     y = 1.0 + rng.laplace(0.0, 0.7, 20000)
     assert reachable(y, 1.0, 0.7).mean() > 0.999  # every true output is reachable from its input
     assert reachable(y, 0.0, 0.7).mean() < 0.5  # most are not reachable from the neighbour
+
+
+def _reachable_by_enumeration(y: float, t: float, scale: float) -> bool:
+    """numpy's Laplace sampler replayed with C's log on every grid point U near the inverse
+    of y, in a window four times wider than the attack's."""
+    for u0, draw in ((math.exp((y - t) / scale) / 2, lambda u: t + scale * math.log(u + u) if 0 < u < 0.5 else None),
+                     ((2 - math.exp(-(y - t) / scale)) / 2,
+                      lambda u: t - scale * math.log(2.0 - u - u) if 0.5 <= u < 1 else None)):
+        if math.isfinite(u0):
+            k = round(u0 * 2.0**53)
+            if any(draw((k + j) * 2.0**-53) == y for j in range(-64, 65)):
+                return True
+    return False
+
+
+@pytest.mark.parametrize("t, scale", [(0.0, 0.7), (3.0, 2.0), (9.0, 0.5)])
+def test_vectorised_reachability_agrees_with_enumerating_the_sampler(t, scale):
+    rng = np.random.default_rng(11)
+    y = np.concatenate([t + rng.laplace(0.0, scale, 300), t + 1 + rng.laplace(0.0, scale, 300),
+                        np.rint(t + rng.laplace(0.0, scale, 100))])  # integer outputs, as a geometric release's
+    expected = np.array([_reachable_by_enumeration(v, t, scale) for v in y])
+    assert expected.sum() >= 100 and (~expected).sum() >= 20  # both answers are exercised
+    np.testing.assert_array_equal(reachable(y, t, scale), expected)
 
 
 def test_floating_point_laplace_is_broken_and_geometric_is_not():

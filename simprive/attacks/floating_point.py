@@ -31,6 +31,7 @@ __all__ = ["FloatAudit", "reachable"]
 
 GRID = 2.0**-53  # numpy's next_double: (raw >> 11) · 2^-53
 WINDOW = 16  # grid points tried on each side of the inverted one
+ULPS = 4  # numpy's vectorised log is within 1 ulp of C's (measured); a margin on top
 
 
 def _candidates(u: np.ndarray) -> np.ndarray:
@@ -44,6 +45,27 @@ def _libm_log(a: np.ndarray) -> np.ndarray:
     return np.fromiter((math.log(v) for v in a.ravel()), float, a.size).reshape(a.shape)
 
 
+def _nudge(v: np.ndarray, ulps: int, towards: float) -> np.ndarray:
+    for _ in range(ulps):
+        v = np.nextafter(v, towards)
+    return v
+
+
+def _reaches(y: np.ndarray, a: np.ndarray, t: float, scale: float, sign: float) -> np.ndarray:
+    """Whether ``t + sign·(scale·log(a)) == y`` with C's log, computed with numpy's.
+
+    The output is monotone in the log's value, so bracketing C's log within ULPS of
+    numpy's decides every case where both ends of the bracket agree; only the rest (a few
+    per million) are recomputed with C's log."""
+    log = np.log(a)
+    ends = [t + sign * (scale * _nudge(log, ULPS, towards)) for towards in (-np.inf, np.inf)]
+    low, high = np.minimum(*ends), np.maximum(*ends)
+    hit = (low == y) & (high == y)
+    unsure = (low <= y) & (high >= y) & ~hit
+    hit[unsure] = t + sign * (scale * _libm_log(a[unsure])) == y[unsure]
+    return hit
+
+
 def reachable(y, t: float, scale: float) -> np.ndarray:
     """Whether each double in ``y`` is an output numpy's Laplace sampler can produce from
     the true value ``t`` (``t + rng.laplace(0, scale)``), tested exactly."""
@@ -51,18 +73,22 @@ def reachable(y, t: float, scale: float) -> np.ndarray:
     x = (y - t) / scale
     hit = np.zeros(y.shape, bool)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for u, lo, hi, arg, sign in (
-            (_candidates(np.exp(x) / 2), 0.0, 0.5, lambda u: u + u, 1.0),  # U < 0.5: +scale·log(U + U)
-            (_candidates((2 - np.exp(-x)) / 2), 0.5, 1.0, lambda u: 2.0 - u - u, -1.0),  # U ≥ 0.5: −scale·log(2−2U)
+        for u0, lo, hi, arg, sign in (
+            (np.exp(x) / 2, 0.0, 0.5, lambda u: u + u, 1.0),  # U < 0.5: +scale·log(U + U)
+            ((2 - np.exp(-x)) / 2, 0.5, 1.0, lambda u: 2.0 - u - u, -1.0),  # U ≥ 0.5: −scale·log(2−2U)
         ):
+            # each output comes from one branch but near U = 0.5: try only rows whose window
+            # of grid points reaches into this branch's range
+            some = np.flatnonzero((u0 > lo - WINDOW * GRID) & (u0 < hi + WINDOW * GRID))
+            u = _candidates(u0[some])
             valid = (u > lo) & (u < hi) if lo == 0.0 else (u >= lo) & (u < hi)
             a = np.where(valid, arg(u), 1.0)
             approx = t + sign * (scale * np.log(a))
-            # only candidates within a few ulps can match: recompute those with C's log
-            near = valid & (np.abs(approx - y[:, None]) <= 4 * np.spacing(np.abs(y))[:, None])
+            # only candidates within a few ulps can match: decide those exactly
+            ys = y[some]
+            near = valid & (np.abs(approx - ys[:, None]) <= 4 * np.spacing(np.abs(ys))[:, None])
             rows, cols = np.nonzero(near)
-            exact = t + sign * (scale * _libm_log(a[rows, cols]))
-            hit[rows[exact == y[rows]]] = True
+            hit[some[rows[_reaches(ys[rows], a[rows, cols], t, scale, sign)]]] = True
     return hit
 
 
@@ -76,13 +102,19 @@ class FloatAudit(Audit):
         return True
 
     def outputs(self, world: int, size: int, rng) -> np.ndarray:
-        y = super().outputs(world, size, rng).astype(float)
+        # each distinct output is tested once (a geometric release has few)
+        y, back = np.unique(super().outputs(world, size, rng).astype(float), return_inverse=True)
         # the sampler's own scale, bit for bit (Δ/ε and 1/ε·Δ can differ in the last bit)
         scale = getattr(self.release.randomiser, "scale", self.sensitivity / self.release.epsilon)
-        # the totals each world can have: its own input plus any count of the unknown others
-        from_world = [np.any([reachable(y, w * self.sensitivity + u, scale) for u in range(self.unknown + 1)], axis=0)
-                      for w in (0, 1)]
-        return from_world[1].astype(int) - from_world[0].astype(int)
+        score = np.zeros(y.size, int)
+        for w, sign in ((0, -1), (1, 1)):
+            # the totals world w can have: its own input plus any count of the unknown others
+            found = np.zeros(y.size, bool)
+            for other in range(self.unknown + 1):
+                rest = np.flatnonzero(~found)
+                found[rest[reachable(y[rest], w * self.sensitivity + other, scale)]] = True
+            score += sign * found
+        return score[back]
 
     def exact_epsilon(self) -> float | None:
         # textbook floating-point Laplace: some outputs have probability 0 in one world
