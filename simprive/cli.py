@@ -25,7 +25,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from simprive import interrupt
-from simprive.config import CONF_DIR, Sources, compose, honour_group_choices, register_presets
+from simprive.config import CONF_DIR, Sources, compose, compose_each, honour_group_choices, register_presets
 from simprive.grid import AXES, PIPELINE_GROUPS, expand, fixed_settings, flatten
 from simprive.report import write_report
 from simprive.results import aggregate, check_summary, read_summary, write_json, write_summary
@@ -40,6 +40,8 @@ register_presets()  # the experiment group, before Hydra composes anything in th
 # Hydra flags after which the next argument is a value, not an override
 VALUE_FLAGS = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd", "--experimental-rerun",
                "--package", "-p"}
+# the jobs main() has composed and checked before Hydra starts (hydra_plugins.simprive_sweeper)
+checked_jobs: list[list[str]] = []
 # Hydra flags that print information instead of running: nothing to validate
 INFO_FLAGS = {"--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc",
               "--version"}
@@ -72,13 +74,19 @@ def split_argv(argv: list[str]) -> tuple[list[str], bool, Sources]:
     return overrides, multirun, sources
 
 
+def task_overrides(overrides) -> list[str]:
+    """The overrides that decide a job's configuration: all but Hydra's own settings, except
+    the search path, which decides what composes."""
+    return [o for o in overrides if not o.lstrip("+~").startswith("hydra") or o.lstrip("+").startswith("hydra.searchpath")]
+
+
 def job_overrides(overrides: list[str], multirun: bool) -> list[list[str]]:
     """The override list of every job a multirun launches: the cartesian product of the
     swept values, in Hydra's order.  Hydra's own settings are left out, except the search
     path, which decides what composes."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    task = [o for o in overrides if not o.lstrip("+~").startswith("hydra") or o.lstrip("+").startswith("hydra.searchpath")]
+    task = task_overrides(overrides)
     if not multirun:
         return [task]
     try:
@@ -106,9 +114,9 @@ class Job:
     plots: list
 
 
-def validate(overrides: list[str], sources: Sources | None = None) -> Job:
-    """Compose and plan one job's configuration: raises ConfigError, runs nothing."""
-    cfg = compose(overrides, sources)
+def validate(overrides: list[str], cfg: dict) -> Job:
+    """Plan one job's configuration, ``cfg`` composed from ``overrides``: raises
+    ConfigError, runs nothing."""
     check_settings(cfg)
     points, axes = expand(cfg)
     plans = [plan(point) for point in points]
@@ -124,8 +132,8 @@ def validate_sweep(jobs: list[list[str]], overrides: list[str], sources: Sources
     seen: dict[frozenset, list[str]] = {}
     identities: list[dict] = []
     plots: list = []
-    for job in jobs:
-        checked = validate(job, sources)
+    for job, cfg in zip(jobs, compose_each(jobs, sources)):
+        checked = validate(job, cfg)
         hashes, ignored = checked.hashes, checked.ignored
         identities += checked.identities
         plots = plots or checked.plots
@@ -145,7 +153,9 @@ def main() -> None:
     if not INFO_FLAGS.intersection(argv):
         overrides, multirun, sources = split_argv(argv)
         try:
-            validate_sweep(job_overrides(overrides, multirun), overrides, sources)
+            jobs = job_overrides(overrides, multirun)
+            validate_sweep(jobs, overrides, sources)
+            checked_jobs[:] = jobs  # Hydra's sweeper need not compose them all again
             for o in overrides:  # a folder another live run is writing is refused before Hydra touches it
                 if o.split("=", 1)[0] in ("hydra.run.dir", "hydra.sweep.dir"):
                     check_free(Path(o.split("=", 1)[1]))

@@ -14,11 +14,12 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from simprive.validation import ConfigError
 
-__all__ = ["CONF_DIR", "EXPERIMENTS_DIR", "Sources", "compose", "defaults", "group_options", "honour_group_choices",
-           "parameters", "register_presets"]
+__all__ = ["CONF_DIR", "EXPERIMENTS_DIR", "Sources", "compose", "compose_each", "defaults", "group_options",
+           "honour_group_choices", "parameters", "register_presets"]
 
 # Absolute paths, so entry points resolve the configs wherever they are started from
 # (facebookresearch/hydra#559): the packages simprive.conf and simprive.experiments, which are
@@ -58,8 +59,16 @@ def register_presets() -> None:
     """The presets as the ``experiment`` config group, through Hydra's ConfigStore: they live
     in their own folder (their own package in the wheel), not under ``conf/experiment``."""
     from hydra.core.config_store import ConfigStore
+    from hydra.core.plugins import Plugins
     from omegaconf import OmegaConf
 
+    # simprive's sweeper (hydra/sweeper=simprive): Hydra's scan of hydra_plugins finds it in
+    # an installed wheel but not in an editable install, so it is also registered by name,
+    # after the scan (which re-executes the modules it finds, Hydra's basic sweeper among them)
+    plugins = Plugins.instance()
+    from hydra_plugins.simprive_sweeper import SimpriveSweeper
+
+    plugins.register(SimpriveSweeper)
     store = ConfigStore.instance()
     if "experiment" in store.repo and any(k.endswith(".yaml") for k in store.repo["experiment"]):
         return  # registered already (once per process)
@@ -166,15 +175,59 @@ def honour_group_choices(cfg: dict, overrides, sources: Sources | None = None) -
 def compose(overrides=(), sources: Sources | None = None) -> dict:
     """The resolved config for ``overrides`` as a plain dict (raises :class:`ConfigError`),
     composed from ``sources`` as the command line would."""
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
+    return next(compose_each([list(overrides)], sources))
+
+
+def compose_each(jobs, sources: Sources | None = None):
+    """``compose(job, sources)`` for each job in turn, composing once per distinct choice of
+    config groups.  Jobs that differ only in values (``epsilon=0.5`` / ``epsilon=1``) share
+    that composition and get their values applied to a copy of it, the way Hydra applies
+    them after composing: the same configs and the same errors, 40× faster (one Hydra
+    composition is ~0.1 s; a sweep of 75 jobs has one)."""
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
-    register_presets()
     sources = sources or Sources()
-    overrides = list(overrides)
+    parser = OverridesParser.create()
+    composed: dict[tuple, Any] = {}
+    for job in jobs:
+        job = list(job)
+        groups = {*CONFIG_GROUPS, *(p.name for folder in sources.folders(job) if folder.is_dir()
+                                    for p in folder.iterdir() if p.is_dir())}
+        values = [o for o in job if _is_value(o, groups)]
+        base = tuple(o for o in job if o not in values)
+        if base not in composed:
+            composed[base] = _compose_node(list(base), sources)
+        cfg = copy.deepcopy(composed[base])
+        try:
+            ConfigLoaderImpl._apply_overrides_to_config(parser.parse_overrides(values), cfg)
+            plain = OmegaConf.to_container(cfg, resolve=True)
+        except (HydraException, OmegaConfBaseException) as exc:
+            raise _translate(exc, job) from None
+        assert isinstance(plain, dict)
+        yield honour_group_choices(plain, job, sources)
+
+
+def _is_value(override: str, groups) -> bool:
+    """Whether an override sets a value in the composed config (``epsilon=0.5``,
+    ``scenario.p=0.1``) rather than choosing a config (``mechanism=laplace``), adding or
+    deleting a key, or setting Hydra's own."""
+    key = override.split("=", 1)[0]
+    return ("=" in override and not key.startswith(("+", "~", "hydra")) and "@" not in key and "/" not in key
+            and ("." in key or key not in groups))
+
+
+def _compose_node(overrides: list[str], sources: Sources):
+    """Hydra's composition of ``overrides``, unresolved (an OmegaConf node)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    register_presets()
     primary, added = sources.config_path, sources
     if not (primary / f"{sources.config_name}.yaml").exists():
         # the primary config in an added folder: Hydra finds it there because --config-dir
@@ -187,9 +240,6 @@ def compose(overrides=(), sources: Sources | None = None) -> dict:
             added = Sources(config_dirs=(sources.config_path, *(d for d in sources.config_dirs if d != home)))
     try:
         with initialize_config_dir(config_dir=str(primary), version_base="1.3"):
-            cfg = hydra_compose(sources.config_name, overrides=_with_dirs(overrides, added))
-            plain = OmegaConf.to_container(cfg, resolve=True)
-            assert isinstance(plain, dict)
-            return honour_group_choices(plain, overrides, sources)
+            return hydra_compose(sources.config_name, overrides=_with_dirs(overrides, added))
     except (HydraException, OmegaConfBaseException) as exc:
         raise _translate(exc, overrides) from None

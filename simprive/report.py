@@ -8,6 +8,7 @@ rebuilds it); figures are embedded, so the page works from a file:// URL with no
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 from importlib import resources
@@ -75,10 +76,17 @@ def _jobs(run_dir: Path) -> list[dict]:
     return jobs
 
 
-def write_report(run_dir) -> Path:
-    """Write ``report.html`` in a run or sweep folder from its ``summary.csv`` and ``meta.json``."""
+@functools.cache
+def _template():
+    """The page's Jinja2 template, compiled once a process (a sweep writes one page a job)."""
     from jinja2 import Environment, select_autoescape
 
+    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+    return env.from_string(resources.files("simprive").joinpath("report_template.html").read_text())
+
+
+def write_report(run_dir) -> Path:
+    """Write ``report.html`` in a run or sweep folder from its ``summary.csv`` and ``meta.json``."""
     run_dir = Path(run_dir)
     summary = check_summary(read_summary(run_dir / "summary.csv"), run_dir / "summary.csv")
     meta = json.loads((run_dir / "meta.json").read_text()) if (run_dir / "meta.json").exists() else {}
@@ -96,9 +104,7 @@ def write_report(run_dir) -> Path:
         facts.insert(1, ("jobs", meta.get("jobs")))
     columns = [{"name": c, "text": not pd.api.types.is_numeric_dtype(summary[c])} for c in summary.columns]
     rows = [[_cell(c, v) for c, v in zip(summary.columns, record)] for record in summary.itertuples(index=False)]
-    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    template = env.from_string(resources.files("simprive").joinpath("report_template.html").read_text())
-    html = template.render(
+    html = _template().render(
         title=f"{experiment} — {'sweep' if is_sweep else 'run'} {run_dir.name}", facts=facts,
         description=_description(experiment), parent="../report.html" if in_sweep else None,
         parent_name=parent.name, agreement=[(v, int((agreement == v).sum())) for v in VERDICTS if (agreement == v).any()],

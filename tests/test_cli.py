@@ -151,6 +151,12 @@ def test_multirun_combines_jobs_at_the_sweep_root(tmp_path):
     assert (joblib / "summary.csv").read_bytes() == (sweep / "summary.csv").read_bytes()
     assert digest(joblib) == digest(sweep)
 
+    # Hydra's own sweeper, composing every job twice in full: the same table
+    basic = tmp_path / "basic"
+    simprive("-m", "experiment=bounded_sum", "epsilon=0.5,2.0", "n=20", "upper=80.0,100.0", "trials=200",
+             "hydra/sweeper=basic", f"hydra.sweep.dir={basic}", cwd=tmp_path)
+    assert digest(basic) == digest(sweep)
+
     # simprive-aggregate rebuilds the same table
     before = (sweep / "summary.csv").read_bytes()
     (sweep / "summary.csv").unlink()
