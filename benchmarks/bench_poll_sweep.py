@@ -1,6 +1,6 @@
 """Wall time of the article's poll sweep: 5 ε × 5 n (100 … 10^6) × 3 p, 1,000 trials each.
 
-The same 75 configurations three ways, to see what each way of running a sweep costs:
+The same 75 configurations four ways, to see what each way of running a sweep costs:
 
 * Python API   ``simprive.run_experiment("poll", ["trials=1000"])``: the preset's lists
                are an in-run grid, so this is one process, one Hydra composition, one
@@ -10,10 +10,14 @@ The same 75 configurations three ways, to see what each way of running a sweep c
                writing its own folder, plus simprive's preflight validation of every job
                and the combined table and figures at the end.
 * CLI, joblib  the same with ``hydra/launcher=joblib`` (jobs in worker processes).
+* CLI, Hydra's sweeper  the same with ``hydra/sweeper=basic``: Hydra composes every job in
+               full twice (to check it, then to run it), as simprive did before its own
+               sweeper (``hydra_plugins/simprive_sweeper``) composed each distinct choice of
+               configs once.  The "before" beside the basic row's "after".
 
 The CLI rows are timed as a subprocess from start to exit (interpreter start-up and
 imports included), in a temporary sweep directory that is deleted afterwards.  The
-target is a full sweep in under 30 s on this 2-core machine.
+target is the 75-job sweep in at most 15 s on this 2-core machine.
 
     python benchmarks/bench_poll_sweep.py [--repeats 3] [--skip-cli]
 
@@ -34,7 +38,7 @@ from pathlib import Path
 
 import simprive
 
-TARGET_S = 30.0
+TARGET_S = 15.0
 TRIALS = 1000
 CONFIGURATIONS = 5 * 5 * 3
 SWEEP = ["experiment=poll", "epsilon=0.5,1.0,1.0986122886681098,2.0,4.0", "n=100,1000,10000,100000,1000000",
@@ -89,13 +93,15 @@ def main() -> None:
     cases = [("Python API", lambda: time_api(args.repeats))]
     if not args.skip_cli:
         cases += [("CLI -m (basic launcher)", lambda: time_cli([])),
-                  ("CLI -m (joblib launcher)", lambda: time_cli(["hydra/launcher=joblib"]))]
+                  ("CLI -m (joblib launcher)", lambda: time_cli(["hydra/launcher=joblib"])),
+                  ("CLI -m (Hydra's sweeper)", lambda: time_cli(["hydra/sweeper=basic"]))]
     rows = []
     for way, fn in cases:
         seconds, note = fn()
-        rows.append({"way": way, "seconds": seconds, "verdict": "PASS" if seconds < TARGET_S else "FAIL",
-                     "note": note})
-        print(f"{rows[-1]['verdict']}  {way:<26}{seconds:>8.2f} s  (target < {TARGET_S:g} s)  {note}")
+        # the target is the default way's; the other launchers and Hydra's sweeper are for comparison
+        verdict = ("PASS" if seconds <= TARGET_S else "FAIL") if way in ("Python API", "CLI -m (basic launcher)") else "-"
+        rows.append({"way": way, "seconds": seconds, "verdict": verdict, "note": note})
+        print(f"{verdict:<6}  {way:<26}{seconds:>8.2f} s  (target ≤ {TARGET_S:g} s)  {note}")
 
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "poll_sweep.csv"

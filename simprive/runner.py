@@ -8,6 +8,7 @@ into tidy rows, and only at the end written (atomically) with its figures.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import subprocess
@@ -191,8 +192,14 @@ def identity_row(cfg: dict, p: Plan, extra: list[str]) -> dict:
         "epsilon": rel.epsilon, "delta": rel.delta, "n": rel.n, "lower": rel.lower, "upper": rel.upper,
         "aux": np.nan if p.aux is None else p.aux, "seed": p.seed, "config_hash": p.config_hash,
     }
-    row.update({k: p.point.get(k) for k in extra})
+    row.update({k: _as_cell(p.point.get(k)) for k in extra})
     return row
+
+
+def _as_cell(value):
+    """A setting as one cell of the table: a list or mapping (``scenario.values=[…]``, one
+    parameter, not a sweep axis) as its JSON text, so the table can sort and group by it."""
+    return json.dumps(value) if isinstance(value, (list, tuple, dict)) else value
 
 
 def extra_columns(point: dict, axes, overrides) -> list[str]:

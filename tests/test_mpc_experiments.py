@@ -36,6 +36,17 @@ def test_field_shares_give_the_same_average_as_the_article():
     assert s.set_index("metric").loc["estimate", "value"] == 3171.5
 
 
+def test_fixed_values_from_the_command_line_are_one_setting_stored_as_text():
+    s = run_experiment("raise_average_article", ["scenario.values=[1,2,3,4]", "mechanism.shares=random",
+                                                 "mechanism.field=mersenne61"]).summary
+    assert (s["scenario.values"] == "[1, 2, 3, 4]").all()  # a list-valued key: one setting, as its JSON text
+    assert s.set_index("metric").loc["estimate", "value"] == 2.5
+    # the article's own shares split only the article's raises
+    with pytest.raises(ConfigError) as err:
+        run_experiment("raise_average_article", ["scenario.values=[1,2,3,4]"])
+    assert err.value.key == "mechanism.shares"
+
+
 def test_integer_shares_leak_and_field_shares_do_not():
     s = run_experiment("raise_average", ["trials=20000", "mechanism.spread=250"]).summary
     corr = s[s.metric == "view_corr"].set_index("mechanism.field")

@@ -82,6 +82,10 @@ class P2PSum(SumOfShares):
         check_choice("mechanism.shares", params["shares"], ("random", "article"))
         if params["shares"] == "article" and (n != 4 or params["field"] != "integers"):
             raise ConfigError("mechanism.shares", "article", "the article's shares are for n=4 with field=integers")
+        raises = [sum(row) for row in ARTICLE_SHARES]
+        if params["shares"] == "article" and list(getattr(scenario, "values", ())) != raises:
+            raise ConfigError("mechanism.shares", "article", "the article's shares split its raises "
+                              f"{', '.join(map(str, raises))}; for other inputs use mechanism.shares=random")
         return params, math.nan, math.nan
 
     def execute(self, data, rng):
