@@ -46,6 +46,17 @@ SWEEP = ["experiment=poll", "epsilon=0.5,1.0,1.0986122886681098,2.0,4.0", "n=100
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def write_results(name: str, rows: list[dict]) -> None:
+    """A benchmark's table as ``benchmarks/results/NAME`` (which git ignores)."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / name
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {path}")
+
+
 def simprive_command() -> list[str]:
     """The ``simprive`` console script of this interpreter's environment."""
     script = Path(sys.executable).with_name("simprive")
@@ -103,13 +114,7 @@ def main() -> None:
         rows.append({"way": way, "seconds": seconds, "verdict": verdict, "note": note})
         print(f"{verdict:<6}  {way:<26}{seconds:>8.2f} s  (target ≤ {TARGET_S:g} s)  {note}")
 
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "poll_sweep.csv"
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["way", "seconds", "verdict", "note"])
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {path}")
+    write_results("poll_sweep.csv", rows)
 
 
 if __name__ == "__main__":

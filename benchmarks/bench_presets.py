@@ -13,7 +13,6 @@ Writes the table to ``benchmarks/results/presets.csv``.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_poll_sweep import RESULTS, simprive_command
+from bench_poll_sweep import simprive_command, write_results
 
 from simprive.config import EXPERIMENTS_DIR
 
@@ -46,13 +45,7 @@ def main() -> None:
         rows.append({"preset": name, "wall_s": round(wall, 2), "simulation_s": simulation, "verdict": verdict})
         print(f"{verdict}  {name:<24}{wall:>8.2f} s wall, {simulation:>8.3f} s simulation  (target ≤ {TARGET_S:g} s)",
               flush=True)
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "presets.csv"
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {path}")
+    write_results("presets.csv", rows)
 
 
 if __name__ == "__main__":

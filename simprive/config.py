@@ -156,7 +156,8 @@ def _translate(exc: Exception, overrides) -> ConfigError:
 def honour_group_choices(cfg: dict, overrides, sources: Sources | None = None) -> dict:
     """A group chosen on the command line (``mechanism=rr``) replaces a preset's list of kinds
     in that group (``mechanism: {kind: [mpc_tally, geometric, …]}``), which would otherwise
-    win over it; the preset's other keys for the group stay.  ``mechanism.kind=…`` given too,
+    win over it; the preset's other keys for the group stay if the chosen option takes them
+    (its YAML names them), and go if not (``bounded_sum scenario=table`` drops ``low``).  ``mechanism.kind=…`` given too,
     or ``mechanism=any`` (kinds swept elsewhere), leave the config as composed."""
     import yaml
 
@@ -166,9 +167,17 @@ def honour_group_choices(cfg: dict, overrides, sources: Sources | None = None) -
             continue
         paths = [folder / group / f"{chosen[-1]}.yaml" for folder in (sources or Sources()).folders(overrides)]
         path = next((p for p in paths if p.exists()), None)
-        kind = (yaml.safe_load(path.read_text()) or {}).get("kind") if path else None
-        if kind is not None and isinstance(cfg.get(group), dict) and cfg[group].get("kind") != kind:
+        option = (yaml.safe_load(path.read_text()) or {}) if path else {}
+        kind = option.get("kind")
+        if kind is None or not isinstance(cfg.get(group), dict):
+            continue
+        if cfg[group].get("kind") != kind:
             cfg[group]["kind"] = kind
+        # the preset's keys for its own kind (bounded's low, high) mean nothing to the chosen one
+        given = {o.lstrip("+~").split("=", 1)[0].split(".", 1)[1] for o in overrides
+                 if o.lstrip("+~").startswith(f"{group}.")}
+        for key in [k for k in cfg[group] if k not in option and k not in given]:
+            del cfg[group][key]
     return cfg
 
 

@@ -448,6 +448,18 @@ def _log_floor(data: pd.DataFrame) -> float:
     return float(positive.min()) / 1.6 if positive.size else 1e-3
 
 
+def _spaced(values: np.ndarray) -> set:
+    """The settings on a log axis whose labels do not collide: from the left, each at least
+    a seventh of the axis after the last one labelled (the largest always labelled)."""
+    logs = np.log10(values)
+    gap = (logs[-1] - logs[0]) / 7
+    kept = [len(logs) - 1]
+    for i in range(len(logs) - 2, -1, -1):  # from the right, so the largest keeps its label
+        if logs[kept[-1]] - logs[i] >= gap:
+            kept.append(i)
+    return {float(values[i]) for i in kept}
+
+
 def _scale(ax, data: pd.DataFrame, x: str, logx: bool, logy: bool, symlogy, x_order) -> None:
     if x_order:
         ax.set_xticks(range(len(x_order)), [level_name(x, v) for v in x_order])
@@ -456,11 +468,12 @@ def _scale(ax, data: pd.DataFrame, x: str, logx: bool, logy: bool, symlogy, x_or
         _log_ticks(ax.xaxis, data[x].to_numpy(float))
         values = np.unique(data[x].to_numpy(float))
         values = values[np.isfinite(values) & (values > 0)]
-        if len(values) <= 8:  # few settings: a tick at each, labelled as set
+        if len(values) <= 8:  # few settings: a tick at each, labelled as set where labels fit
             from matplotlib.ticker import FixedLocator, FuncFormatter
 
             ax.xaxis.set_major_locator(FixedLocator(values))
-            ax.xaxis.set_major_formatter(FuncFormatter(_number))
+            labelled = _spaced(values)
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _number(v) if v in labelled else ""))
     if logy:
         ax.set_yscale("log")
         _log_ticks(ax.yaxis, data[["value", "expected"]].to_numpy(float).ravel())

@@ -37,7 +37,8 @@ KINDS = {
     **dict.fromkeys(("correct_winner", "exact_match", "sim_match"), INDICATOR),
     **dict.fromkeys(("estimate", "truth", "error", "abs_error", "sq_error", "regret", "messages", "bytes", "rounds",
                      "offline_bytes", "seconds_lan", "seconds_wan", "sim_bytes", "seconds", "mpyc_seconds",
-                     "view_corr", "leaked_bits", "element_accuracy", "needed_sensitivity", "max_share"), MEASUREMENT),
+                     "view_corr", "leaked_bits", "element_accuracy", "needed_sensitivity", "max_share", "clipped_share"),
+                    MEASUREMENT),
 }
 PREFIXES = {"partial_P": MEASUREMENT}  # partial_P0, partial_P1, …: one per party
 ALPHA = 1e-6  # a row "differs" when sampling error explains it with probability below this

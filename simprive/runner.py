@@ -84,6 +84,10 @@ def plan(point: dict) -> Plan:
         scen["low"] = lower if scen.get("low") is None else scen["low"]
         scen["high"] = upper if scen.get("high") is None else scen["high"]
     scenario = build_scenario(scen)
+    if hasattr(scenario, "check_parties"):  # a table holds a fixed number of rows
+        scenario.check_parties(n)
+    if hasattr(scenario, "fingerprint"):  # the data's own identity: other data, other rows
+        point = {**point, "scenario.fingerprint": scenario.fingerprint}
 
     def release_for(parties: int):
         return build_release(
@@ -97,6 +101,25 @@ def plan(point: dict) -> Plan:
     attack = build_attack(adversary, release, n, trials)
     data_params = {"scenario": scenario_params(scenario), "n": n, "trials": trials}
     return Plan(point, release, trials, seed, data_params, attack, aux)
+
+
+CLIPPING_WARNING = 0.05  # a declared range that clips more of a real table than this is worth a line
+
+
+def warn_clipping(plans: list[Plan]) -> None:
+    """One line when a declared range clips much of a real table: its closed forms still
+    hold, but the release then answers about clipped data."""
+    clipped = {}
+    for p in plans:
+        rel = p.release
+        if hasattr(rel.scenario, "clipped_share") and rel.clamps:
+            share = rel.scenario.clipped_share(rel.lower, rel.upper)
+            if share > CLIPPING_WARNING:
+                clipped[(rel.lower, rel.upper)] = (share, rel.scenario.column)
+    if clipped:
+        ranges = ", ".join(f"[{lo:g}, {hi:g}] {share:.1%}" for (lo, hi), (share, _) in sorted(clipped.items()))
+        column = next(iter(clipped.values()))[1]
+        print(f"simprive: warning: declared ranges clip much of column {column!r}: {ranges}", file=sys.stderr)
 
 
 def memory_budget() -> int:
@@ -257,6 +280,7 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
     check_settings(cfg)
     points, axes = expand(cfg)
     plans = distinct([plan(p) for p in points], axes)  # every configuration validated before any work
+    warn_clipping(plans)
     extra = extra_columns(points[0], axes, overrides)
     figure = cfg.get("figure") if figures and out_dir is not None else None
     if figure and figure.get("plots"):  # a figure that cannot show what the run varies stops it here

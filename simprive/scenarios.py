@@ -12,18 +12,20 @@ the same inputs (common random numbers).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 from scipy import integrate, stats
 
+from simprive import tables
 from simprive.config import parameters
 from simprive.plugins import construct, is_import_path, load
 from simprive.validation import ConfigError, check_choice, check_int, check_probability, check_range, check_real
 
-__all__ = ["Approval", "Bounded", "Categorical", "Data", "Features", "Fixed", "Heavy", "Numbers", "Sets", "build_scenario",
-           "clip_moments"]
+__all__ = ["Approval", "Bounded", "Categorical", "Data", "Features", "Fixed", "Heavy", "Numbers", "Sets", "Table",
+           "build_scenario", "clip_moments"]
 
 
 @dataclass
@@ -227,6 +229,7 @@ class Heavy:
     inputs: ClassVar[str] = "numbers"
     fixed_range: ClassVar[None] = None
     integer: ClassVar[bool] = False
+    dominance: ClassVar[bool] = True  # report how much the largest input dominates the sum
 
     def __post_init__(self):
         for key in ("shape", "scale"):
@@ -353,14 +356,26 @@ class Sets:
 
 
 def _distinct_integers(rng, trials: int, k: int, universe: int) -> np.ndarray:
-    """``(trials, k)`` distinct integers from ``[0, universe)`` per row (redraw duplicates)."""
+    """``(trials, k)`` distinct integers from ``[0, universe)`` per row: whole rows with a
+    duplicate are redrawn while that is likely to succeed, then only the duplicate entries
+    (k²/2 ≫ universe would make a row without one vanishingly rare).  Each row's set is a
+    uniform k-subset either way: the distinct values of uniform draws, given their number,
+    are a uniform subset, and redrawn entries add uniform values from the rest."""
     out = rng.integers(0, universe, size=(trials, k))
     while True:
-        srt = np.sort(out, axis=1)
-        dup_rows = np.any(srt[:, 1:] == srt[:, :-1], axis=1)
-        if not dup_rows.any():
+        order = np.argsort(out, axis=1, kind="stable")
+        srt = np.take_along_axis(out, order, axis=1)
+        repeated = np.zeros(out.shape, bool)
+        repeated[:, 1:] = srt[:, 1:] == srt[:, :-1]
+        if not repeated.any():
             return out
-        out[dup_rows] = rng.integers(0, universe, size=(int(dup_rows.sum()), k))
+        if k * (k - 1) / (2 * universe) < 1:  # few duplicates expected: redraw those rows
+            rows = repeated.any(axis=1)
+            out[rows] = rng.integers(0, universe, size=(int(rows.sum()), k))
+        else:  # a row without one is rare: redraw the repeated entries only
+            again = np.zeros(out.shape, bool)
+            np.put_along_axis(again, order, repeated, axis=1)
+            out[again] = rng.integers(0, universe, size=int(again.sum()))
 
 
 @dataclass(frozen=True)
@@ -393,6 +408,140 @@ class Features:
         return 0.0, 0.0
 
 
+@dataclass(frozen=True)
+class Table:
+    """Each party holds one row of a real table: its value in ``column`` (numbers), or, with
+    ``yes_values``, whether that value is one of ``yes_values`` (a yes/no answer).  The table is a file
+    (``path``) or a public data set (``dataset``, :data:`simprive.tables.DATASETS`).
+
+    ``sampling`` says which rows the n parties hold in each trial: ``population`` (all of
+    them: n is the row count, and only the mechanism's randomness varies),
+    ``with_replacement`` (n rows drawn independently: every closed form for i.i.d. inputs
+    holds with the table's own distribution) or ``without_replacement`` (n distinct rows:
+    the sum's clipping variance takes the finite-population correction).  The declared range
+    ``[lower, upper]`` is never read from the data (bounds taken from the data would leak)."""
+
+    path: str | None
+    dataset: str | None
+    column: str
+    yes_values: tuple | None
+    sampling: str
+    kind: str = "table"
+    fingerprint: str = field(init=False)  # of the rows: results on other data are never reused
+    INPUTS: ClassVar[tuple[str, ...]] = ("numbers", "answers")
+    k: ClassVar[int] = 2
+
+    def __post_init__(self):
+        check_choice("scenario.sampling", self.sampling, ("population", "with_replacement", "without_replacement"))
+        values = tables.load_column(self.path, self.dataset, self.column)
+        if self.yes_values is None:
+            rows = tables.numbers(values, self.column)
+        else:
+            yes = [self.yes_values] if isinstance(self.yes_values, (str, int, float)) else list(self.yes_values)
+            if not yes:
+                raise ConfigError("scenario.yes_values", self.yes_values, "list the column's values that count as yes")
+            rows = values.isin(yes).to_numpy().astype(np.int8)
+        rows.setflags(write=False)  # trials index into the one copy; nothing may change it
+        object.__setattr__(self, "_rows", rows)
+        object.__setattr__(self, "fingerprint", tables.fingerprint(rows))
+
+    @property
+    def rows(self) -> np.ndarray:
+        return self._rows  # type: ignore[attr-defined]
+
+    @property
+    def inputs(self) -> str:  # type: ignore[override]
+        return "numbers" if self.yes_values is None else "answers"
+
+    @property
+    def fixed_range(self):
+        return None if self.yes_values is None else (0.0, 1.0)
+
+    @property
+    def integer(self) -> bool:
+        return self.yes_values is not None or bool(np.all(self.rows == np.round(self.rows)))
+
+    @property
+    def dominance(self) -> bool:
+        """A real column of numbers can be dominated by one row: report how much."""
+        return self.yes_values is None
+
+    @property
+    def iid(self) -> bool:
+        """Whether the parties' inputs are independent draws (what most attacks' closed forms take)."""
+        return self.sampling == "with_replacement"
+
+    @property
+    def p(self) -> float:
+        """The table's share of yes answers."""
+        return float(self.rows.mean())
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        return np.array([1 - self.p, self.p])
+
+    @functools.cached_property
+    def dist(self) -> tables.Empirical:
+        return tables.Empirical(self.rows)
+
+    def check_parties(self, n: int) -> None:
+        rows = len(self.rows)
+        if self.sampling == "population" and n != rows:
+            raise ConfigError("n", n, f"scenario.sampling=population makes the table's {rows} rows the parties: "
+                                      f"set n={rows}, or sample n rows (scenario.sampling=with_replacement)")
+        if self.sampling == "without_replacement" and n > rows:
+            raise ConfigError("n", n, f"scenario.sampling=without_replacement draws n distinct rows of {rows}: "
+                                      f"n must be at most {rows}")
+
+    def draw(self, rng, trials: int, n: int, individual: bool = True) -> Data:
+        self.check_parties(n)
+        rows, N = self.rows, len(self.rows)
+        if self.yes_values is not None and not individual:  # the counts' exact law under each design
+            c = int(rows.sum())
+            if self.sampling == "population":
+                yes = np.full(trials, c)
+            elif self.sampling == "with_replacement":
+                yes = rng.binomial(n, c / N, size=trials)
+            else:
+                yes = rng.hypergeometric(c, N - c, n, size=trials)
+            return Data(n, counts=np.stack([n - yes, yes], axis=1))
+        if self.sampling == "population":
+            values = np.broadcast_to(rows, (trials, N))  # one table, no copy per trial
+        elif self.sampling == "with_replacement":
+            values = rows[rng.integers(0, N, size=(trials, n))]
+        else:
+            picked = (np.argsort(rng.random((trials, N)), axis=1)[:, :n] if n > N // 4
+                      else _distinct_integers(rng, trials, n, N))
+            values = rows[picked]
+        if self.yes_values is None:
+            return Data(n, values=values)
+        return Data(n, values=values, counts=count_values(values, 2))
+
+    def mean(self) -> float:
+        return float(self.rows.mean())
+
+    def clip_moments(self, lower, upper) -> tuple[float, float]:
+        """Mean and variance of ``clamp(X) − X`` over the table's rows: finite sums."""
+        if self.yes_values is not None:
+            return 0.0, 0.0
+        error = np.clip(self.rows, lower, upper) - self.rows
+        return float(error.mean()), float(error.var())
+
+    def sum_moments(self, n: int, lower, upper) -> tuple[float, float, float]:
+        """The n parties' total clipping error (its mean and variance) and their total's mean,
+        under the sampling design: i.i.d. rows add n variances; n distinct rows of N add
+        n(N − n)/(N − 1) of them; the whole table is one fixed total."""
+        m, v = self.clip_moments(lower, upper)
+        N = len(self.rows)
+        spread = {"population": 0.0, "with_replacement": float(n),
+                  "without_replacement": n * (N - n) / (N - 1) if N > 1 else 0.0}[self.sampling]
+        return n * m, spread * v, n * self.mean()
+
+    def clipped_share(self, lower, upper) -> float:
+        """The share of the table's rows the declared range clips."""
+        return float(np.mean((self.rows < lower) | (self.rows > upper)))
+
+
 def count_values(values: np.ndarray, k: int) -> np.ndarray:
     """``(T, n)`` answers in ``[0, k)`` → ``(T, k)`` counts, without a loop over trials."""
     T = values.shape[0]
@@ -401,12 +550,12 @@ def count_values(values: np.ndarray, k: int) -> np.ndarray:
 
 
 SCENARIOS: dict[str, Any] = {"categorical": Categorical, "bounded": Bounded, "approval": Approval, "fixed": Fixed,
-                              "sets": Sets, "features": Features, "heavy": Heavy}
+                              "sets": Sets, "features": Features, "heavy": Heavy, "table": Table}
 
 
 def with_inputs(inputs) -> list[str]:
     """The built-in scenarios whose inputs are one of ``inputs``."""
-    return [name for name, cls in SCENARIOS.items() if cls.inputs in inputs]
+    return [name for name, cls in SCENARIOS.items() if set(getattr(cls, "INPUTS", (cls.inputs,))) & set(inputs)]
 
 
 def build_scenario(cfg: dict):
@@ -423,8 +572,9 @@ def build_scenario(cfg: dict):
         return scenario
     kind = check_choice("scenario", kind, SCENARIOS)
     cfg = parameters("scenario", kind, cfg)  # the defaults are its YAML's (conf/scenario/<kind>.yaml)
-    if "values" in cfg and isinstance(cfg["values"], list):
-        cfg["values"] = tuple(cfg["values"])  # frozen and hashable
+    for key in ("values", "yes_values"):
+        if isinstance(cfg.get(key), list):
+            cfg[key] = tuple(cfg[key])  # frozen and hashable
     return SCENARIOS[kind](**cfg)
 
 

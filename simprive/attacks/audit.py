@@ -232,7 +232,8 @@ def build_audit(cfg: dict, release, trials: int, unknown: int = 0) -> Audit:
     if top < release.epsilon:
         print(f"simprive: warning: {trials} trials per world can certify at most epsilon={top:.3g} "
               f"(< the claimed {release.epsilon:g}); raise trials to audit the claim", file=sys.stderr)
-    if unknown and release.scenario.kind != "categorical":
+    if unknown and (release.scenario.inputs != "answers" or not getattr(release.scenario, "iid", True)):
         raise ConfigError("adversary.known_fraction", cfg.get("known_fraction"),
-                          "an auditor who does not know every other input needs yes/no inputs (scenario=categorical)")
+                          "an auditor who does not know every other input needs independent yes/no inputs "
+                          "(scenario=categorical, or scenario=table with yes_values, sampled with_replacement)")
     return Audit(release, alpha, unknown, getattr(release.scenario, "p", 0.5))

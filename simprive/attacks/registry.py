@@ -60,3 +60,11 @@ def known_others(cfg: dict, n: int) -> int:
         return known
     fraction = check_probability("adversary.known_fraction", cfg["known_fraction"])
     return int(round(fraction * (n - 1)))
+
+
+def check_independent(scenario) -> None:
+    """The attack's closed forms take each other party's input as an independent draw: a
+    table sampled as a whole, or without replacement, is not that."""
+    if not getattr(scenario, "iid", True):
+        raise ConfigError("scenario.sampling", scenario.sampling, "this attack's closed forms take the parties' inputs "
+                                                                  "as independent draws: use with_replacement")

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simprive.attacks.audit import ComposedAudit, check_game
-from simprive.attacks.registry import attack, known_others
+from simprive.attacks.registry import attack, check_independent, known_others
 from simprive.dp import Accountant
 from simprive.metrics import INDICATOR, LOWER_BOUND, MEASUREMENT, REPORTED
 from simprive.validation import ConfigError, check_delta, check_int, check_real
@@ -47,7 +47,8 @@ def _check(release) -> None:
         raise ConfigError("query", release.query, "this attack reads a released sum: set query=sum")
     if release.scenario.inputs != "numbers" or not hasattr(release.scenario, "dist"):
         raise ConfigError("scenario", release.scenario.kind, "this attack needs numbers drawn from a known "
-                                                             "distribution (scenario=bounded or heavy)")
+                                                             "distribution (scenario=bounded, heavy or table)")
+    check_independent(release.scenario)
 
 
 def _noise_variance(release) -> float:

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import stats
 
-from simprive.attacks.registry import attack, known_others
+from simprive.attacks.registry import attack, check_independent, known_others
 from simprive.dp.randomized_response import RandomizedResponse
 from simprive.metrics import INDICATOR, MEASUREMENT, REPORTED, Spread
 from simprive.validation import ConfigError
@@ -190,6 +190,7 @@ def build_vote_attack(cfg: dict, release, n: int, trials: int) -> VoteAttack:
     scenario = release.scenario
     if scenario.inputs != "answers" or scenario.k != 2:
         raise ConfigError("scenario", scenario.kind, "the vote attack needs yes/no votes (scenario=categorical, k=2)")
+    check_independent(scenario)
     if channel == "rr" and not release.per_party:
         raise ConfigError("mechanism.path", "counts",
                           "the vote attack reads the target's own report: set mechanism.path=individual")

@@ -109,12 +109,17 @@ class DPRelease:
             expected.update({k: Rare(expected[k], q_trial) for k in ("estimate", "error", "sq_error")
                              if expected[k] is not None})
         metrics = utility_metrics(estimate, truth)
-        if self.scenario.kind == "heavy":
+        if getattr(self.scenario, "dominance", False):
             # how one party dominates: the range an unclamped sum's noise would have to cover
             # (the largest input: the sensitivity the data demand) and that party's share
             top = data.values.max(axis=1)
             metrics["needed_sensitivity"] = top
             metrics["max_share"] = top / data.values.sum(axis=1)
+        if hasattr(self.scenario, "clipped_share") and data.values is not None:
+            # the share of the parties' inputs the declared range clips: each party's row is
+            # uniform over the table under every sampling design, so its mean is the table's
+            metrics["clipped_share"] = ((data.values < self.lower) | (data.values > self.upper)).mean(axis=1)
+            expected["clipped_share"] = self.scenario.clipped_share(self.lower, self.upper)
         return Outcome(metrics, expected, {"estimate": estimate})
 
     # -- local: each party randomises its own answer ------------------------------------

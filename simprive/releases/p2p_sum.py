@@ -50,9 +50,9 @@ def check_ring(params: dict, n: int, scenario, upper) -> dict:
 
 
 def _variance(scenario) -> float:
-    if scenario.kind == "bounded":
+    if scenario.kind in ("bounded", "table") and scenario.inputs == "numbers":
         return float(scenario.dist.var())
-    if scenario.kind == "categorical":
+    if scenario.inputs == "answers":
         return scenario.p * (1 - scenario.p) if scenario.k == 2 else float("nan")
     return float(np.var(scenario.values)) if scenario.kind == "fixed" else float("nan")
 

@@ -131,7 +131,7 @@ class ProtocolRelease:
         metrics = {"exact_match": (got == truth).astype(float), **utility_metrics(got * scale, truth * scale)}
         if self.scenario.kind == "fixed":
             mean_total = float(np.sum(self.scenario.values))
-        elif self.scenario.kind == "categorical" and self.scenario.k != 2:
+        elif self.scenario.inputs == "answers" and self.scenario.k != 2:
             mean_total = None  # answers 0…k−1: their sum has no simple mean here
         else:
             mean_total = self.scenario.mean() * self.n
