@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 from scipy import integrate, stats
 
 from simprive import tables
@@ -25,7 +26,7 @@ from simprive.plugins import construct, is_import_path, load
 from simprive.validation import ConfigError, check_choice, check_int, check_probability, check_range, check_real
 
 __all__ = ["Approval", "Bounded", "Categorical", "Data", "Features", "Fixed", "Heavy", "Numbers", "Sets", "Table",
-           "build_scenario", "clip_moments"]
+           "TableSets", "build_scenario", "clip_moments"]
 
 
 @dataclass
@@ -542,6 +543,60 @@ class Table:
         return float(np.mean((self.rows < lower) | (self.rows > upper)))
 
 
+@dataclass(frozen=True)
+class TableSets:
+    """Two parties' private sets from real tables: party 0 holds the distinct values of
+    ``column`` in its table (``path`` or ``dataset``), party 1 those of ``other_column`` in
+    ``other_path`` (the same table when null).  Every trial holds the same two sets (the
+    protocols' own randomness varies); values are compared as given (1 and "1" differ)."""
+
+    path: str | None
+    dataset: str | None
+    column: str
+    other_path: str | None
+    other_column: str
+    kind: str = "table_sets"
+    fingerprint: str = field(init=False)
+    inputs: ClassVar[str] = "sets"
+    fixed_range: ClassVar[None] = None
+    integer: ClassVar[bool] = True
+
+    def __post_init__(self):
+        mine = tables.load_column(self.path, self.dataset, self.column)
+        same_table = self.other_path is None
+        theirs = tables.load_column(self.path if same_table else self.other_path,
+                                    self.dataset if same_table else None, self.other_column)
+        # items as integer codes over the union of both sets, the form the protocols take
+        codes, _ = pd.factorize(pd.concat([mine, theirs], ignore_index=True))
+        x, y = np.unique(codes[: len(mine)]), np.unique(codes[len(mine):])
+        object.__setattr__(self, "_sets", (x, y))
+        object.__setattr__(self, "fingerprint", tables.fingerprint(np.concatenate([x, [-1], y])))
+
+    @property
+    def size_x(self) -> int:
+        return len(self._sets[0])  # type: ignore[attr-defined]
+
+    @property
+    def size_y(self) -> int:
+        return len(self._sets[1])  # type: ignore[attr-defined]
+
+    @property
+    def overlap(self) -> int:
+        return len(np.intersect1d(*self._sets))  # type: ignore[attr-defined]
+
+    def draw(self, rng, trials: int, n: int, individual: bool = True) -> Data:
+        x, y = self._sets  # type: ignore[attr-defined]
+        # every party's items in a fresh order each trial, as a protocol receives them
+        return Data(n, values=rng.permuted(np.broadcast_to(x, (trials, len(x))), axis=1),
+                    other={"set_y": rng.permuted(np.broadcast_to(y, (trials, len(y))), axis=1)})
+
+    def mean(self) -> float:
+        return float(self.overlap)
+
+    def clip_moments(self, lower, upper):
+        return 0.0, 0.0
+
+
 def count_values(values: np.ndarray, k: int) -> np.ndarray:
     """``(T, n)`` answers in ``[0, k)`` → ``(T, k)`` counts, without a loop over trials."""
     T = values.shape[0]
@@ -550,7 +605,8 @@ def count_values(values: np.ndarray, k: int) -> np.ndarray:
 
 
 SCENARIOS: dict[str, Any] = {"categorical": Categorical, "bounded": Bounded, "approval": Approval, "fixed": Fixed,
-                              "sets": Sets, "features": Features, "heavy": Heavy, "table": Table}
+                              "sets": Sets, "features": Features, "heavy": Heavy, "table": Table,
+                              "table_sets": TableSets}
 
 
 def with_inputs(inputs) -> list[str]:

@@ -172,3 +172,16 @@ def test_distinct_rows_are_a_uniform_subset_even_when_most_draws_repeat():
     counts = np.bincount(picked.ravel(), minlength=universe)
     expected = trials * k / universe
     assert stats.chisquare(counts, np.full(universe, expected)).pvalue > 1e-6
+
+
+def test_two_parties_sets_from_two_files(tmp_path):
+    rng = np.random.default_rng(5)
+    mine = [f"u{i}@x.org" for i in rng.choice(500, 60, replace=False)]
+    theirs = [f"u{i}@x.org" for i in rng.choice(500, 80, replace=False)] + ["u1@x.org"] * 3  # repeats count once
+    a, b = csv(tmp_path, mine, "a.csv", "email"), csv(tmp_path, theirs, "b.csv", "customer")
+    sets = ["scenario=table_sets", f"scenario.path={a}", "scenario.column=email", f"scenario.other_path={b}",
+            "scenario.other_column=customer"]
+    s = run_experiment("set_intersection", sets).summary
+    truth = s[s.metric == "truth"]
+    assert (truth.value == len(set(mine) & set(theirs))).all() and (truth.agreement == "agrees").all()
+    assert_agrees(run_experiment("set_intersection_dp", [*sets, "trials=1000"]).summary)

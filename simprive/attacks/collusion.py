@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simprive.attacks.audit import Audit, check_game
-from simprive.attacks.registry import attack
+from simprive.attacks.registry import attack, check_independent
 from simprive.metrics import INDICATOR, LOWER_BOUND, MEASUREMENT
 from simprive.mpc.noisy import effective_epsilon, noisy_sum
 from simprive.mpc.rings import Integers
@@ -126,8 +126,10 @@ def build_coalition(cfg: dict, release, n: int, trials: int):
         raise ConfigError("mechanism", release.kind, "a coalition pools shares: it attacks a protocol whose servers "
                                                      "hold input shares (mpc_client_server) or whose parties hold "
                                                      "noise shares (mpc_noisy_sum)")
-    if release.scenario.kind != "bounded":
-        raise ConfigError("scenario", release.scenario.kind, "the coalition attack needs scenario=bounded inputs")
+    if release.scenario.inputs != "numbers" or not hasattr(release.scenario, "dist"):
+        raise ConfigError("scenario", release.scenario.kind, "the coalition attack needs numbers drawn from a known "
+                                                             "distribution (scenario=bounded, heavy or table)")
+    check_independent(release.scenario)
     m = release.sharing[0]
     if colluders > m:
         raise ConfigError("adversary.colluders", colluders, f"at most the mechanism.servers={m} servers collude")
