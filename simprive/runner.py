@@ -24,13 +24,14 @@ import pandas as pd
 
 from simprive import interrupt
 from simprive.attacks import build_attack, knowledge_level
+from simprive.dp import clamped_sum
 from simprive.grid import AXES, PIPELINE_GROUPS, expand, fixed_settings
 from simprive.identity import config_hash, streams
 from simprive.metrics import Bound, Rare, Spread, agreement, kind_of, summarise
 from simprive.progress import Progress
 from simprive.releases import build_release
 from simprive.results import Results, read_summary, tidy, write_json, write_parquet, write_summary
-from simprive.scenarios import build_scenario, scenario_params
+from simprive.scenarios import Data, build_scenario, scenario_params
 from simprive.store import Store, hold
 from simprive.validation import ConfigError, check_bool, check_int, check_name, check_range
 
@@ -97,8 +98,8 @@ def plan(point: dict) -> Plan:
         )
 
     release = release_for(n)
-    check_memory(release, release_for)
     attack = build_attack(adversary, release, n, trials)
+    check_memory(release, release_for, attack)
     data_params = {"scenario": scenario_params(scenario), "n": n, "trials": trials}
     return Plan(point, release, trials, seed, data_params, attack, aux)
 
@@ -127,10 +128,13 @@ def memory_budget() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
 
 
-def check_memory(release, release_for) -> None:
-    """One trial of ``release`` fits in memory (trials are chunked, a trial is not), or a
-    ConfigError names n and the largest n that fits."""
+def check_memory(release, release_for, attack=None) -> None:
+    """One trial of ``release`` fits in memory (trials are chunked), or it can be drawn a
+    block of parties at a time (:func:`splits`), or a ConfigError names n and the largest
+    n that fits."""
     budget = memory_budget()
+    if splits(release, attack):
+        return
 
     def needs(rel) -> int:
         return rel.elements_per_trial * BYTES_PER_ELEMENT if rel.individual else 0
@@ -144,6 +148,30 @@ def check_memory(release, release_for) -> None:
     raise ConfigError("n", release.n, f"one trial of mechanism={release.kind} holds {release.elements_per_trial:.3g} "
                                       f"values (~{needs(release) / 2**30:.3g} GiB; this machine allows "
                                       f"{budget / 2**30:.3g} GiB): at most n = {low} fits")
+
+
+def splits(release, attack) -> bool:
+    """Whether one trial is too large to hold and can be drawn a block of parties at a time:
+    the release reads only the parties' sums, no adversary reads their inputs, and the
+    scenario's parties are independent draws (so blocks of them are too)."""
+    too_large = release.individual and release.elements_per_trial * BYTES_PER_ELEMENT > memory_budget()
+    return (too_large and attack is None and getattr(release, "sums_suffice", False)
+            and getattr(release.scenario, "draws_in_blocks", False))
+
+
+def draw_sums(scenario, rng, n: int, lower: float, upper: float) -> Data:
+    """One trial's sums over its n parties, drawn CHUNK_ELEMENTS parties at a time: the total,
+    the total clamped to ``[lower, upper]``, the largest input and how many were clipped."""
+    total, clamped, top, clipped = 0.0, 0.0, -np.inf, 0
+    for start in range(0, n, CHUNK_ELEMENTS):
+        values = scenario.draw(rng, 1, min(CHUNK_ELEMENTS, n - start), individual=True).values
+        total += float(values.sum())
+        clamped += float(clamped_sum(values, lower, upper).sum())
+        top = max(top, float(values.max()))
+        clipped += int(((values < lower) | (values > upper)).sum())
+        interrupt.check()  # a long trial still stops at Ctrl-C
+    return Data(n, sums={k: np.array([v]) for k, v in
+                         (("total", total), ("clamped", clamped), ("max", top), ("clipped", clipped))})
 
 
 def distinct(plans: list[Plan], axes) -> list[Plan]:
@@ -189,9 +217,11 @@ def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None], d
                 checks[name], e = {"sd": e.sd}, e.value
             expected.setdefault(name, []).append(None if e is None else np.broadcast_to(e, (size,)))
 
+    split = splits(rel, attack)
     for start in range(0, p.trials, chunk):
         size = min(chunk, p.trials - start)
-        data = rel.scenario.draw(rngs["data"], size, rel.n, individual=rel.individual)
+        data = (draw_sums(rel.scenario, rngs["data"], rel.n, rel.lower, rel.upper) if split  # one trial, in blocks
+                else rel.scenario.draw(rngs["data"], size, rel.n, individual=rel.individual))
         out = rel.run(data, rngs["mechanism"])
         metrics, exp = out.metrics, out.expected
         if hasattr(attack, "run"):

@@ -38,11 +38,15 @@ class Data:
     values: np.ndarray | None = None
     counts: np.ndarray | None = None
     other: dict = field(default_factory=dict)  # a second party's input: a set, a model
+    # or, for a trial too large to hold, its parties' sums taken a block at a time
+    # (simprive.runner.draw_sums): total, clamped (to the release's range), max, clipped
+    sums: dict | None = None
 
     @property
     def trials(self) -> int:
-        batch = self.values if self.values is not None else self.counts
-        assert batch is not None, "a batch holds values or counts"
+        batch = self.values if self.values is not None else self.counts if self.counts is not None else \
+            None if self.sums is None else self.sums["total"]
+        assert batch is not None, "a batch holds values, counts or sums"
         return len(batch)
 
 
@@ -96,6 +100,7 @@ class Bounded:
     kind: str = "bounded"
     inputs: ClassVar[str] = "numbers"
     fixed_range: ClassVar[None] = None  # clamped to the config's declared [lower, upper]
+    draws_in_blocks: ClassVar[bool] = True  # parties drawn a block at a time have the same law
 
     def __post_init__(self):
         check_range(self.low, self.high, ("scenario.low", "scenario.high"))
@@ -159,6 +164,7 @@ class Numbers:
     inputs: ClassVar[str] = "numbers"
     fixed_range: ClassVar[None] = None
     integer: ClassVar[bool] = False
+    draws_in_blocks: ClassVar[bool] = True
 
     @property
     def dist(self):
@@ -231,6 +237,10 @@ class Heavy:
     fixed_range: ClassVar[None] = None
     integer: ClassVar[bool] = False
     dominance: ClassVar[bool] = True  # report how much the largest input dominates the sum
+
+    @property
+    def draws_in_blocks(self) -> bool:
+        return self.outlier is None  # party 0's outlier is not a draw
 
     def __post_init__(self):
         for key in ("shape", "scale"):
@@ -471,6 +481,10 @@ class Table:
     def iid(self) -> bool:
         """Whether the parties' inputs are independent draws (what most attacks' closed forms take)."""
         return self.sampling == "with_replacement"
+
+    @property
+    def draws_in_blocks(self) -> bool:
+        return self.iid
 
     @property
     def p(self) -> float:

@@ -72,6 +72,12 @@ class DPRelease:
         """Whether the release needs every party's input, not just the counts."""
         return self.scenario.inputs == "numbers" or self.per_party
 
+    @property
+    def sums_suffice(self) -> bool:
+        """Whether a trial's sums are all the release reads (a central sum or mean of
+        numbers), so a trial too large to hold can be drawn a block of parties at a time."""
+        return self.family == "central" and self.scenario.inputs == "numbers" and self.query in ("sum", "mean")
+
     def run(self, data: Data, rng: np.random.Generator) -> Outcome:
         """Per-trial metrics ``{name: (T,)}``, their expectations ``{name: scalar or (T,)}``
         and what the release exposes (:class:`~simprive.contracts.Outcome`)."""
@@ -109,16 +115,18 @@ class DPRelease:
             expected.update({k: Rare(expected[k], q_trial) for k in ("estimate", "error", "sq_error")
                              if expected[k] is not None})
         metrics = utility_metrics(estimate, truth)
+        sums = data.sums or {}
         if getattr(self.scenario, "dominance", False):
             # how one party dominates: the range an unclamped sum's noise would have to cover
             # (the largest input: the sensitivity the data demand) and that party's share
-            top = data.values.max(axis=1)
+            top = sums["max"] if sums else data.values.max(axis=1)
             metrics["needed_sensitivity"] = top
-            metrics["max_share"] = top / data.values.sum(axis=1)
-        if hasattr(self.scenario, "clipped_share") and data.values is not None:
+            metrics["max_share"] = top / (sums["total"] if sums else data.values.sum(axis=1))
+        if hasattr(self.scenario, "clipped_share"):
             # the share of the parties' inputs the declared range clips: each party's row is
             # uniform over the table under every sampling design, so its mean is the table's
-            metrics["clipped_share"] = ((data.values < self.lower) | (data.values > self.upper)).mean(axis=1)
+            metrics["clipped_share"] = sums["clipped"] / self.n if sums else \
+                ((data.values < self.lower) | (data.values > self.upper)).mean(axis=1)
             expected["clipped_share"] = self.scenario.clipped_share(self.lower, self.upper)
         return Outcome(metrics, expected, {"estimate": estimate})
 
@@ -189,6 +197,9 @@ def query_value(query: str, data: Data, lower: float | None = None, upper: float
     if data.counts is not None:  # categorical answers: the query counts answer 1
         count = data.counts[:, 1].astype(float)
         return count / data.n if query == "mean" else count
+    if data.sums is not None:  # a trial summed a block of parties at a time
+        total = data.sums["total" if lower is None or upper is None else "clamped"]
+        return total / data.n if query == "mean" else total
     # the truth goes through the same summation, so an unclipped, noiseless release is exact
     lo, hi = (-np.inf, np.inf) if lower is None or upper is None else (lower, upper)
     total = dp.clamped_sum(data.values, lo, hi)
