@@ -62,6 +62,9 @@ def register_presets() -> None:
     from hydra.core.plugins import Plugins
     from omegaconf import OmegaConf
 
+    store = ConfigStore.instance()
+    if "experiment" in store.repo and any(k.endswith(".yaml") for k in store.repo["experiment"]):
+        return  # registered already (once per process)
     # simprive's sweeper (hydra/sweeper=simprive): Hydra's scan of hydra_plugins finds it in
     # an installed wheel but not in an editable install, so it is also registered by name,
     # after the scan (which re-executes the modules it finds, Hydra's basic sweeper among them)
@@ -69,9 +72,6 @@ def register_presets() -> None:
     from hydra_plugins.simprive_sweeper import SimpriveSweeper
 
     plugins.register(SimpriveSweeper)
-    store = ConfigStore.instance()
-    if "experiment" in store.repo and any(k.endswith(".yaml") for k in store.repo["experiment"]):
-        return  # registered already (once per process)
     for path in sorted(EXPERIMENTS_DIR.glob("*.yaml")):
         store.store(name=path.stem, node=OmegaConf.load(path), group="experiment", package="_global_",
                     provider="simprive")
@@ -157,8 +157,9 @@ def honour_group_choices(cfg: dict, overrides, sources: Sources | None = None) -
     """A group chosen on the command line (``mechanism=rr``) replaces a preset's list of kinds
     in that group (``mechanism: {kind: [mpc_tally, geometric, …]}``), which would otherwise
     win over it; the preset's other keys for the group stay if the chosen option takes them
-    (its YAML names them), and go if not (``bounded_sum scenario=table`` drops ``low``).  ``mechanism.kind=…`` given too,
-    or ``mechanism=any`` (kinds swept elsewhere), leave the config as composed."""
+    (its YAML names them) and go if not (``bounded_sum scenario=table`` drops ``low``).
+    ``mechanism.kind=…`` given too, or ``mechanism=any`` (kinds swept elsewhere), leave the
+    config as composed."""
     import yaml
 
     for group in ("scenario", "query", "mechanism", "adversary"):
