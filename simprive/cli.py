@@ -168,6 +168,7 @@ def main() -> None:
             sys.argv.append("hydra/hydra_logging=disabled")  # quiet when not on a terminal
     # Ctrl-C and SIGTERM unwind the run: MPyC parties are stopped, temporary folders removed
     interrupt.install()
+    interrupt.mark_main()  # a launcher's worker processes die with this one, however it dies
     try:
         _hydra_main()
     except KeyboardInterrupt:
@@ -178,6 +179,10 @@ def main() -> None:
 def _hydra_main(cfg: DictConfig) -> None:
     hc = HydraConfig.get()
     out_dir = Path(hc.runtime.output_dir)
+    if not interrupt.worker_dies_with_main():  # the run that launched this job was killed
+        _discard(out_dir)
+        fail(f"the run that launched this job (pid {os.environ.get(interrupt.MAIN_PID)}) is gone: not running it",
+             code=1)
     overrides = list(hc.overrides.task)
     folders = [Path(s.path) for s in hc.runtime.config_sources if s.schema == "file"]
     sources = Sources(config_path=folders[0], config_dirs=tuple(folders[1:])) if folders else None

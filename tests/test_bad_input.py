@@ -92,7 +92,7 @@ CASES = [
     (["experiment=poll", "query=argmax"], "query"),
     (["experiment=bounded_sum", "query=count"], "query"),
     (["experiment=poll", "figure=nope"], "figure"),
-    (["experiment=poll", "mechanism=laplace", "scenario=sets"], "scenario.p"),  # the preset's p does not fit
+    (["experiment=poll", "mechanism=laplace", "scenario=sets"], "scenario"),  # sets are not numbers to add
     (["experiment=referendum", "mechanism=mpc_psi"], "scenario"),
     (["experiment=poll", "mechanism=geometric", "query=mean"], "mechanism"),
     (["experiment=poll", "mechanism=rr", "scenario.k=3"], "mechanism"),

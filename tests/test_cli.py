@@ -218,4 +218,4 @@ def test_a_group_override_replaces_the_presets_list_on_the_command_line(tmp_path
     simprive("experiment=referendum", "mechanism=rr", "trials=200", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
     assert set(pd.read_csv(tmp_path / "run" / "summary.csv").mechanism) == {"rr"}
     out = simprive("experiment=referendum", "mechanism=mpc_psi", cwd=tmp_path, check=False)
-    assert out.returncode == 2 and "mechanism=mpc_psi needs sets as inputs (scenario=sets)" in out.stderr
+    assert out.returncode == 2 and "mechanism=mpc_psi needs sets as inputs (scenario=sets or table_sets)" in out.stderr

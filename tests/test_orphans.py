@@ -1,6 +1,8 @@
 """No orphans: a run killed by SIGTERM or SIGKILL leaves no MPyC party running and no work
-folder behind (the parties die with their parent; a watchman removes the folder)."""
+folder behind (the parties die with their parent; a watchman removes the folder), and a
+sweep's worker processes die with it instead of going on writing jobs."""
 
+import importlib.util
 import signal
 import subprocess
 import tempfile
@@ -39,6 +41,60 @@ def test_a_killed_run_leaves_no_party_and_no_work_folder(sig, tmp_path):
     assert list(Path(tempfile.gettempdir()).glob(f"simprive_mpyc_{proc.pid}_*")) == [], err
     if sig == signal.SIGTERM:
         assert proc.returncode == 130 and "Traceback" not in err, (proc.returncode, err)
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(proc.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; it only waits for its parent to read that
+
+
+def descendants_of(pid: int) -> list[int]:
+    found = children_of(pid)
+    return found + [d for child in found for d in descendants_of(child)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("launcher", [
+    ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],  # workers started by the run
+    ["hydra/launcher=submitit_local"],  # jobs started by submitit's own processes
+], ids=["joblib", "submitit_local"])
+def test_a_killed_sweeps_workers_die_with_it(tmp_path, launcher):
+    if "submitit" in launcher[0] and importlib.util.find_spec("hydra_plugins.hydra_submitit_launcher") is None:
+        pytest.skip('hydra-submitit-launcher is not installed (pip install -e ".[slurm]")')
+    sweep = tmp_path / "sweep"
+    # jobs of a few seconds each: the first is still running when the second starts
+    proc = subprocess.Popen([str(BIN / "simprive"), "-m", "experiment=poll", "epsilon=0.5,1.0,2.0,4.0",
+                             "n=10000", "trials=50000", "mechanism.path=individual", *launcher,
+                             f"hydra.sweep.dir={sweep}"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    # both workers running a job (a worker dies with the run from its first job on; one still
+    # idle then would leave when loky's idle timeout ends it)
+    while not (sweep / "1").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    workers = descendants_of(proc.pid)
+    assert workers, "no worker process started"
+    proc.kill()
+    proc.wait()
+    jobs = sorted(p.name for p in sweep.iterdir())
+    time.sleep(5)
+    left = {w: (Path("/proc") / str(w) / "cmdline").read_text().replace("\0", " ")[:100] for w in workers if alive(w)}
+    assert left == {}
+    assert set(p.name for p in sweep.iterdir()) <= set(jobs)  # nothing went on writing jobs
 
 
 def test_a_stop_raised_inside_a_finaliser_is_kept_not_printed():

@@ -181,17 +181,6 @@ def _stop_line(text: str) -> tuple[float, int] | None:
     return int(days or 0) * 86400 + int(h) * 3600 + int(mnt) * 60 + float(s), int(nbytes)
 
 
-def _die_with_parent(sig: int = 9) -> None:  # pragma: no cover (runs in the child, before exec)
-    """Linux: the child gets ``sig`` (SIGKILL) when the process that started it dies, however
-    it dies, so no party outlives its run."""
-    import ctypes
-
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, sig)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
 # a watchman for a session's work folder: removes it if the run dies without removing it itself
 _GUARD = """
 import os, shutil, signal, sys
@@ -220,7 +209,7 @@ def _guard(folder: str) -> subprocess.Popen:
 
     guard = subprocess.Popen([sys.executable, "-I", "-S", "-c", _GUARD, folder], stdout=subprocess.PIPE,
                              stdin=subprocess.DEVNULL, text=True,
-                             preexec_fn=lambda: _die_with_parent(signal.SIGTERM))
+                             preexec_fn=lambda: interrupt.die_with_parent(signal.SIGTERM))
     assert guard.stdout is not None
     guard.stdout.readline()
     return guard
@@ -261,7 +250,7 @@ def _launch(cmds, workdir: Path, attempt: int, deadline: float):
             err = open(workdir / f"party{i}.{attempt}.err", "w")
             files += [out, err]
             procs.append((i, subprocess.Popen(cmds[i], stdout=out, stderr=err, cwd=workdir, env=env,
-                                              stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)))
+                                              stdin=subprocess.DEVNULL, preexec_fn=interrupt.die_with_parent)))
         procs.sort()
         while True:
             codes = [p.poll() for _, p in procs]
