@@ -132,9 +132,9 @@ def check_memory(release, release_for, attack=None) -> None:
     """One trial of ``release`` fits in memory (trials are chunked), or it can be drawn a
     block of parties at a time (:func:`splits`), or a ConfigError names n and the largest
     n that fits."""
-    budget = memory_budget()
     if splits(release, attack):
         return
+    budget = memory_budget()
 
     def needs(rel) -> int:
         return rel.elements_per_trial * BYTES_PER_ELEMENT if rel.individual else 0
