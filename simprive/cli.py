@@ -181,8 +181,9 @@ def _hydra_main(cfg: DictConfig) -> None:
     out_dir = Path(hc.runtime.output_dir)
     if not interrupt.worker_dies_with_main():  # the run that launched this job was killed
         _discard(out_dir)
-        fail(f"the run that launched this job (pid {os.environ.get(interrupt.MAIN_PID)}) is gone: not running it",
-             code=1)
+        print(f"simprive: the run that launched this job (pid {os.environ.get(interrupt.MAIN_PID)}) is gone: "
+              "not running it", file=sys.stderr, flush=True)
+        os._exit(1)  # the worker process too: a pool would otherwise keep it, idle, for its next task
     overrides = list(hc.overrides.task)
     folders = [Path(s.path) for s in hc.runtime.config_sources if s.schema == "file"]
     sources = Sources(config_path=folders[0], config_dirs=tuple(folders[1:])) if folders else None

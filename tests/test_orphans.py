@@ -68,11 +68,12 @@ def descendants_of(pid: int) -> list[int]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 @pytest.mark.parametrize("launcher", [
     ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],  # workers started by the run
     ["hydra/launcher=submitit_local"],  # jobs started by submitit's own processes
 ], ids=["joblib", "submitit_local"])
-def test_a_killed_sweeps_workers_die_with_it(tmp_path, launcher):
+def test_a_killed_sweeps_workers_die_with_it(tmp_path, launcher, sig):
     if "submitit" in launcher[0] and importlib.util.find_spec("hydra_plugins.hydra_submitit_launcher") is None:
         pytest.skip('hydra-submitit-launcher is not installed (pip install -e ".[slurm]")')
     sweep = tmp_path / "sweep"
@@ -84,12 +85,12 @@ def test_a_killed_sweeps_workers_die_with_it(tmp_path, launcher):
     deadline = time.time() + 120
     # both workers running a job (a worker dies with the run from its first job on; one still
     # idle then would leave when loky's idle timeout ends it)
-    while not (sweep / "1").exists() and time.time() < deadline:
+    while not (sweep / "1" / ".simprive").exists() and time.time() < deadline:  # its job has started
         time.sleep(0.05)
     workers = descendants_of(proc.pid)
     assert workers, "no worker process started"
-    proc.kill()
-    proc.wait()
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
     jobs = sorted(p.name for p in sweep.iterdir())
     time.sleep(5)
     left = {w: (Path("/proc") / str(w) / "cmdline").read_text().replace("\0", " ")[:100] for w in workers if alive(w)}
