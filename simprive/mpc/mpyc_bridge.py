@@ -192,12 +192,17 @@ while True:
 
 
 @contextlib.contextmanager
-def _guarded(folder: str):
-    """While the block runs, a watchman removes ``folder`` if this process dies."""
-    guard = _guard(folder)
+def _workdir():
+    """A fresh work folder for one session, removed at the end; a watchman removes it if this
+    process dies.  The watchman starts before the folder exists and stops after it is gone,
+    so no moment of the folder's life is unwatched."""
+    folder = Path(tempfile.gettempdir()) / f"simprive_mpyc_{os.getpid()}_{os.urandom(4).hex()}"
+    guard = _guard(str(folder))
     try:
-        yield
+        folder.mkdir()
+        yield folder
     finally:
+        shutil.rmtree(folder, ignore_errors=True)
         guard.kill()
         guard.wait()
 
@@ -296,8 +301,7 @@ def run_mpyc(function: str, inputs, *, options: dict | None = None, timeout: flo
     started = time.monotonic()
     deadline = started + timeout
     _sweep_stale_workdirs()
-    with tempfile.TemporaryDirectory(prefix=f"simprive_mpyc_{os.getpid()}_") as tmp, _guarded(tmp):
-        workdir = Path(tmp)
+    with _workdir() as workdir:
         blocks = x.reshape(T, m, n // m).transpose(1, 0, 2)  # party, trial, own inputs
         spec = {"inputs": blocks.tolist(), "trials": T, "per_party": n // m, "bit_length": _bit_length(x)}
         own = ["--function", function, "--inputs-file", str(workdir / "inputs.json"),
