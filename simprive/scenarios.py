@@ -41,6 +41,15 @@ class Data:
     # or, for a trial too large to hold, its parties' sums taken a block at a time
     # (simprive.runner.draw_sums): total, clamped (to the release's range), max, clipped
     sums: dict | None = None
+    # values are answer codes 0…k−1 with k > 2: what a party adds to a sum is whether it
+    # gave answer 1, as a central release counts them (Categorical.fixed_range)
+    codes: bool = False
+
+    @property
+    def numbers(self) -> np.ndarray:
+        """What each party adds to a sum or a mean: its input, or 0/1 for an answer."""
+        assert self.values is not None, "a batch of individual inputs"
+        return (self.values == 1).astype(np.int8) if self.codes else self.values
 
     @property
     def trials(self) -> int:
@@ -77,7 +86,7 @@ class Categorical:
     def draw(self, rng, trials: int, n: int, individual: bool = False) -> Data:
         if individual:
             values = rng.choice(self.k, size=(trials, n), p=self.probabilities).astype(np.int8)
-            return Data(n, values=values, counts=count_values(values, self.k))
+            return Data(n, values=values, counts=count_values(values, self.k), codes=self.k > 2)
         return Data(n, counts=rng.multinomial(n, self.probabilities, size=trials))
 
     def mean(self) -> float:

@@ -159,3 +159,17 @@ def test_mpyc_refuses_too_many_processes():
     with pytest.raises(ConfigError) as err:
         run_experiment("mpc_cost", ["n=40", "mechanism.kind=mpyc_sum"])
     assert err.value.key == "n"
+
+
+@pytest.mark.parametrize("mechanism", ["mpc_sum", "mpc_client_server", "mpc_noisy_sum", "laplace"])
+def test_a_sum_of_answers_counts_answer_one_whatever_computes_it(mechanism):
+    """With k > 2 answers a party adds whether it gave answer 1 (the scenario's fixed range
+    [0, 1]), for MPC protocols as for central DP: the truth is the count of 1s and every
+    metric has its closed form, which the simulation meets."""
+    s = run_experiment("poll", ["scenario=categorical", "scenario.k=3", "scenario.p=0.3", f"mechanism={mechanism}",
+                                "query=sum", "n=[20]", "epsilon=[1.0]", "trials=2000"]).summary
+    assert_agrees(s)
+    rows = s.set_index("metric")
+    assert abs(rows.loc["truth", "value"] - 0.3 * 20) < 0.2  # the count of answer 1, not the sum of codes (20)
+    for metric in ("estimate", "error", "sq_error"):
+        assert np.isfinite(rows.loc[metric, "expected"]), metric

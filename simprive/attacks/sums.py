@@ -81,7 +81,7 @@ class Differencing:
 
     def run(self, data, observed: dict, rng) -> tuple[dict, dict]:
         rel = self.release
-        x = _clamped(rel, data.values.astype(float))
+        x = _clamped(rel, data.numbers.astype(float))
         y = observed["estimate"]
         var = _noise_variance(rel)
         if self.second_release:
@@ -94,12 +94,12 @@ class Differencing:
             m = rel.n - 1 - self.known
             guess = y - x[:, 1 : 1 + self.known].sum(axis=1) - m * mu
             expected_sq = m * sigma2 + var
-        err = guess - data.values[:, 0]
+        err = guess - data.numbers[:, 0]
         exact = float(expected_sq == 0)
         return ({"recon_error": err, "recon_sq_error": err**2, "recon_exact": (np.abs(err) < 1e-6).astype(float)},
                 {"recon_error": 0.0 if not _clips(rel) else None, "recon_sq_error": None if _clips(rel) else expected_sq,
                  "recon_exact": None if _clips(rel) else
-                 (exact if expected_sq == 0 or data.values.dtype.kind == "f" else None)})
+                 (exact if expected_sq == 0 or data.numbers.dtype.kind == "f" else None)})
 
 
 @dataclass(frozen=True)
@@ -113,8 +113,8 @@ class News:
     def run(self, data, observed: dict, rng) -> tuple[dict, dict]:
         rel = self.release
         y = observed["estimate"]
-        news = data.values[:, 0] + rng.normal(0.0, self.sigma, len(y)) if self.sigma > 0 else data.values[:, 0]
-        others = _clamped(rel, data.values[:, 1:].astype(float)).sum(axis=1)
+        news = data.numbers[:, 0] + rng.normal(0.0, self.sigma, len(y)) if self.sigma > 0 else data.numbers[:, 0]
+        others = _clamped(rel, data.numbers[:, 1:].astype(float)).sum(axis=1)
         rest = y - news
         err = rest - others
         clips = _clips(rel)
@@ -124,7 +124,7 @@ class News:
         slack = 1.96 * np.sqrt(self.sigma**2 + _noise_variance(rel))
         low = np.maximum(lo, rest - slack - (rel.n - 2) * hi)
         high = np.minimum(hi, rest + slack - (rel.n - 2) * lo)
-        x1 = data.values[:, 1]
+        x1 = data.numbers[:, 1]
         certain = self.sigma == 0 and _noise_variance(rel) == 0 and not clips
         return ({"others_error": err, "others_sq_error": err**2,
                  "bound_fraction": np.clip(high - low, 0, None) / (hi - lo),
@@ -147,7 +147,7 @@ class Repeated:
     def run(self, data, observed: dict, rng) -> tuple[dict, dict]:
         rel, r, noise = self.release, self.releases, self.release.randomiser
         y = observed["estimate"]
-        truth = _clamped(rel, data.values.astype(float)).sum(axis=1)
+        truth = _clamped(rel, data.numbers.astype(float)).sum(axis=1)
         total = np.asarray(y, float).copy()
         for _ in range(r - 1):  # a loop over releases, each vectorised over the trials
             total += noise.randomise(truth, rng)

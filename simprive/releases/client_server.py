@@ -39,7 +39,7 @@ class ClientServerSum(SumOfShares):
 
     def execute(self, data, rng):
         ring, p = self.ring, self.params
-        x = data.values.astype(np.int64)
+        x = data.numbers.astype(np.int64)
         run = client_server_sum(ring.encode(x), ring, rng, servers=p["servers"], t=p["t"], dropouts=p["dropouts"],
                                 computing=p["computing"], recipients=p["recipients"])
         metrics, expected = self.numeric(ring.decode(run.output), x.sum(axis=1))

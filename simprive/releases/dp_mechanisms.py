@@ -90,30 +90,9 @@ class DPRelease:
         truth = query_value(self.query, data)
         value = query_value(self.query, data, self.lower, self.upper)
         estimate = value if self.randomiser is None else self.randomiser.randomise(value, rng)
-        # the clipping error of the whole sum: its mean and variance, and the sum's mean
-        clip_mean, clip_var, total_mean = sum_moments(self.scenario, self.n, self.lower, self.upper)
-        per = 1.0 if self.query in ("sum", "count") else 1.0 / self.n  # sum → mean
-        bias = per * clip_mean
         noise_var = 0.0 if self.randomiser is None else closed_form(self.randomiser, "variance")
         noise_abs = 0.0 if self.randomiser is None else closed_form(self.randomiser, "mean_abs_error")
-        mean_truth = per * total_mean
-        expected = {
-            "estimate": mean_truth + bias,
-            "truth": mean_truth,
-            "error": bias,
-            "sq_error": None if noise_var is None else noise_var + per**2 * clip_var + bias**2,
-            # E|noise + clipping| has a closed form only when nothing can be clipped
-            "abs_error": noise_abs if clip_var == 0 and clip_mean == 0 else None,
-        }
-        # heavy tails can make a moment infinite: then there is nothing finite to agree with
-        expected = {k: v if v is None or math.isfinite(v) else None for k, v in expected.items()}
-        # the random parties' clipping, when it can happen, is an event the trials must hit
-        q = clip_probability(self.scenario, self.lower, self.upper)
-        if 0 < q < 1:
-            iid = self.n - 1 if getattr(self.scenario, "outlier", None) is not None else self.n
-            q_trial = -math.expm1(iid * math.log1p(-q))
-            expected.update({k: Rare(expected[k], q_trial) for k in ("estimate", "error", "sq_error")
-                             if expected[k] is not None})
+        expected = clamped_expectations(self.scenario, self.n, self.lower, self.upper, self.query, noise_var, noise_abs)
         metrics = utility_metrics(estimate, truth)
         sums = data.sums or {}
         if getattr(self.scenario, "dominance", False):
@@ -167,6 +146,35 @@ class DPRelease:
             "regret": (prob * (best - scores)).sum(axis=1),
         }
         return Outcome(selection_metrics(chosen, scores), expected, {"chosen": chosen})
+
+
+def clamped_expectations(scenario, n: int, lower, upper, query: str, noise_var, noise_abs) -> dict:
+    """The closed forms of a noisy sum (or mean) of n inputs clamped to ``[lower, upper]``:
+    its estimate's and truth's means, the bias clipping adds, and the squared and absolute
+    error, given the noise's variance and E|noise| (None: no closed form).  Where clipping
+    can happen, it is an event the trials must hit (:class:`Rare`)."""
+    # the clipping error of the whole sum: its mean and variance, and the sum's mean
+    clip_mean, clip_var, total_mean = sum_moments(scenario, n, lower, upper)
+    per = 1.0 if query in ("sum", "count") else 1.0 / n  # sum → mean
+    bias = per * clip_mean
+    mean_truth = per * total_mean
+    expected = {
+        "estimate": mean_truth + bias,
+        "truth": mean_truth,
+        "error": bias,
+        "sq_error": None if noise_var is None else noise_var + per**2 * clip_var + bias**2,
+        # E|noise + clipping| has a closed form only when nothing can be clipped
+        "abs_error": noise_abs if clip_var == 0 and clip_mean == 0 else None,
+    }
+    # heavy tails can make a moment infinite: then there is nothing finite to agree with
+    expected = {k: v if v is None or math.isfinite(v) else None for k, v in expected.items()}
+    q = clip_probability(scenario, lower, upper)
+    if 0 < q < 1:
+        iid = n - 1 if getattr(scenario, "outlier", None) is not None else n
+        q_trial = -math.expm1(iid * math.log1p(-q))
+        expected.update({k: Rare(expected[k], q_trial) for k in ("estimate", "error", "sq_error")
+                         if expected[k] is not None})
+    return expected
 
 
 def sum_moments(scenario, n: int, lower, upper) -> tuple[float, float, float]:

@@ -43,7 +43,7 @@ class MPyCRun(ProtocolRelease):
     def run(self, data, rng):
         from simprive.mpc.mpyc_bridge import plaintext, run_mpyc
 
-        x = data.values.astype(np.int64)
+        x = (data.values if self.function == "tally" else data.numbers).astype(np.int64)
         options = {"k": self.scenario.k} if self.function == "tally" else None
         res = run_mpyc(self.function, x, options=options, timeout=self.params["timeout"])
         truth = plaintext(self.function, x, options)

@@ -10,6 +10,7 @@ import numpy as np
 from simprive import dp
 from simprive.metrics import utility_metrics
 from simprive.mpc.noisy import FRAC_BITS, noisy_sum
+from simprive.releases.dp_mechanisms import clamped_expectations
 from simprive.releases.protocol import ProtocolRelease, protocol
 from simprive.releases.registry import PURE
 from simprive.validation import ConfigError, check_choice, check_delta, check_epsilon
@@ -50,17 +51,16 @@ class NoisySum(ProtocolRelease):
 
     def execute(self, data, rng):
         lo, hi = int(self.lower), int(self.upper)
-        x = np.clip(data.values.astype(np.int64), lo, hi)
+        x = np.clip(data.numbers.astype(np.int64), lo, hi)
         sens = int(self.sensitivity)  # an integer: integer bounds under either neighbour relation
         run, _ = noisy_sum(x, self.epsilon, rng, noise=self.params["noise"], sensitivity=sens, delta=self.delta)
-        metrics = utility_metrics(run.output, data.values.sum(axis=1))
-        clipped = not np.array_equal(x, data.values)
-        expected = {"error": None if clipped else 0.0}
-        if not clipped:
-            # one geometric or normal draw, plus, for Gaussian shares, each party's
-            # fixed-point rounding (uniform, variance 2^-2f / 12)
-            rounding = self.n * 4.0**-FRAC_BITS / 12 if self.params["noise"] == "gaussian" else 0.0
-            expected["sq_error"] = self.randomiser.variance() + rounding
+        metrics = utility_metrics(run.output, data.numbers.sum(axis=1))
+        # one geometric or normal draw, plus, for Gaussian shares, each party's fixed-point
+        # rounding (uniform, variance 2^-2f / 12): E|error| then has no closed form
+        gaussian = self.params["noise"] == "gaussian"
+        noise_var = self.randomiser.variance() + (self.n * 4.0**-FRAC_BITS / 12 if gaussian else 0.0)
+        noise_abs = None if gaussian else self.randomiser.mean_abs_error()
+        expected = clamped_expectations(self.scenario, self.n, lo, hi, self.query, noise_var, noise_abs)
         return run, metrics, expected
 
     def expected_cost(self):

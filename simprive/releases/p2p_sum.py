@@ -50,11 +50,12 @@ def check_ring(params: dict, n: int, scenario, upper) -> dict:
 
 
 def _variance(scenario) -> float:
-    if scenario.kind in ("bounded", "table") and scenario.inputs == "numbers":
-        return float(scenario.dist.var())
+    """Var of what one party adds to the sum: an answer adds whether it is answer 1."""
     if scenario.inputs == "answers":
-        return scenario.p * (1 - scenario.p) if scenario.k == 2 else float("nan")
-    return float(np.var(scenario.values)) if scenario.kind == "fixed" else float("nan")
+        return scenario.p * (1 - scenario.p)
+    if hasattr(scenario, "dist"):
+        return float(scenario.dist.var())
+    return float(np.var(scenario.values)) if hasattr(scenario, "values") else float("nan")
 
 
 class SumOfShares(ProtocolRelease):
@@ -90,7 +91,7 @@ class P2PSum(SumOfShares):
 
     def execute(self, data, rng):
         ring = self.ring
-        x = data.values.astype(np.int64)
+        x = data.numbers.astype(np.int64)
         shares = None
         if self.params["shares"] == "article":
             shares = np.broadcast_to(np.asarray(ARTICLE_SHARES), (len(x), 4, 4))
