@@ -255,10 +255,15 @@ def _as_cell(value):
     return json.dumps(value) if isinstance(value, (list, tuple, dict)) else value
 
 
+# the contract's columns that identity_row fills from a configuration (results.COLUMNS)
+STANDARD = {"epsilon", "delta", "n", "lower", "upper", "trials", "seed", "scenario.kind", "query.kind",
+            "mechanism.kind", "adversary.kind"}
+
+
 def extra_columns(point: dict, axes, overrides) -> list[str]:
-    """The summary's columns beyond the contract's: swept and overridden keys."""
-    standard = set(AXES) | {"scenario.kind", "query.kind", "mechanism.kind", "adversary.kind"}
-    return sorted(k for k in set(axes) | set(override_keys(overrides)) if k in point and k not in standard)
+    """The summary's columns beyond the contract's: every swept or overridden key (a key
+    that varies between configurations is always one of these, ``neighbours`` included)."""
+    return sorted(k for k in set(axes) | set(override_keys(overrides)) if k in point and k not in STANDARD)
 
 
 def check_figures(identities: list[dict], plots) -> None:

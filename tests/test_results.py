@@ -202,3 +202,17 @@ def test_progress_false_is_silent():
         now[0] += 10
         bar.step()
     assert out.getvalue() == ""
+
+
+def test_every_key_that_varies_between_configurations_is_a_column(tmp_path):
+    """``neighbours`` swept in one run: two configurations, each named in its own column, and
+    the figure shows them apart instead of joining them in one line."""
+    from simprive.figures import layout
+
+    res = run_experiment("bounded_sum", ["neighbours=[replace,add_remove]", "n=[100]", "lower=-50", "trials=50",
+                                         "epsilon=[1.0]", "upper=[100.0]"], out_dir=tmp_path)
+    s = res.summary
+    assert set(s["neighbours"]) == {"replace", "add_remove"}
+    assert s.groupby("neighbours")["config_hash"].nunique().eq(1).all()  # one configuration per value
+    spec = next(p for p in res.meta["config"]["figure"]["plots"] if p["metric"] == "abs_error")
+    assert "neighbours" in layout(s, spec).mapped
