@@ -274,6 +274,30 @@ def test_dp_intersection_agrees_and_psi_is_exact():
     assert (guess[guess.mechanism == "mpc_psi"].value == 1.0).all()
 
 
+@pytest.mark.parametrize("neighbours", ["replace", "add_remove"])
+def test_dp_intersection_is_epsilon_dp_under_either_neighbour_relation(neighbours):
+    """X = {a, b}; Y = {a, c} against its neighbour: {b, c} (one item replaced: two of party
+    0's answers change) or {c} (one removed: one changes).  The release's own answers, run
+    on both, give the most likely answer pair a likelihood ratio of e^ε, measured."""
+    from simprive.releases import build_release
+    from simprive.scenarios import Data, build_scenario
+
+    scenario = build_scenario({"kind": "sets", "universe": 10, "size_x": 2, "size_y": 2, "overlap": 1})
+    rel = build_release({"kind": "dp_rr_intersection"}, query="intersection", scenario=scenario, epsilon=1.0,
+                        delta=0.0, n=2, lower=0.0, upper=1.0, neighbours=neighbours)
+    assert rel.epsilon == 1.0 and "neighbours" not in rel.ignores
+    T, a, b, c = 400_000, 1, 2, 3
+    x = np.tile([a, b], (T, 1))
+    other = [b, c] if neighbours == "replace" else [c, c]  # a repeated item is one item
+    said = {}
+    for name, y in (("Y", [a, c]), ("Y'", other)):
+        out = rel.run(Data(2, values=x, other={"set_y": np.tile(y, (T, 1))}), np.random.default_rng(7))
+        said[name] = (out.observed["in_set"] == [True, False]).all(axis=1).mean()
+    ratio = math.log(said["Y"] / said["Y'"])
+    se = math.sqrt((1 - said["Y"]) / (T * said["Y"]) + (1 - said["Y'"]) / (T * said["Y'"]))
+    assert abs(ratio - 1.0) < 5 * se, (ratio, se)
+
+
 def test_membership_prior_must_be_a_probability():
     with pytest.raises(ConfigError) as err:
         run_experiment("set_intersection_dp", ["adversary.prior=1.5"])

@@ -1,9 +1,13 @@
 """``dp_rr_intersection``: the DP alternative to PSI — party 1 answers, for each item of
 party 0's set, whether it holds it, by ε-randomized response (a DP release of Y read at X).
 
-Each answer is right with probability π = e^ε/(1 + e^ε), so the whole intersection comes
-out right with probability π^|X| — near chance at useful ε — and (N − |X|(1−π))/(2π − 1)
-estimates its size without bias.  No cryptography: it has no messages to count.
+Replacing one item of Y flips up to two of the answers (one leaves, one joins X ∩ Y), adding
+or removing one flips one: so each answer is randomised at ε/Δ, with Δ = 2 or 1 (the
+sensitivity of Y's membership vector, :func:`simprive.dp.sensitivity` of a histogram), and
+the release is ε-DP under either neighbour relation.  Each answer is right with probability
+π = e^(ε/Δ)/(1 + e^(ε/Δ)), so the whole intersection comes out right with probability π^|X|
+— near chance at useful ε — and (N − |X|(1−π))/(2π − 1) estimates its size without bias.
+No cryptography: it has no messages to count.
 """
 
 from __future__ import annotations
@@ -11,24 +15,27 @@ from __future__ import annotations
 import numpy as np
 
 from simprive.contracts import Outcome
+from simprive.dp import sensitivity
 from simprive.dp.randomized_response import RandomizedResponse
 from simprive.metrics import utility_metrics
 from simprive.releases.protocol import ProtocolRelease, protocol
-from simprive.releases.registry import LOCAL, PURE
+from simprive.releases.registry import PURE
 from simprive.validation import check_epsilon
 
 __all__ = ["RRIntersection"]
 
 @protocol("dp_rr_intersection", ("intersection",), ("sets",),
-          ignores={"delta": PURE, "neighbours": LOCAL})
+          ignores={"delta": PURE})
 class RRIntersection(ProtocolRelease):
     exposes_membership = True  # party 0 learns a noisy answer for each of its items
     parties_are_n = False
 
     @property
     def randomiser(self):
-        """Each membership answer's randomized response."""
-        return RandomizedResponse(epsilon=self.epsilon, k=2)
+        """Each membership answer's randomized response, at ε over the answers one
+        neighbouring Y changes."""
+        changed = sensitivity("histogram", neighbours=self.neighbours)
+        return RandomizedResponse(epsilon=self.epsilon / changed, k=2)
 
     @classmethod
     def configure(cls, params, *, n, scenario, epsilon, delta, lower, upper):
