@@ -589,3 +589,15 @@ def test_dh_psi_bad_sets(x, y, key):
     with pytest.raises(ConfigError) as err:
         dh_psi(x, y, np.random.default_rng(0))
     assert err.value.key == key
+
+
+@pytest.mark.parametrize("n,B", [(1, 5), (2, 3), (3, 4), (4, 5)])
+def test_consistent_bids_count_every_bid_vector_by_its_output(n, B):
+    """The table behind auction's leaked_bits equals a brute-force count over all B^n bids."""
+    from simprive.releases.auction import consistent_bids
+
+    count = np.zeros((B, n))
+    for bids in product(range(B), repeat=n):
+        count[max(bids), bids.index(max(bids))] += 1
+    with np.errstate(divide="ignore"):
+        np.testing.assert_allclose(consistent_bids(n, B), np.log2(count))

@@ -4,6 +4,8 @@ price."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from simprive.metrics import utility_metrics
@@ -11,7 +13,26 @@ from simprive.mpc.auction import first_price, second_price
 from simprive.releases.protocol import ProtocolRelease, log2_ceil, protocol
 from simprive.releases.threshold import comparison_rounds
 
-__all__ = ["FirstPrice", "SecondPrice"]
+__all__ = ["FirstPrice", "SecondPrice", "consistent_bids"]
+
+
+@functools.lru_cache(maxsize=32)
+def consistent_bids(n: int, B: int) -> np.ndarray:
+    """``log2`` of how many of the B^n bid vectors (bids 0…B−1) give each first-price output:
+    entry ``[M, w]`` counts those whose highest bid is M, first placed by bidder w (ties go
+    to the lowest index); −inf where none does.  Counted by running the auction's rule over
+    the bidders one at a time, in logs (the counts reach B^n)."""
+    bids = np.arange(B)
+    with np.errstate(divide="ignore"):
+        log_c = np.full((B, n), -np.inf)
+        log_c[:, 0] = 0.0  # one bidder: each bid is its own output
+        at_most = np.log2(bids + 1.0)  # a later bid b ≤ M keeps the output (M, w): M + 1 choices
+        for i in range(1, n):
+            below = np.logaddexp2.accumulate(np.logaddexp2.reduce(log_c[:, :i], axis=1))  # prefixes with max ≤ m
+            log_c[:, :i] += at_most[:, None]
+            log_c[1:, i] = below[:-1]  # bidder i bids b above every earlier bid: the output becomes (b, i)
+    log_c.setflags(write=False)
+    return log_c
 
 
 class _Auction(ProtocolRelease):
@@ -31,17 +52,15 @@ class _Auction(ProtocolRelease):
 
     def _first_price_leak(self, output):
         """Bits the public (winner, price) reveals about the losing bids, for bids uniform on
-        ``[low, high]``: given the output, bidders before the winner bid uniformly below the
-        price (ties go to the lowest index) and those after it at most the price, so the
-        losers' entropy falls from (n−1)·log2(B) to w·log2(M) + (n−1−w)·log2(M+1), with B the
-        number of possible bids and M = price − low.  Its mean over all bids is exact too."""
+        ``[low, high]``: log2 of the losers' B^(n−1) possible bids less log2 of those consistent
+        with the output, counted by :func:`consistent_bids` (the argmax rule run bidder by
+        bidder).  Its mean has a closed form, computed here separately: given the output,
+        bidders before the winner bid below the price (ties go to the lowest index) and those
+        after it at most the price, so P(winner w, price M) = M^w (M+1)^(n−1−w) / B^n and the
+        losers keep w·log2(M) + (n−1−w)·log2(M+1) bits, with M = price − low."""
         n, low, B = self.n, int(self.scenario.low), int(self.scenario.high - self.scenario.low) + 1
         w, M = output[:, 0], output[:, 1] - low
-        with np.errstate(divide="ignore"):
-            after = np.log2(M + 1.0)
-            before = np.where(M > 0, np.log2(np.maximum(M, 1.0)), 0.0)
-        leak = (n - 1) * np.log2(B) - (w * before + (n - 1 - w) * after)
-        # P(winner w, price M) = M^w (M+1)^(n−1−w) / B^n
+        leak = (n - 1) * np.log2(B) - consistent_bids(n, B)[M, w]
         m = np.arange(B, dtype=float)[:, None]
         ww = np.arange(n, dtype=float)[None, :]
         logp = (ww * np.log(np.maximum(m, 1e-300)) + (n - 1 - ww) * np.log(m + 1) - n * np.log(B))
