@@ -8,7 +8,9 @@ into tidy rows, and only at the end written (atomically) with its figures.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
+import math
 import os
 import platform
 import subprocess
@@ -32,8 +34,8 @@ from simprive.progress import Progress
 from simprive.releases import build_release
 from simprive.results import Results, read_summary, tidy, write_json, write_parquet, write_summary
 from simprive.scenarios import Data, build_scenario, scenario_params
-from simprive.store import Store, hold
-from simprive.validation import ConfigError, check_bool, check_int, check_name, check_range
+from simprive.store import Store, check_free, hold
+from simprive.validation import ConfigError, check_bool, check_int, check_name, check_range, check_real
 
 __all__ = ["run", "run_experiment"]
 
@@ -159,9 +161,10 @@ def splits(release, attack) -> bool:
             and getattr(release.scenario, "draws_in_blocks", False))
 
 
-def draw_sums(scenario, rng, n: int, lower: float, upper: float) -> Data:
+def draw_sums(scenario, rng, n: int, lower: float, upper: float):
     """One trial's sums over its n parties, drawn CHUNK_ELEMENTS parties at a time: the total,
-    the total clamped to ``[lower, upper]``, the largest input and how many were clipped."""
+    the total clamped to ``[lower, upper]``, the largest input and how many were clipped.
+    A generator: it yields after each block and returns the trial's :class:`Data`."""
     total, clamped, top, clipped = 0.0, 0.0, -np.inf, 0
     for start in range(0, n, CHUNK_ELEMENTS):
         values = scenario.draw(rng, 1, min(CHUNK_ELEMENTS, n - start), individual=True).values
@@ -170,6 +173,7 @@ def draw_sums(scenario, rng, n: int, lower: float, upper: float) -> Data:
         top = max(top, float(values.max()))
         clipped += int(((values < lower) | (values > upper)).sum())
         interrupt.check()  # a long trial still stops at Ctrl-C
+        yield
     return Data(n, sums={k: np.array([v]) for k, v in
                          (("total", total), ("clamped", clamped), ("max", top), ("clipped", clipped))})
 
@@ -190,17 +194,44 @@ def distinct(plans: list[Plan], axes) -> list[Plan]:
 
 
 def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None], dict[str, dict]]:
+    """All trials of one configuration (:func:`simulation` run to its end)."""
+    return finish(simulation(p))
+
+
+def finish(steps):
+    """Run a :func:`simulation` to its end and return what it returns."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def batches(p: Plan) -> int:
+    """How many batches :func:`simulation` draws: chunks of trials, or blocks of parties
+    when one trial is drawn a block at a time."""
+    rel = p.release
+    if splits(rel, p.attack):
+        return p.trials * math.ceil(rel.n / CHUNK_ELEMENTS)
+    return math.ceil(p.trials / _chunk(p))
+
+
+def _chunk(p: Plan) -> int:
+    rel = p.release
+    return max(1, min(p.trials, CHUNK_ELEMENTS // rel.elements_per_trial)) if rel.individual else p.trials
+
+
+def simulation(p: Plan):
     """All trials of one configuration, in chunks that bound memory: per-trial metrics, the
     mean of their expectations, and how to check those beyond their value: the rare event
     one rests on (:class:`~simprive.metrics.Rare`), a bound's strict version (``Bound``).
+    A generator: it yields after each of its :func:`batches` and returns those three.
 
     An attack's ``run`` sees each chunk; its ``once`` (a distinguishing game, a budget) runs
     once per configuration with all the trials, and its numbers stand for every trial."""
     rngs = streams(p.seed, p.data_params, p.identity)
     rel, attack = p.release, p.attack
-    chunk = p.trials
-    if rel.individual:
-        chunk = max(1, min(p.trials, CHUNK_ELEMENTS // rel.elements_per_trial))
+    chunk = _chunk(p)
     values: dict[str, list] = {}
     expected: dict[str, list] = {}
     checks: dict[str, dict] = {}  # how to check a metric beyond its value: Rare's q, Bound's strict
@@ -220,20 +251,65 @@ def simulate(p: Plan) -> tuple[dict[str, np.ndarray], dict[str, float | None], d
     split = splits(rel, attack)
     for start in range(0, p.trials, chunk):
         size = min(chunk, p.trials - start)
-        data = (draw_sums(rel.scenario, rngs["data"], rel.n, rel.lower, rel.upper) if split  # one trial, in blocks
-                else rel.scenario.draw(rngs["data"], size, rel.n, individual=rel.individual))
+        if split:  # one trial, a block of parties at a time
+            data = yield from draw_sums(rel.scenario, rngs["data"], rel.n, rel.lower, rel.upper)
+        else:
+            data = rel.scenario.draw(rngs["data"], size, rel.n, individual=rel.individual)
         out = rel.run(data, rngs["mechanism"])
         metrics, exp = out.metrics, out.expected
         if hasattr(attack, "run"):
             attack_metrics, attack_exp = attack.run(data, out.observed, rngs["adversary"])
             metrics, exp = {**metrics, **attack_metrics}, {**exp, **attack_exp}
         collect(metrics, exp, size)
+        del data, out  # a paused simulation keeps only its metrics, not the batch's inputs
+        if not split:
+            yield
     if hasattr(attack, "once"):
         once_metrics, once_expected = attack.once(p.trials, rngs["adversary"])
         collect(once_metrics, once_expected, p.trials)
     out = {k: np.concatenate(v) for k, v in values.items()}
     exp_mean = {k: None if any(e is None for e in v) else float(np.concatenate(v).mean()) for k, v in expected.items()}
     return out, exp_mean, checks
+
+
+LONG_RUN = 10.0  # seconds of estimated work worth a line before the run goes on
+
+
+def start(p: Plan):
+    """Begin simulating ``p``: its first batch, timed.  Returns the simulation (to go on
+    with :func:`finish`) and the configuration's time extrapolated from that batch over all
+    its :func:`batches` (a game that runs once per configuration is not in it)."""
+    steps = simulation(p)
+    began = time.perf_counter()
+    next(steps)
+    return steps, (time.perf_counter() - began) * batches(p)
+
+
+def _duration(seconds: float) -> str:
+    for unit, length in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * length:
+            return f"{seconds / length:.3g} {unit}"
+    return f"{seconds:.2g} s"
+
+
+def check_duration(plans: list[Plan], estimates: list[float], axes, max_minutes) -> None:
+    """Print the run's estimated time when it is long, and refuse it beyond ``max_minutes``
+    naming the key that makes it long: n when one trial alone exceeds the limit, else trials."""
+    total = sum(estimates)
+    limit = math.inf if max_minutes is None else 60 * float(max_minutes)
+    if total < min(LONG_RUN, limit):
+        return
+    longest = max(range(len(plans)), key=estimates.__getitem__)
+    p, seconds = plans[longest], estimates[longest]
+    where = " ".join(f"{k}={p.point[k]}" for k in dict.fromkeys([*axes, "n", "trials"]))
+    line = (f"about {_duration(total)} for {len(plans)} configuration{'s' * (len(plans) > 1)} (estimated from a first "
+            f"batch of each; the longest, {where}, ~{_duration(seconds)})")
+    if total <= limit:
+        print(f"simprive: {line}", file=sys.stderr)
+        return
+    key = "n" if seconds / p.trials > limit else "trials"
+    raise ConfigError(key, p.point[key], f"the run would take {line}, beyond max_minutes={max_minutes}: "
+                                         f"lower {key}, or raise max_minutes")
 
 
 def identity_row(cfg: dict, p: Plan, extra: list[str]) -> dict:
@@ -290,7 +366,7 @@ def override_keys(overrides) -> list[str]:
 
 
 # the run's own settings, beside the swept axes and the pipeline's groups
-SETTINGS = ("name", "save_trials", "progress", "figure")
+SETTINGS = ("name", "save_trials", "progress", "figure", "max_minutes")
 
 
 def check_settings(cfg: dict) -> None:
@@ -303,6 +379,8 @@ def check_settings(cfg: dict) -> None:
     check_bool("save_trials", cfg.get("save_trials", False))
     if cfg.get("progress") is not None:
         check_bool("progress", cfg["progress"])
+    if cfg.get("max_minutes") is not None and check_real("max_minutes", cfg["max_minutes"]) <= 0:
+        raise ConfigError("max_minutes", cfg["max_minutes"], "must be > 0 (or null: no limit)")
 
 
 def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Results:
@@ -321,9 +399,17 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
     if figure and figure.get("plots"):  # a figure that cannot show what the run varies stops it here
         check_figures([identity_row(cfg, p, extra) for p in plans], figure["plots"])
 
+    # finished configurations are kept as they finish: a rerun into this folder reuses them
+    store = Store(out_dir) if out_dir is not None and not cfg.get("save_trials") else None
+    if out_dir is not None:
+        check_free(out_dir)
+    # every configuration's first batch, timed, before the rest: a run too long stops here,
+    # before it writes anything
+    todo = [p for p in plans if not (store and store.load({"point": p.identity, "row": identity_row(cfg, p, extra)}))]
+    begun = {p.config_hash: start(p) for p in todo}
+    check_duration(todo, [begun[p.config_hash][1] for p in todo], axes, cfg.get("max_minutes"))
+
     with hold(out_dir) if out_dir is not None else contextlib.nullcontext():
-        # finished configurations are kept as they finish: a rerun into this folder reuses them
-        store = Store(out_dir) if out_dir is not None and not cfg.get("save_trials") else None
         rows, trial_frames, reused = [], [], 0
         bar = Progress(len(plans), cfg.get("name", "run"), enabled=cfg.get("progress"))
         for p in plans:
@@ -332,7 +418,7 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
             key = {"point": p.identity, "row": ident}
             done = store.load(key) if store else None
             if done is None:
-                values, expected, checks = simulate(p)
+                values, expected, checks = finish(begun.pop(p.config_hash)[0])
                 done = []
                 for metric, v in values.items():
                     e, kind = expected[metric], kind_of(metric, getattr(p.attack, "METRICS", {}))
