@@ -8,7 +8,6 @@ into tidy rows, and only at the end written (atomically) with its figures.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import math
 import os
