@@ -148,7 +148,7 @@ class DPRelease:
         return Outcome(selection_metrics(chosen, scores), expected, {"chosen": chosen})
 
 
-def clamped_expectations(scenario, n: int, lower, upper, query: str, noise_var, noise_abs) -> dict:
+def clamped_expectations(scenario, n: int, lower, upper, query: str, noise_var, noise_abs) -> dict[str, Any]:
     """The closed forms of a noisy sum (or mean) of n inputs clamped to ``[lower, upper]``:
     its estimate's and truth's means, the bias clipping adds, and the squared and absolute
     error, given the noise's variance and E|noise| (None: no closed form).  Where clipping
@@ -158,7 +158,7 @@ def clamped_expectations(scenario, n: int, lower, upper, query: str, noise_var, 
     per = 1.0 if query in ("sum", "count") else 1.0 / n  # sum → mean
     bias = per * clip_mean
     mean_truth = per * total_mean
-    expected = {
+    expected: dict[str, Any] = {
         "estimate": mean_truth + bias,
         "truth": mean_truth,
         "error": bias,
