@@ -72,8 +72,8 @@ def _table(summary: pd.DataFrame) -> dict:
     columns, constants, blanks = [], [], []
     numeric = {c: _is_numeric(summary[c]) for c in summary.columns}
     for c in summary.columns:
-        first = summary[c].iloc[0]
-        if c in ALWAYS_SHOWN or summary[c].nunique(dropna=False) > 1:
+        first = summary[c].iloc[0] if len(summary) else None
+        if c in ALWAYS_SHOWN or summary.empty or summary[c].nunique(dropna=False) > 1:
             columns.append({"name": c, "numeric": numeric[c]})
         elif _blank(first):
             blanks.append(c)
@@ -165,19 +165,22 @@ def write_report(run_dir) -> Path:
     parent = run_dir.parent
     in_sweep = (parent / "multirun.yaml").exists() or "jobs" in _read_json(parent / "meta.json")
     jobs, shared = _jobs(run_dir) if is_sweep else ([], [])
-    agreement = (summary["agreement"].astype(object).where(summary["agreement"].notna(), "unchecked")
-                 if "agreement" in summary else pd.Series(dtype=object))
-    facts = [("experiment", experiment), ("rows", len(summary)),
+    # a sweep's failed and missing jobs are rows of its Jobs table, with their overrides and errors:
+    # as summary rows they would only be blanks that make every column vary
+    results = summary[summary["status"] == "ok"] if "status" in summary else summary
+    agreement = (results["agreement"].astype(object).where(results["agreement"].notna(), "unchecked")
+                 if "agreement" in results else pd.Series(dtype=object))
+    facts = [("experiment", experiment), ("rows", len(results)),
              ("configurations", summary["config_hash"].nunique() if "config_hash" in summary else "—"),
              ("seed", meta.get("seed")), ("git", (meta.get("git_revision") or "—")[:10]),
              ("wall time", _wall_time(meta, jobs))]
     if is_sweep:
-        facts.insert(1, ("jobs", meta.get("jobs")))
+        facts[1:1] = [("jobs", meta.get("jobs"))] + [(k, meta[k]) for k in ("failed", "missing") if meta.get(k)]
     html = _template().render(
         title=f"{experiment} — {'sweep' if is_sweep else 'run'} {run_dir.name}", facts=facts,
         description=_description(experiment), parent="../report.html" if in_sweep else None,
         parent_name=parent.name, agreement=[(v, int((agreement == v).sum())) for v in VERDICTS if (agreement == v).any()],
-        figures=_figures(run_dir, meta), jobs=jobs, shared=shared, table=_table(summary),
+        figures=_figures(run_dir, meta), jobs=jobs, shared=shared, table=_table(results),
         meta=json.dumps(meta, indent=2, sort_keys=True, default=str),
     )
     path = run_dir / "report.html"

@@ -213,6 +213,24 @@ def test_a_sweep_root_lists_each_job_with_its_overrides_status_and_wall_time(tmp
     assert [r["wall time"]["text"] for r in rows] == [f"{w:g} s" for w in walls] + ["—", "—"]
     assert [r["job"]["href"] for r in rows] == ["0/report.html", "1/report.html", None, None]
     assert re.search(r"every job:\s*<code>experiment=poll n=100 trials=20</code>", html)
+    # the failed and missing jobs are rows of the Jobs table, not blanks that make every column vary
+    written = sum(len((sweep / str(i) / "summary.csv").read_text().splitlines()) - 1 for i in (0, 1))
+    assert len(Tables(html).records("summary")) == written
+    assert "scenario = categorical" in html and "status" not in Tables(html).tables["summary"]["columns"]
+
+
+def test_a_sweep_whose_every_job_failed_still_has_a_report(tmp_path):
+    from simprive.cli import build_sweep
+
+    jobs = [{"num": i, "overrides": ["experiment=poll", f"epsilon={e}"]} for i, e in enumerate((-1, 0))]
+    for job in jobs:
+        (tmp_path / str(job["num"])).mkdir()
+        (tmp_path / str(job["num"]) / "error.json").write_text(json.dumps({"status": "error: bad epsilon"}))
+    (tmp_path / "jobs.json").write_text(json.dumps({"command": ["simprive", "-m"], "jobs": jobs}))
+    build_sweep(tmp_path)
+    tables = Tables((tmp_path / "report.html").read_text())
+    assert [r["status"]["text"] for r in tables.records("jobs")] == ["error: bad epsilon"] * 2
+    assert tables.records("summary") == []
 
 
 @pytest.mark.slow
