@@ -61,7 +61,7 @@ def _cell(column: str, value, numeric: bool) -> dict:
 
 
 def _is_numeric(column: pd.Series) -> bool:
-    """Every non-blank value is a number (a column read as text because of one odd cell is not)."""
+    """Every non-blank value reads as a number: the column sorts and filters as numbers."""
     values = column.dropna()
     return not pd.api.types.is_bool_dtype(values) and bool(pd.to_numeric(values, errors="coerce").notna().all())
 
