@@ -40,7 +40,7 @@ class Figures(list):
 
         from simprive.figures import METADATA, RC
 
-        images = []
+        images: list[str] = []
         for fig in self:
             buf = io.BytesIO()
             with plt.rc_context(RC):
