@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 import pandas as pd
+from omegaconf import OmegaConf
 
 from simprive.config import EXPERIMENTS_DIR
 from simprive.results import check_summary, read_summary, write_atomic
@@ -22,6 +23,8 @@ from simprive.results import check_summary, read_summary, write_atomic
 __all__ = ["write_report"]
 
 VERDICTS = ("agrees", "differs", "unresolved", "unchecked")
+# what a row says: shown even when every row says the same
+ALWAYS_SHOWN = ("metric", "value", "ci_low", "ci_high", "expected", "z", "agreement")
 
 
 def _description(experiment: str | None) -> str:
@@ -39,18 +42,47 @@ def _description(experiment: str | None) -> str:
     return " ".join(lines)
 
 
-def _cell(column: str, value) -> dict:
+def _blank(value) -> bool:
+    return value is None or isinstance(value, float) and math.isnan(value)
+
+
+def _cell(column: str, value, numeric: bool) -> dict:
+    """A table cell: its text, its sort key (``data-value``; blank for a blank cell, the full
+    number for a number, which JavaScript's ``Number`` reads back) and a badge for agreement."""
     if column == "agreement":
         verdict = value if isinstance(value, str) and value in VERDICTS else "unchecked"
-        return {"badge": verdict, "text": verdict}
-    if isinstance(value, float):
-        if math.isnan(value):
-            return {"text": "", "sort": "", "is_text": False}
-        return {"text": f"{value:.6g}", "sort": repr(value), "is_text": False}
-    if isinstance(value, (int,)) and not isinstance(value, bool):
-        return {"text": str(value), "sort": str(value), "is_text": False}
-    return {"text": "" if value is None else str(value), "sort": "" if value is None else str(value),
-            "is_text": True}
+        return {"badge": verdict, "text": verdict, "sort": verdict}
+    if _blank(value):
+        return {"text": "", "sort": ""}
+    if numeric and isinstance(value, float):
+        sort = repr(value) if math.isfinite(value) else ("Infinity" if value > 0 else "-Infinity")
+        return {"text": f"{value:.6g}", "sort": sort}
+    return {"text": str(value), "sort": str(value)}
+
+
+def _is_numeric(column: pd.Series) -> bool:
+    """Every non-blank value reads as a number: the column sorts and filters as numbers."""
+    values = column.dropna()
+    return not pd.api.types.is_bool_dtype(values) and bool(pd.to_numeric(values, errors="coerce").notna().all())
+
+
+def _table(summary: pd.DataFrame) -> dict:
+    """The summary as the page shows it: a column that holds one value in every row is named
+    once above the table instead of filling a column; what a row says (ALWAYS_SHOWN) stays."""
+    columns, constants, blanks = [], [], []
+    numeric = {c: _is_numeric(summary[c]) for c in summary.columns}
+    for c in summary.columns:
+        first = summary[c].iloc[0] if len(summary) else None
+        if c in ALWAYS_SHOWN or summary.empty or summary[c].nunique(dropna=False) > 1:
+            columns.append({"name": c, "numeric": numeric[c]})
+        elif _blank(first):
+            blanks.append(c)
+        else:
+            constants.append({"name": c, "numeric": numeric[c], **_cell(c, first, numeric[c])})
+    names = [col["name"] for col in columns]
+    rows = [[_cell(c, v, numeric[c]) for c, v in zip(names, record)]
+            for record in summary[names].itertuples(index=False)]
+    return {"columns": columns, "constants": constants, "blanks": blanks, "rows": rows}
 
 
 def _figures(run_dir: Path, meta: dict) -> list[dict]:
@@ -64,16 +96,54 @@ def _figures(run_dir: Path, meta: dict) -> list[dict]:
     return out
 
 
-def _jobs(run_dir: Path) -> list[dict]:
-    """A sweep's job folders, each with its state, in job order."""
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _overrides(job: Path) -> list[str]:
+    """A job's command-line overrides, from Hydra's record of them or the job's meta.json."""
+    hydra = job / ".hydra" / "overrides.yaml"
+    if hydra.exists():
+        return [str(o) for o in OmegaConf.to_container(OmegaConf.load(hydra)) or []]
+    return list(_read_json(job / "meta.json").get("overrides") or [])
+
+
+def _status(job: Path) -> str:
+    """As ``simprive-aggregate`` counts it: ok, the error a failed job recorded, or missing."""
+    if (job / "summary.csv").exists():
+        return "ok"
+    if (job / "error.json").exists():
+        return str(_read_json(job / "error.json").get("status") or "error")
+    return "missing"
+
+
+def _jobs(run_dir: Path) -> tuple[list[dict], list[str]]:
+    """A sweep's jobs in job order — every job it launched (``jobs.json``), else its job folders —
+    each with the overrides that set it apart, its status and wall time; and the overrides
+    every job shares."""
+    manifest = run_dir / "jobs.json"
+    if manifest.exists():
+        listed = [(str(job["num"]), list(job["overrides"])) for job in _read_json(manifest)["jobs"]]
+    else:
+        folders = [p for p in run_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
+                   and ((p / "meta.json").exists() or (p / ".hydra").exists())]
+        listed = [(p.name, _overrides(p)) for p in sorted(folders, key=lambda p: (len(p.name), p.name))]
+    shared = [o for o in listed[0][1] if all(o in overrides for _, overrides in listed)] if listed else []
     jobs = []
-    folders = [p for p in run_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
-    for job in sorted(folders, key=lambda p: (len(p.name), p.name)):
-        if not (job / "meta.json").exists() and not (job / ".hydra").exists():
-            continue
-        state = "ok" if (job / "summary.csv").exists() else "no summary.csv (failed or not run)"
-        jobs.append({"name": job.name, "href": f"{job.name}/report.html", "status": state})
-    return jobs
+    for name, overrides in listed:
+        folder = run_dir / name
+        wall = _read_json(folder / "meta.json").get("wall_time_s")
+        jobs.append({"name": name, "href": f"{name}/report.html" if (folder / "report.html").exists() else None,
+                     "overrides": [o for o in overrides if o not in shared], "status": _status(folder),
+                     "wall_time_s": wall})
+    return jobs, shared
+
+
+def _wall_time(meta: dict, jobs: list[dict]) -> str:
+    if "wall_time_s" in meta:
+        return f"{meta['wall_time_s']:g} s"
+    walls = [job["wall_time_s"] for job in jobs if job["wall_time_s"] is not None]
+    return f"{sum(walls):g} s (sum of {len(walls)} jobs)" if walls else "—"
 
 
 @functools.cache
@@ -89,26 +159,28 @@ def write_report(run_dir) -> Path:
     """Write ``report.html`` in a run or sweep folder from its ``summary.csv`` and ``meta.json``."""
     run_dir = Path(run_dir)
     summary = check_summary(read_summary(run_dir / "summary.csv"), run_dir / "summary.csv")
-    meta = json.loads((run_dir / "meta.json").read_text()) if (run_dir / "meta.json").exists() else {}
+    meta = _read_json(run_dir / "meta.json")
     experiment = meta.get("experiment") or (summary["experiment"].iloc[0] if len(summary) else None)
     is_sweep = "jobs" in meta
     parent = run_dir.parent
-    in_sweep = (parent / "multirun.yaml").exists() or (parent / "meta.json").exists() and "jobs" in json.loads(
-        (parent / "meta.json").read_text())
-    agreement = summary["agreement"].fillna("unchecked") if "agreement" in summary else pd.Series(dtype=str)
-    facts = [("experiment", experiment), ("rows", len(summary)),
+    in_sweep = (parent / "multirun.yaml").exists() or "jobs" in _read_json(parent / "meta.json")
+    jobs, shared = _jobs(run_dir) if is_sweep else ([], [])
+    # a sweep's failed and missing jobs are rows of its Jobs table, with their overrides and errors:
+    # as summary rows they would only be blanks that make every column vary
+    results = summary[summary["status"] == "ok"] if "status" in summary else summary
+    agreement = (results["agreement"].astype(object).where(results["agreement"].notna(), "unchecked")
+                 if "agreement" in results else pd.Series(dtype=object))
+    facts = [("experiment", experiment), ("rows", len(results)),
              ("configurations", summary["config_hash"].nunique() if "config_hash" in summary else "—"),
              ("seed", meta.get("seed")), ("git", (meta.get("git_revision") or "—")[:10]),
-             ("wall time", f"{meta['wall_time_s']} s" if "wall_time_s" in meta else "—")]
+             ("wall time", _wall_time(meta, jobs))]
     if is_sweep:
-        facts.insert(1, ("jobs", meta.get("jobs")))
-    columns = [{"name": c, "text": not pd.api.types.is_numeric_dtype(summary[c])} for c in summary.columns]
-    rows = [[_cell(c, v) for c, v in zip(summary.columns, record)] for record in summary.itertuples(index=False)]
+        facts[1:1] = [("jobs", meta.get("jobs"))] + [(k, meta[k]) for k in ("failed", "missing") if meta.get(k)]
     html = _template().render(
         title=f"{experiment} — {'sweep' if is_sweep else 'run'} {run_dir.name}", facts=facts,
         description=_description(experiment), parent="../report.html" if in_sweep else None,
         parent_name=parent.name, agreement=[(v, int((agreement == v).sum())) for v in VERDICTS if (agreement == v).any()],
-        figures=_figures(run_dir, meta), jobs=_jobs(run_dir) if is_sweep else [], columns=columns, rows=rows,
+        figures=_figures(run_dir, meta), jobs=jobs, shared=shared, table=_table(results),
         meta=json.dumps(meta, indent=2, sort_keys=True, default=str),
     )
     path = run_dir / "report.html"

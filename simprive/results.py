@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["COLUMNS", "Results", "aggregate", "check_summary", "read_summary", "tidy", "write_atomic", "write_summary"]
+__all__ = [
+    "COLUMNS", "Figures", "Results", "aggregate", "check_summary", "read_summary", "tidy", "write_atomic",
+    "write_summary",
+]
 
 COLUMNS = [
     "experiment", "scenario", "query", "mechanism", "adversary", "metric",
@@ -25,6 +28,28 @@ SORT_FIRST = ["experiment", "scenario", "query", "mechanism", "adversary", "epsi
 SORT_LAST = ["seed", "trials", "config_hash", "status", "metric"]
 
 
+
+class Figures(list):
+    """A list of matplotlib Figures that a notebook shows as the figures themselves, each
+    inline as the PNG a run writes, rather than as ``[<Figure …>]``."""
+
+    def _repr_html_(self) -> str:
+        import base64
+
+        import matplotlib.pyplot as plt
+
+        from simprive.figures import METADATA, RC
+
+        images: list[str] = []
+        for fig in self:
+            buf = io.BytesIO()
+            with plt.rc_context(RC):
+                fig.savefig(buf, format="png", metadata=METADATA["png"])
+            images.append(f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}" '
+                          f'alt="figure {len(images) + 1} of {len(self)}">')
+        return "<div>" + "<br>".join(images) + "</div>"
+
+
 @dataclass
 class Results:
     """What a run returns: the summary table, optionally every trial, and where it went."""
@@ -35,15 +60,20 @@ class Results:
     meta: dict = field(default_factory=dict)
     figures: list[Path] = field(default_factory=list)  # the files written, when out_dir is given
 
-    def draw(self) -> list:
+    def draw(self) -> Figures:
         """The run's figures in memory (matplotlib Figures, e.g. to show in a notebook), drawn
         from the summary by the experiment's figure specs, with nothing written."""
+        import matplotlib.pyplot as plt
+
         from simprive.figures import draw
         from simprive.grid import fixed_settings
 
         config = self.meta.get("config") or {}
         plots = (config.get("figure") or {}).get("plots") or []
-        return [draw(self.summary, fixed_settings([config]), **spec) for spec in plots]
+        figures = Figures(draw(self.summary, fixed_settings([config]), **spec) for spec in plots)
+        for fig in figures:  # released by pyplot (they still draw): no leak, no second copy inline
+            plt.close(fig)
+        return figures
 
     def _repr_html_(self) -> str:
         """In Jupyter: the summary table."""

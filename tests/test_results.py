@@ -216,3 +216,23 @@ def test_every_key_that_varies_between_configurations_is_a_column(tmp_path):
     assert s.groupby("neighbours")["config_hash"].nunique().eq(1).all()  # one configuration per value
     spec = next(p for p in res.meta["config"]["figure"]["plots"] if p["metric"] == "abs_error")
     assert "neighbours" in layout(s, spec).mapped
+
+
+def test_drawn_figures_show_inline_in_a_notebook(tmp_path):
+    """``res.draw()`` as a cell's last line shows every figure (the PNG the run wrote), not
+    ``[<Figure …>]``, and is still the list of Figures it was."""
+    import base64
+    import re
+
+    from matplotlib.figure import Figure
+
+    res = run_experiment("referendum", ["trials=20"], out_dir=tmp_path)
+    figs = res.draw()
+    assert isinstance(figs, list) and len(figs) == 2 and all(isinstance(f, Figure) for f in figs)
+    assert list(iter(figs)) == [figs[0], figs[1]]
+    html = figs._repr_html_()
+    shown = [base64.b64decode(b) for b in re.findall(r'<img src="data:image/png;base64,([^"]+)"', html)]
+    assert shown == [p.read_bytes() for p in res.figures if p.suffix == ".png"]  # every figure, as written
+    IPython = pytest.importorskip("IPython")
+    data, _ = IPython.core.formatters.DisplayFormatter().format(figs)  # what Jupyter asks an object
+    assert data["text/html"] == html
