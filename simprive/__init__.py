@@ -7,6 +7,6 @@
 from simprive.results import Results
 from simprive.runner import run, run_experiment
 from simprive.validation import ConfigError
+from simprive.version import __version__
 
-__all__ = ["ConfigError", "Results", "run", "run_experiment"]
-__version__ = "0.1.0"
+__all__ = ["ConfigError", "Results", "__version__", "run", "run_experiment"]

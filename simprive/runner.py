@@ -25,6 +25,7 @@ import pandas as pd
 
 from simprive import interrupt
 from simprive.attacks import build_attack, knowledge_level
+from simprive.contracts import Data
 from simprive.dp import clamped_sum
 from simprive.grid import AXES, PIPELINE_GROUPS, expand, fixed_settings
 from simprive.identity import config_hash, streams
@@ -32,7 +33,7 @@ from simprive.metrics import Bound, Rare, Spread, agreement, kind_of, summarise
 from simprive.progress import Progress
 from simprive.releases import build_release
 from simprive.results import Results, read_summary, tidy, write_json, write_parquet, write_summary
-from simprive.scenarios import Data, build_scenario, scenario_params
+from simprive.scenarios import build_scenario, scenario_params
 from simprive.store import Store, check_free, hold
 from simprive.validation import ConfigError, check_bool, check_int, check_name, check_range, check_real
 

@@ -22,41 +22,12 @@ from scipy import integrate, stats
 
 from simprive import tables
 from simprive.config import parameters
+from simprive.contracts import Data
 from simprive.plugins import construct, is_import_path, load
 from simprive.validation import ConfigError, check_choice, check_int, check_probability, check_range, check_real
 
-__all__ = ["Approval", "Bounded", "Categorical", "Data", "Features", "Fixed", "Heavy", "Numbers", "Sets", "Table",
+__all__ = ["Approval", "Bounded", "Categorical", "Features", "Fixed", "Heavy", "Numbers", "Sets", "Table",
            "TableSets", "build_scenario", "clip_moments"]
-
-
-@dataclass
-class Data:
-    """One batch of trials.  ``values``: ``(T, n)`` individual inputs, when drawn;
-    ``counts``: ``(T, k)`` sufficient statistics (how many inputs took each value)."""
-
-    n: int
-    values: np.ndarray | None = None
-    counts: np.ndarray | None = None
-    other: dict = field(default_factory=dict)  # a second party's input: a set, a model
-    # or, for a trial too large to hold, its parties' sums taken a block at a time
-    # (simprive.runner.draw_sums): total, clamped (to the release's range), max, clipped
-    sums: dict | None = None
-    # values are answer codes 0…k−1 with k > 2: what a party adds to a sum is whether it
-    # gave answer 1, as a central release counts them (Categorical.fixed_range)
-    codes: bool = False
-
-    @property
-    def numbers(self) -> np.ndarray:
-        """What each party adds to a sum or a mean: its input, or 0/1 for an answer."""
-        assert self.values is not None, "a batch of individual inputs"
-        return (self.values == 1).astype(np.int8) if self.codes else self.values
-
-    @property
-    def trials(self) -> int:
-        batch = self.values if self.values is not None else self.counts if self.counts is not None else \
-            None if self.sums is None else self.sums["total"]
-        assert batch is not None, "a batch holds values, counts or sums"
-        return len(batch)
 
 
 @dataclass(frozen=True)

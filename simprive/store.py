@@ -22,6 +22,7 @@ import numpy as np
 from simprive.identity import config_hash
 from simprive.results import write_atomic
 from simprive.validation import ConfigError
+from simprive.version import __version__
 
 __all__ = ["Busy", "Store", "hold"]
 
@@ -42,8 +43,6 @@ class Store:
 
     @staticmethod
     def key(identity: dict) -> str:
-        from simprive import __version__
-
         return config_hash({"identity": identity, "simprive": __version__, "numpy": np.__version__})[:24]
 
     def load(self, identity: dict) -> list[dict] | None:

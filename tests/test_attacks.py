@@ -279,8 +279,9 @@ def test_dp_intersection_is_epsilon_dp_under_either_neighbour_relation(neighbour
     """X = {a, b}; Y = {a, c} against its neighbour: {b, c} (one item replaced: two of party
     0's answers change) or {c} (one removed: one changes).  The release's own answers, run
     on both, give the most likely answer pair a likelihood ratio of e^ε, measured."""
+    from simprive.contracts import Data
     from simprive.releases import build_release
-    from simprive.scenarios import Data, build_scenario
+    from simprive.scenarios import build_scenario
 
     scenario = build_scenario({"kind": "sets", "universe": 10, "size_x": 2, "size_y": 2, "overlap": 1})
     rel = build_release({"kind": "dp_rr_intersection"}, query="intersection", scenario=scenario, epsilon=1.0,

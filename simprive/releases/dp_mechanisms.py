@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 
 from simprive import dp
-from simprive.contracts import Outcome
+from simprive.contracts import Data, Outcome
 from simprive.dp.broken import BROKEN
 from simprive.metrics import Rare, selection_metrics, utility_metrics
 from simprive.releases.registry import EXACT, LOCAL, MECHANISMS, PURE, Context, Spec, register
-from simprive.scenarios import Data, count_values
+from simprive.scenarios import count_values
 from simprive.validation import ConfigError
 
 __all__ = ["CENTRAL", "PLUGIN", "DPRelease", "query_value", "sum_moments"]

@@ -15,10 +15,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from simprive.contracts import Outcome
+from simprive.contracts import Data, Outcome
 from simprive.metrics import utility_metrics
 from simprive.releases.registry import EXACT, Spec, register
-from simprive.scenarios import Data, with_inputs
+from simprive.scenarios import with_inputs
 from simprive.validation import ConfigError, check_delta, check_epsilon, check_int
 
 __all__ = ["COST_METRICS", "ProtocolRelease", "log2_ceil", "protocol"]
