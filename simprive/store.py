@@ -22,7 +22,7 @@ import numpy as np
 from simprive.identity import config_hash
 from simprive.results import write_atomic
 from simprive.validation import ConfigError
-from simprive.version import __version__
+from simprive import version
 
 __all__ = ["Busy", "Store", "hold"]
 
@@ -43,7 +43,7 @@ class Store:
 
     @staticmethod
     def key(identity: dict) -> str:
-        return config_hash({"identity": identity, "simprive": __version__, "numpy": np.__version__})[:24]
+        return config_hash({"identity": identity, "simprive": version.__version__, "numpy": np.__version__})[:24]
 
     def load(self, identity: dict) -> list[dict] | None:
         path = self.folder / f"{self.key(identity)}.json"

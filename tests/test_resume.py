@@ -42,7 +42,7 @@ def test_a_changed_config_or_version_never_reuses_rows(tmp_path, capsys, monkeyp
     run_experiment("poll", [*one[1:], "trials=201"], out_dir=tmp_path)
     run_experiment("poll", [*one, "seed=1"], out_dir=tmp_path)
     assert "reused" not in capsys.readouterr().err
-    monkeypatch.setattr(sp, "__version__", "0.0.0-other")
+    monkeypatch.setattr(sp.version, "__version__", "0.0.0-other")
     run_experiment("poll", one, out_dir=tmp_path)
     assert "reused" not in capsys.readouterr().err
     monkeypatch.undo()
