@@ -405,7 +405,12 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
         check_free(out_dir)
     # every configuration's first batch, timed, before the rest: a run too long stops here,
     # before it writes anything
-    todo = [p for p in plans if not (store and store.load({"point": p.identity, "row": identity_row(cfg, p, extra)}))]
+    cached = {p.config_hash: store.load(_key(cfg, p, extra)) for p in plans} if store else {}
+    if store and store.rejected:
+        print(f"simprive: {len(store.rejected)} saved configuration{'s' * (len(store.rejected) > 1)} in {out_dir} "
+              f"failed their check and are computed again ({'; '.join(store.rejected[:3])}"
+              f"{', …' if len(store.rejected) > 3 else ''})", file=sys.stderr)
+    todo = [p for p in plans if cached.get(p.config_hash) is None]
     begun = {p.config_hash: start(p) for p in todo}
     check_duration(todo, [begun[p.config_hash][1] for p in todo], axes, cfg.get("max_minutes"))
 
@@ -415,8 +420,7 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
         for p in plans:
             interrupt.check()
             ident = identity_row(cfg, p, extra)
-            key = {"point": p.identity, "row": ident}
-            done = store.load(key) if store else None
+            done = cached.get(p.config_hash)
             if done is None:
                 values, expected, checks = finish(begun.pop(p.config_hash)[0])
                 done = []
@@ -429,7 +433,7 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
                         trial_frames.append(pd.DataFrame({"config_hash": p.config_hash, "metric": metric,
                                                           "trial": np.arange(len(v)), "value": v}))
                 if store:
-                    store.save(key, done)
+                    store.save(_key(cfg, p, extra), done)
             else:
                 reused += 1
             rows += done
@@ -461,6 +465,11 @@ def save(results: Results, out_dir: Path, figure: dict | None) -> None:
     from simprive.report import write_report
 
     write_report(out_dir)
+
+
+def _key(cfg: dict, p: Plan, extra: list[str]) -> dict:
+    """What decides a configuration's rows: the store keeps them under this."""
+    return {"point": p.identity, "row": identity_row(cfg, p, extra)}
 
 
 def _git_revision() -> str | None:

@@ -124,3 +124,62 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
     assert proc.returncode == 130 and "Traceback" not in err
     assert err.strip().splitlines() == ["simprive: interrupted; finished configurations are kept: the same command "
                                         "resumes"]
+
+
+def _flip_a_digit(path):
+    text = path.read_text()
+    i = text.index('"value": ') + len('"value": ')
+    path.write_text(text[:i] + ("1" if text[i] != "1" else "2") + text[i + 1:])
+
+
+def _entry_of_another(path, others):
+    shutil.copy(others[0], path)
+
+
+def _rows_of_another(path, others):
+    """Another configuration's rows under this one's key, identity and a valid checksum."""
+    import json
+
+    from simprive.store import Store
+
+    mine, theirs = json.loads(path.read_text()), json.loads(others[0].read_text())
+    mine["rows"] = theirs["rows"]
+    mine["sha256"] = Store._checksum(mine["key"], mine["identity"], mine["rows"])
+    path.write_text(json.dumps(mine))
+
+
+def _a_folder(path):
+    path.unlink()
+    path.mkdir()
+
+
+TAMPERING = {
+    "a flipped digit": _flip_a_digit,
+    "another configuration's file": _entry_of_another,
+    "another configuration's rows, re-checksummed": _rows_of_another,
+    "an empty object": lambda path: path.write_text("{}"),
+    "a list": lambda path: path.write_text("[1, 2, 3]"),
+    "invalid UTF-8": lambda path: path.write_bytes(b"\xff\xfe{"),
+    "a bogus row": lambda path: path.write_text(path.read_text().replace('"metric": "', '"metric": "x', 1)),
+    "a directory": _a_folder,
+}
+
+
+@pytest.mark.parametrize("how", TAMPERING)
+def test_a_tampered_cache_entry_is_computed_again(tmp_path, capsys, how):
+    """Each entry checks its key, its identity, its checksum and its rows: one that fails is
+    computed again, with one line saying so, and the summary is the untampered run's."""
+    whole, tampered = tmp_path / "whole", tmp_path / "tampered"
+    run_experiment("poll", POLL, out_dir=whole)
+    run_experiment("bounded_sum", ["trials=20", "n=[10]", "epsilon=[1.0]"], out_dir=tmp_path / "other")
+    shutil.copytree(whole / ".simprive", tampered / ".simprive")
+    entries = configs(tampered)
+    others = configs(tmp_path / "other") if "another" in how and "rows" not in how else entries[1:]
+    fn = TAMPERING[how]
+    fn(entries[0], others) if fn.__code__.co_argcount == 2 else fn(entries[0])
+    capsys.readouterr()
+    run_experiment("poll", POLL, out_dir=tampered)
+    err = capsys.readouterr().err
+    assert "1 saved configuration in" in err and "failed their check and are computed again" in err, err
+    assert "reused 17 of 18" in err
+    assert (tampered / "summary.csv").read_bytes() == (whole / "summary.csv").read_bytes()
