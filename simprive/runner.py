@@ -139,7 +139,8 @@ def check_memory(release, release_for, attack=None) -> None:
     budget = memory_budget()
 
     def needs(rel) -> int:
-        return rel.elements_per_trial * BYTES_PER_ELEMENT if rel.individual else 0
+        held = rel.elements_per_trial + getattr(rel, "fixed_elements", 0)
+        return held * BYTES_PER_ELEMENT if rel.individual else 0
 
     if needs(release) <= budget:
         return
@@ -147,7 +148,8 @@ def check_memory(release, release_for, attack=None) -> None:
     while high - low > 1:
         mid = (low + high) // 2
         low, high = (mid, high) if needs(release_for(mid)) <= budget else (low, mid)
-    raise ConfigError("n", release.n, f"one trial of mechanism={release.kind} holds {release.elements_per_trial:.3g} "
+    held = release.elements_per_trial + getattr(release, "fixed_elements", 0)
+    raise ConfigError("n", release.n, f"one trial of mechanism={release.kind} holds {held:.3g} "
                                       f"values (~{needs(release) / 2**30:.3g} GiB; this machine allows "
                                       f"{budget / 2**30:.3g} GiB): at most n = {low} fits")
 

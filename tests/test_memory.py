@@ -41,3 +41,34 @@ def test_what_cannot_be_drawn_in_blocks_is_refused_naming_n(small_machine, overr
     with pytest.raises(ConfigError) as err:
         run_experiment(overrides[0].split("=")[1], overrides[1:])
     assert err.value.key == "n" and "at most n = " in str(err.value)
+
+
+@pytest.mark.parametrize("overrides", [
+    ["experiment=poll", "mechanism=mpc_sum", "query=sum", "scenario.p=[0.5]", "n=[2000]"],
+    ["experiment=mpc_plus_dp", "mechanism=mpc_noisy_sum", "n=[2000]"],
+    ["experiment=poll", "mechanism=mpc_client_server", "query=sum", "scenario.p=[0.5]", "n=[3000]"],
+    ["experiment=referendum", "mechanism=mpc_tally", "adversary=none", "n=[3000]"],
+    ["experiment=referendum", "mechanism=mpc_threshold", "adversary=none", "n=[3000]"],
+    ["experiment=auction", "mechanism.servers=[2]", "n=[2000]"],
+    ["experiment=auction", "mechanism=mpc_second_price", "query=second_price", "mechanism.servers=[3]", "n=[2000]"],
+])
+def test_the_memory_a_protocol_declares_bounds_what_it_allocates(overrides):
+    """What check_memory allows is what one chunk of trials really allocates at its peak
+    (numpy's allocations, measured by tracemalloc), tables held once included."""
+    import tracemalloc
+
+    from simprive.config import compose
+    from simprive.grid import expand
+
+    p = runner.plan(expand(compose([*overrides, "trials=3", "epsilon=[1.0]"]))[0][0])
+    rel = p.release
+    if hasattr(rel, "fixed_elements"):
+        from simprive.releases import auction
+
+        auction.consistent_bids.cache_clear()  # the table is allocated in the measured run
+    tracemalloc.start()
+    runner.simulate(p)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    declared = (rel.elements_per_trial * runner._chunk(p) + getattr(rel, "fixed_elements", 0)) * runner.BYTES_PER_ELEMENT
+    assert peak <= declared, (peak / 2**20, declared / 2**20)

@@ -276,6 +276,18 @@ def test_ledger_send_all_to_all_merge():
     assert L.bytes_sent.tolist() == [20, 20, 120, 12] and L.bytes_received.tolist() == [25, 27, 20, 100]
 
 
+@pytest.mark.parametrize("parties", [[0, 1], [0, 2, 3], list(range(7))])
+def test_all_to_all_counts_what_sending_every_message_counts(parties):
+    counted, sent = Ledger(7), Ledger(7)
+    counted.all_to_all(parties, 8)
+    for i in parties:
+        for j in parties:
+            if i != j:
+                sent.send(i, j, 8)
+    for name in ("messages_sent", "messages_received", "bytes_sent", "bytes_received"):
+        assert getattr(counted, name).tolist() == getattr(sent, name).tolist()
+
+
 def test_network_seconds_formula():
     L = Ledger(3)
     L.send([0, 0, 1], [1, 2, 2], [1000, 3000, 500])

@@ -593,11 +593,16 @@ def test_dh_psi_bad_sets(x, y, key):
 
 @pytest.mark.parametrize("n,B", [(1, 5), (2, 3), (3, 4), (4, 5)])
 def test_consistent_bids_count_every_bid_vector_by_its_output(n, B):
-    """The table behind auction's leaked_bits equals a brute-force count over all B^n bids."""
-    from simprive.releases.auction import consistent_bids
+    """The table behind auction's leaked_bits equals a brute-force count over all B^n bids,
+    and so does the closed form of its mean."""
+    from simprive.releases.auction import consistent_bids, mean_leaked_bits
 
     count = np.zeros((B, n))
     for bids in product(range(B), repeat=n):
         count[max(bids), bids.index(max(bids))] += 1
     with np.errstate(divide="ignore"):
         np.testing.assert_allclose(consistent_bids(n, B), np.log2(count))
+    p = count / B**n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        leak = np.where(count > 0, (n - 1) * np.log2(B) - np.log2(count), 0.0)
+    assert mean_leaked_bits(n, B) == pytest.approx(float((p * leak).sum()), rel=1e-12, abs=1e-12)

@@ -13,7 +13,22 @@ from simprive.mpc.auction import first_price, second_price
 from simprive.releases.protocol import ProtocolRelease, log2_ceil, protocol
 from simprive.releases.threshold import comparison_rounds
 
-__all__ = ["FirstPrice", "SecondPrice", "consistent_bids"]
+__all__ = ["FirstPrice", "SecondPrice", "consistent_bids", "mean_leaked_bits"]
+
+
+def mean_leaked_bits(n: int, B: int) -> float:
+    """E[bits a first-price output reveals about the n − 1 losing bids], bids uniform on
+    0…B−1, in O(B).  Given the output, bidders before the winner w bid below the price M (ties
+    go to the lowest index) and those after it at most M, so P(w, M) = (M+1)^(n−1) r^w / B^n
+    with r = M/(M+1), and the losers keep w·log2(M) + (n−1−w)·log2(M+1) of their (n−1)·log2(B)
+    bits: a geometric sum over w for each M (and for M = 0 all bids are 0)."""
+    M = np.arange(1, B, dtype=float)
+    r = M / (M + 1)
+    weight = np.exp((n - 1) * np.log(M + 1) - n * np.log(B))
+    s0 = -np.expm1(n * np.log(r)) / (1 - r)  # Σ_{w<n} r^w
+    s1 = r * (1 - n * r ** (n - 1) + (n - 1) * r**n) / (1 - r) ** 2  # Σ_{w<n} w r^w
+    kept = (n - 1) * (np.log2(B) - np.log2(M + 1)) * s0 - np.log2(r) * s1
+    return float((weight * kept).sum() + (n - 1) * np.log2(B) * np.exp(-n * np.log(B)))
 
 
 @functools.lru_cache(maxsize=32)
@@ -21,22 +36,30 @@ def consistent_bids(n: int, B: int) -> np.ndarray:
     """``log2`` of how many of the B^n bid vectors (bids 0…B−1) give each first-price output:
     entry ``[M, w]`` counts those whose highest bid is M, first placed by bidder w (ties go
     to the lowest index); −inf where none does.  Counted by running the auction's rule over
-    the bidders one at a time, in logs (the counts reach B^n)."""
-    bids = np.arange(B)
-    with np.errstate(divide="ignore"):
-        log_c = np.full((B, n), -np.inf)
-        log_c[:, 0] = 0.0  # one bidder: each bid is its own output
-        at_most = np.log2(bids + 1.0)  # a later bid b ≤ M keeps the output (M, w): M + 1 choices
-        for i in range(1, n):
-            below = np.logaddexp2.accumulate(np.logaddexp2.reduce(log_c[:, :i], axis=1))  # prefixes with max ≤ m
-            log_c[:, :i] += at_most[:, None]
-            log_c[1:, i] = below[:-1]  # bidder i bids b above every earlier bid: the output becomes (b, i)
-    log_c.setflags(write=False)
-    return log_c
+    the bidders one at a time, in logs (the counts reach B^n): bidder w takes the lead at
+    M when it bids above every earlier bid, and each later bidder keeps it with one of the
+    M + 1 bids at most M."""
+    at_most = np.log2(np.arange(B) + 1.0)  # a later bid b ≤ M keeps the output (M, w)
+    lead = np.full((B, n), -np.inf)  # log2 #prefixes of bidders 0…w in which w leads at M
+    lead[:, 0] = 0.0
+    prefixes = lead[:, 0].copy()  # log2 #prefixes of bidders 0…i−1 whose highest bid is M
+    for w in range(1, n):
+        lead[1:, w] = np.logaddexp2.accumulate(prefixes)[:-1]  # every earlier bid below M
+        prefixes = np.logaddexp2(prefixes + at_most, lead[:, w])
+    table = lead + (n - 1 - np.arange(n)) * at_most[:, None]  # the bidders after w keep it
+    table.setflags(write=False)
+    return table
 
 
 class _Auction(ProtocolRelease):
     second = False
+
+    @property
+    def fixed_elements(self) -> int:
+        """The first price's leak table (:func:`consistent_bids`): B values per bidder, held
+        once per configuration."""
+        leaks = not self.second and self.scenario.kind == "bounded"
+        return self.n * (int(self.scenario.high - self.scenario.low) + 1) if leaks else 0
 
     def execute(self, data, rng):
         bids = data.values.astype(np.int64)
@@ -54,19 +77,10 @@ class _Auction(ProtocolRelease):
         """Bits the public (winner, price) reveals about the losing bids, for bids uniform on
         ``[low, high]``: log2 of the losers' B^(n−1) possible bids less log2 of those consistent
         with the output, counted by :func:`consistent_bids` (the argmax rule run bidder by
-        bidder).  Its mean has a closed form, computed here separately: given the output,
-        bidders before the winner bid below the price (ties go to the lowest index) and those
-        after it at most the price, so P(winner w, price M) = M^w (M+1)^(n−1−w) / B^n and the
-        losers keep w·log2(M) + (n−1−w)·log2(M+1) bits, with M = price − low."""
+        bidder); its mean in closed form (:func:`mean_leaked_bits`)."""
         n, low, B = self.n, int(self.scenario.low), int(self.scenario.high - self.scenario.low) + 1
         w, M = output[:, 0], output[:, 1] - low
-        leak = (n - 1) * np.log2(B) - consistent_bids(n, B)[M, w]
-        m = np.arange(B, dtype=float)[:, None]
-        ww = np.arange(n, dtype=float)[None, :]
-        logp = (ww * np.log(np.maximum(m, 1e-300)) + (n - 1 - ww) * np.log(m + 1) - n * np.log(B))
-        p = np.where((m == 0) & (ww > 0), 0.0, np.exp(logp))
-        bits = (n - 1) * np.log2(B) - (ww * np.log2(np.maximum(m, 1.0)) + (n - 1 - ww) * np.log2(m + 1))
-        return leak, float((p * bits).sum())
+        return (n - 1) * np.log2(B) - consistent_bids(n, B)[M, w], mean_leaked_bits(n, B)
 
     def expected_cost(self):
         """Share the bids; per tournament level one comparison and one multiplication to

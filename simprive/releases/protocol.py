@@ -79,6 +79,11 @@ class ProtocolRelease:
         """Memory per trial, to size chunks."""
         return 64 * self.n * self.params.get("servers", 2) + 1024  # two parties unless it has servers
 
+    @property
+    def fixed_elements(self) -> int:
+        """Memory held once per configuration (a table), beside each trial's."""
+        return 0
+
     @classmethod
     def configure(cls, params: dict, *, n: int, scenario, epsilon, delta, lower, upper) -> tuple[dict, float, float]:
         """The protocol's own checks of its parameters against the run, before any work;
