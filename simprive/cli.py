@@ -31,7 +31,7 @@ from simprive.report import write_report
 from simprive.results import aggregate, check_summary, read_summary, write_json, write_summary
 from simprive.runner import check_figures, check_settings, extra_columns, identity_row, override_keys, plan, run
 from simprive.store import Busy, check_free
-from simprive.validation import ConfigError
+from simprive.validation import ConfigError, check_each
 
 __all__ = ["AggregateOnMultirunEnd", "aggregate_main", "main", "plot_main"]
 
@@ -48,7 +48,7 @@ INFO_FLAGS = {"--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--
 
 
 def fail(message: str, code: int = 2):
-    print(f"simprive: {message}", file=sys.stderr)
+    print("\n".join(f"simprive: {line}" for line in message.splitlines()), file=sys.stderr)
     raise SystemExit(code)
 
 
@@ -119,7 +119,7 @@ def validate(overrides: list[str], cfg: dict) -> Job:
     ConfigError, runs nothing."""
     check_settings(cfg)
     points, axes = expand(cfg)
-    plans = [plan(point) for point in points]
+    plans = check_each(plan, points, lambda p: {k: p[k] for k in axes})
     ignored = {k: f"mechanism={p.release.kind} ignores {k}: {why}" for p in plans for k, why in p.release.ignores.items()}
     extra = extra_columns(points[0], axes, overrides)
     return Job(frozenset(p.config_hash for p in plans), ignored, [identity_row(cfg, p, extra) for p in plans],
@@ -132,8 +132,10 @@ def validate_sweep(jobs: list[list[str]], overrides: list[str], sources: Sources
     seen: dict[frozenset, list[str]] = {}
     identities: list[dict] = []
     plots: list = []
-    for job, cfg in zip(jobs, compose_each(jobs, sources)):
-        checked = validate(job, cfg)
+    # every job checked, the errors of all of them reported together, each naming its jobs' swept values
+    checks = check_each(lambda pair: validate(*pair), zip(jobs, compose_each(jobs, sources)),
+                        lambda pair: dict(o.split("=", 1) for o in pair[0] if "=" in o))
+    for job, checked in zip(jobs, checks):
         hashes, ignored = checked.hashes, checked.ignored
         identities += checked.identities
         plots = plots or checked.plots

@@ -33,7 +33,7 @@ from simprive.releases import build_release
 from simprive.results import Results, read_summary, tidy, write_json, write_parquet, write_summary
 from simprive.scenarios import Data, build_scenario, scenario_params
 from simprive.store import Store, hold
-from simprive.validation import ConfigError, check_bool, check_int, check_name, check_range
+from simprive.validation import ConfigError, check_bool, check_each, check_int, check_name, check_range
 
 __all__ = ["run", "run_experiment"]
 
@@ -309,7 +309,8 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
     started = time.perf_counter()
     check_settings(cfg)
     points, axes = expand(cfg)
-    plans = distinct([plan(p) for p in points], axes)  # every configuration validated before any work
+    # every configuration validated before any work, every point's errors reported together
+    plans = distinct(check_each(plan, points, lambda p: {k: p[k] for k in axes}), axes)
     warn_clipping(plans)
     extra = extra_columns(points[0], axes, overrides)
     figure = cfg.get("figure") if figures and out_dir is not None else None

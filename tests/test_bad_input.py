@@ -201,3 +201,31 @@ def test_simprive_plot_refuses_a_broken_summary_in_one_line(content, says, tmp_p
         out = simprive(str(run), cwd=tmp_path, command=command, check=False)
         assert out.returncode == 2 and "Traceback" not in out.stderr and says in out.stderr, out.stderr
         assert len(out.stderr.strip().splitlines()) == 1
+
+
+# == several problems at once, and the sweep values a problem occurs with (issue 16) ========
+def test_every_problem_of_the_grid_is_reported_together(tmp_path, monkeypatch, capsys):
+    from simprive.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", ["simprive", "experiment=outlier_sum", "mechanism=gaussian", "scenario.shape=[3.0,-1]",
+                                     f"hydra.run.dir={tmp_path / 'run'}"])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    assert stop.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0] == "simprive: 3 problems:", lines
+    assert sorted(line.split("=")[0] for line in lines[1:]) == [
+        "simprive: invalid delta", "simprive: invalid epsilon", "simprive: invalid scenario.shape"], lines
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("sweep", [["scenario.candidates=[2,20]"], ["-m", "scenario.candidates=2,20"]])
+def test_a_failing_point_of_a_sweep_names_its_swept_values(sweep):
+    from simprive.cli import job_overrides
+
+    overrides = ["experiment=approval_vote", *[o for o in sweep if o != "-m"]]
+    with pytest.raises(ConfigError) as err:
+        validate_sweep(job_overrides(overrides, "-m" in sweep), overrides)
+    assert str(err.value).startswith("invalid scenario.margin=0.05 with scenario.candidates=20: must be in [0, "), \
+        str(err.value)

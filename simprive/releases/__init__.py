@@ -79,7 +79,9 @@ def build_release(mech: dict[str, Any], *, query: str, scenario, epsilon, delta,
     else:
         epsilon = check_epsilon(epsilon)
         epsilon = math.nan if "epsilon" in ignores else epsilon  # exact: no claim
-    delta = check_delta(delta, positive=spec.positive_delta)
+    # δ > 0 is the randomiser's to check, if it has one, with its other checks (the classic
+    # Gaussian's ε < 1), so that both are reported together
+    delta = check_delta(delta, positive=spec.positive_delta and spec.randomiser is None)
     delta = 0.0 if "delta" in ignores else delta  # a pure ε-DP release satisfies δ = 0
     if plugin:
         randomiser = construct("mechanism", plugin, given, epsilon=epsilon, sensitivity=sens, delta=delta)
