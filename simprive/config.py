@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from simprive.validation import ConfigError
+from simprive.validation import ConfigError, did_you_mean
 
 __all__ = ["CONF_DIR", "EXPERIMENTS_DIR", "Sources", "compose", "compose_each", "defaults", "group_options",
            "honour_group_choices", "parameters", "register_presets"]
@@ -50,7 +50,8 @@ def parameters(group: str, kind: str, given: dict) -> dict:
     unknown = sorted(set(given) - set(params))
     if unknown:
         raise ConfigError(f"{group}.{unknown[0]}", given[unknown[0]],
-                          f"not a {kind} key; known: {', '.join(sorted(params)) or 'none'}")
+                          f"not a {kind} key; {did_you_mean(unknown[0], params)}"
+                          f"known: {', '.join(sorted(params)) or 'none'}")
     params.update(given)
     return params
 
@@ -123,8 +124,9 @@ def group_options(group: str, sources: Sources | None = None) -> list[str]:
     return sorted(found)
 
 
-def _translate(exc: Exception, overrides) -> ConfigError:
-    """Hydra's composition errors as one-line config errors naming the key."""
+def _translate(exc: Exception, overrides, known=()) -> ConfigError:
+    """Hydra's composition errors as one-line config errors naming the key; ``known``: the
+    keys of the config the overrides apply to, for a mistyped one."""
     from hydra.errors import MissingConfigException
 
     msg = str(exc)
@@ -149,8 +151,22 @@ def _translate(exc: Exception, overrides) -> ConfigError:
     if msg.startswith("Could not override '"):
         key = msg.split("'", 2)[1]
         given = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), None)
-        return ConfigError(key, given, "unknown key; see `simprive --cfg job` for the keys there are")
+        # the keys there are depend on the configs chosen: the hint's command chooses the same
+        command = " ".join(["simprive", *(o for o in overrides if not _is_value(o, CONFIG_GROUPS)), "--cfg", "job"])
+        return ConfigError(key, given, f"unknown key; {did_you_mean(key, known)}see `{command}` for the keys there are")
     return ConfigError("overrides", " ".join(overrides), first)
+
+
+def _dotted_keys(node: dict, prefix: str = "") -> list[str]:
+    """Every key of a nested config, dotted (``scenario``, ``scenario.p``), Hydra's own left out."""
+    keys = []
+    for key, value in node.items():
+        if not prefix and key == "hydra":
+            continue
+        keys.append(prefix + str(key))
+        if isinstance(value, dict):
+            keys += _dotted_keys(value, f"{prefix}{key}.")
+    return keys
 
 
 def honour_group_choices(cfg: dict, overrides, sources: Sources | None = None) -> dict:
@@ -216,7 +232,7 @@ def compose_each(jobs, sources: Sources | None = None):
             ConfigLoaderImpl._apply_overrides_to_config(parser.parse_overrides(values), cfg)
             plain = OmegaConf.to_container(cfg, resolve=True)
         except (HydraException, OmegaConfBaseException) as exc:
-            raise _translate(exc, job) from None
+            raise _translate(exc, job, _dotted_keys(OmegaConf.to_container(composed[base]))) from None
         assert isinstance(plain, dict)
         yield honour_group_choices(plain, job, sources)
 

@@ -33,7 +33,7 @@ from simprive.releases import build_release
 from simprive.results import Results, read_summary, tidy, write_json, write_parquet, write_summary
 from simprive.scenarios import Data, build_scenario, scenario_params
 from simprive.store import Store, hold
-from simprive.validation import ConfigError, check_bool, check_each, check_int, check_name, check_range
+from simprive.validation import ConfigError, check_bool, check_each, check_int, check_name, check_range, did_you_mean
 
 __all__ = ["run", "run_experiment"]
 
@@ -292,7 +292,7 @@ def check_settings(cfg: dict) -> None:
     """The run-level settings, and no key the config does not know (``+foo=1``)."""
     unknown = sorted(set(cfg) - set(AXES) - set(PIPELINE_GROUPS) - set(SETTINGS) - {"hydra"})
     if unknown:
-        raise ConfigError(unknown[0], cfg[unknown[0]], "unknown key; known: "
+        raise ConfigError(unknown[0], cfg[unknown[0]], f"unknown key; {did_you_mean(unknown[0], [*AXES, *SETTINGS])}known: "
                                                         + ", ".join(sorted({*AXES, *PIPELINE_GROUPS, *SETTINGS})))
     check_name(cfg.get("name", "custom"))
     check_bool("save_trials", cfg.get("save_trials", False))

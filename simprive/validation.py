@@ -6,6 +6,7 @@ key, the value given and what is allowed.  The CLI turns it into exit code 2.
 
 from __future__ import annotations
 
+import difflib
 import math
 from numbers import Real
 
@@ -24,6 +25,7 @@ __all__ = [
     "check_probability",
     "check_range",
     "check_real",
+    "did_you_mean",
 ]
 
 
@@ -84,10 +86,10 @@ def check_all(*checks):
 
 def check_each(check, items, settings):
     """``check(item)`` for every item (a sweep's points or jobs), returning their values, or
-    raise the errors of all of them together, one for each invalid key and value.  An error that only some items have names the
-    settings it occurs with: ``settings(item)`` is an item's ``{key: value}``; the keys named
-    tell the items with the error from those that passed (an item stopped by another error
-    might have had it too, so it tells nothing)."""
+    raise the errors of all of them together, one for each invalid key and value.  An error
+    that only some items have names the settings it occurs with: ``settings(item)`` is an
+    item's ``{key: value}``; the keys named tell the items with the error from those that
+    passed (an item stopped by another error might have had it too, so it tells nothing)."""
     values, passed, failures = [], [], {}  # failures: an error's key and value, its first error, its items' settings
     for item in items:
         try:
@@ -197,3 +199,19 @@ def check_name(value) -> str:
         raise ConfigError("name", value, "must be 1-100 letters, digits, _ . or - (it names the run's folder), "
                                          "not starting with . or -")
     return value
+
+
+def did_you_mean(key: str, known) -> str:
+    """``"did you mean KEY? "`` naming the known key closest to a mistyped one, or ``""``:
+    its group's name first if that is mistyped too (``scenaro.p``), then its own name among
+    its group's (``scenario.pp``: ``scenario.p``, not ``scenario.low``)."""
+    known = set(known)
+    parent, _, leaf = key.rpartition(".")
+    if parent and parent not in known:
+        groups = difflib.get_close_matches(parent, sorted({k.rpartition(".")[0] for k in known} - {""}), n=1)
+        if not groups:
+            return ""
+        parent = groups[0]
+    leaves = {k.rpartition(".")[2]: k for k in known if k.rpartition(".")[0] == parent}
+    close = difflib.get_close_matches(leaf, sorted(leaves), n=1)
+    return f"did you mean {leaves[close[0]]}? " if close else ""

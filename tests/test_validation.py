@@ -279,3 +279,14 @@ def test_classic_gaussian_reports_delta_and_epsilon_together():
         Gaussian(epsilon=2.0, delta=0.0, sensitivity=1.0)
     assert sorted(e.key for e in err.value.errors) == ["delta", "epsilon"]
     assert "classic Gaussian" in str(err.value)
+
+
+@pytest.mark.parametrize("key, suggested", [
+    ("epsilonn", "epsilon"), ("scenario.pp", "scenario.p"), ("scenaro.p", "scenario.p"), ("scenario.zzz", None),
+    ("zzz", None), ("mechanism.knd", "mechanism.kind"),
+])
+def test_did_you_mean_looks_in_the_keys_group(key, suggested):
+    from simprive.validation import did_you_mean
+
+    known = ["epsilon", "delta", "scenario", "scenario.p", "scenario.low", "mechanism", "mechanism.kind"]
+    assert did_you_mean(key, known) == (f"did you mean {suggested}? " if suggested else "")
