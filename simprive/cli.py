@@ -9,6 +9,9 @@ and nothing written.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
+import io
 import itertools
 import json
 import os
@@ -24,7 +27,7 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from simprive import interrupt
+from simprive import __version__, interrupt
 from simprive.config import CONF_DIR, Sources, compose, compose_each, honour_group_choices, register_presets
 from simprive.grid import AXES, PIPELINE_GROUPS, expand, fixed_settings, flatten
 from simprive.report import write_report
@@ -45,6 +48,44 @@ checked_jobs: list[list[str]] = []
 # Hydra flags that print information instead of running: nothing to validate
 INFO_FLAGS = {"--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc",
               "--version"}
+
+
+def say(*lines) -> None:
+    """Lines on stdout, now: a reader that has closed it (``simprive … | head``) ends the
+    command quietly (inside Hydra too, which would print the error's traceback)."""
+    try:
+        print(*lines, sep="\n", flush=True)
+    except BrokenPipeError:
+        _stdout_closed()
+
+
+def _stdout_closed():
+    """Exit 1 without a traceback when stdout's reader has gone, Python's recipe (the note on
+    SIGPIPE in the signal module's docs): stdout on devnull, so that flushing it at exit does
+    not fail again.  SIGPIPE keeps Python's handler: MPyC's and Ray's sockets need it."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise SystemExit(1)
+
+
+def entry_point(command):
+    """A console script: its output may be cut short by its reader (``| head``)."""
+
+    @functools.wraps(command)
+    def wrapped() -> None:
+        try:
+            command()
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _stdout_closed()
+
+    return wrapped
+
+
+def written(folder: Path, figures) -> list[str]:
+    """The lines a run or sweep ends with: the files it wrote, the report to open, and
+    (last, for scripts) its folder."""
+    tables = [folder / name for name in ("summary.csv", "trials.parquet", "meta.json") if (folder / name).exists()]
+    return [*(str(p) for p in [*tables, *figures]), f"open: {folder / 'report.html'}", str(folder)]
 
 
 def fail(message: str, code: int = 2):
@@ -150,8 +191,12 @@ def validate_sweep(jobs: list[list[str]], overrides: list[str], sources: Sources
         check_figures(identities, plots)
 
 
+@entry_point
 def main() -> None:
     argv = sys.argv[1:]
+    if "--version" in argv:  # simprive's, not Hydra's
+        say(f"simprive {__version__}")
+        return
     if not INFO_FLAGS.intersection(argv):
         overrides, multirun, sources = split_argv(argv)
         try:
@@ -172,7 +217,16 @@ def main() -> None:
     interrupt.install()
     interrupt.mark_main()  # a launcher's worker processes die with this one, however it dies
     try:
-        _hydra_main()
+        if INFO_FLAGS.intersection(argv):  # Hydra prints these inside its error handler: printed here instead
+            shown = io.StringIO()
+            try:
+                with contextlib.redirect_stdout(shown):
+                    _hydra_main()
+            finally:
+                if shown.getvalue():
+                    say(shown.getvalue().rstrip("\n"))
+        else:
+            _hydra_main()
     except KeyboardInterrupt:
         fail("interrupted; finished configurations are kept: the same command resumes", code=130)
 
@@ -196,12 +250,12 @@ def _hydra_main(cfg: DictConfig) -> None:
         _multirun_job(plain, out_dir, overrides)
         return
     try:
-        run(plain, out_dir, overrides=overrides)
+        results = run(plain, out_dir, overrides=overrides)
     except ConfigError as exc:
         if not isinstance(exc, Busy):  # the folder is another run's: leave it alone
             _discard(out_dir)
         fail(str(exc))
-    print(out_dir)
+    say(*written(out_dir, results.figures))
 
 
 def _discard(out_dir: Path) -> None:
@@ -304,33 +358,36 @@ class AggregateOnMultirunEnd(Callback):
                 build_sweep(sweep_dir)
             finally:
                 (sweep_dir / ".simprive" / "lock").unlink(missing_ok=True)
-            print(sweep_dir)
+            say(*written(sweep_dir, sorted(sweep_dir.glob("*.png")) + sorted(sweep_dir.glob("*.svg"))))
 
 
 def _dir_arg(description: str) -> Path:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("dir", type=Path, help="a run or sweep directory")
+    parser.add_argument("--version", action="version", version=f"simprive {__version__}")
     args = parser.parse_args()
     if not args.dir.is_dir():
         fail(f"invalid dir={str(args.dir)!r}: not a directory")
     return args.dir
 
 
+@entry_point
 def plot_main() -> None:
     run_dir = _dir_arg("Redraw a run's figures from its summary.csv alone.")
     if not (run_dir / "summary.csv").exists():
         fail(f"invalid dir={str(run_dir)!r}: no summary.csv (for a sweep, run simprive-aggregate first)")
     try:
         for path in redraw(run_dir):
-            print(path)
+            say(path)
     except ConfigError as exc:
         fail(str(exc))
 
 
+@entry_point
 def aggregate_main() -> None:
     sweep_dir = _dir_arg("Rebuild a sweep's combined summary.csv and figures from its job folders.")
     try:
-        print(build_sweep(sweep_dir))
+        say(build_sweep(sweep_dir))
     except FileNotFoundError as exc:
         fail(str(exc))
     problem = unfinished(sweep_dir)
@@ -360,11 +417,12 @@ def unfinished(sweep_dir: Path) -> str | None:
             f"{command}")
 
 
+@entry_point
 def report_main() -> None:
     run_dir = _dir_arg("Rebuild report.html of a run or sweep from its summary.csv and meta.json.")
     if not (run_dir / "summary.csv").exists():
         fail(f"invalid dir={str(run_dir)!r}: no summary.csv (for a sweep, run simprive-aggregate first)")
     try:
-        print(write_report(run_dir))
+        say(write_report(run_dir))
     except ConfigError as exc:
         fail(str(exc))

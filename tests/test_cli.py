@@ -2,13 +2,14 @@
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import simprive
+from helpers import BIN, simprive
 
 from simprive.results import COLUMNS
 
@@ -30,6 +31,40 @@ def single(tmp_path_factory):
 def test_single_run_prints_its_directory_last(single):
     run_dir, out = single
     assert out.stdout.strip().splitlines()[-1] == str(run_dir)
+
+
+def test_single_run_lists_its_files_and_the_report_to_open(single):
+    run_dir, out = single
+    lines = out.stdout.strip().splitlines()
+    figures = [str(run_dir / f"{name}.{ext}") for ext in ("png", "svg")
+               for name in ("bounded_sum_abs_error", "bounded_sum_bias")]
+    assert lines[-2:] == [f"open: {run_dir / 'report.html'}", str(run_dir)]
+    assert lines[:3] == [str(run_dir / name) for name in ("summary.csv", "trials.parquet", "meta.json")]
+    assert sorted(lines[3:-2]) == sorted(figures)
+    assert all(Path(line.removeprefix("open: ")).exists() for line in lines)
+
+
+@pytest.mark.parametrize("command", ["simprive", "simprive-plot", "simprive-report", "simprive-aggregate"])
+def test_version_is_simprives(command, tmp_path):
+    from simprive import __version__
+
+    out = simprive("--version", cwd=tmp_path, command=command)
+    assert out.stdout == f"simprive {__version__}\n"
+
+
+@pytest.mark.parametrize("args", [
+    ["experiment=breach", "--help"], ["experiment=breach", "--cfg", "job"], ["--info"], ["--version"],
+    pytest.param(["experiment=poll", "n=100", "trials=20", "epsilon=1", "scenario.p=0.5", "hydra.run.dir=run"],
+                 marks=pytest.mark.slow),
+])
+def test_a_closed_stdout_ends_the_command_quietly(args, tmp_path):
+    # stdout a pipe whose reader has gone, as `simprive … | head` leaves it once head has read enough
+    read, write = os.pipe()
+    os.close(read)
+    out = subprocess.run([str(BIN / "simprive"), *args], cwd=tmp_path, stdout=write, stderr=subprocess.PIPE, text=True,
+                         timeout=300)
+    os.close(write)
+    assert out.returncode == 1 and out.stderr == "", out.stderr
 
 
 def test_single_run_writes_the_contract(single):
