@@ -157,7 +157,7 @@ def _translate(exc: Exception, overrides, known=()) -> ConfigError:
     return ConfigError("overrides", " ".join(overrides), first)
 
 
-def _dotted_keys(node: dict, prefix: str = "") -> list[str]:
+def _dotted_keys(node, prefix: str = "") -> list[str]:
     """Every key of a nested config, dotted (``scenario``, ``scenario.p``), Hydra's own left out."""
     keys = []
     for key, value in node.items():
