@@ -254,3 +254,23 @@ def test_a_group_override_replaces_the_presets_list_on_the_command_line(tmp_path
     assert set(pd.read_csv(tmp_path / "run" / "summary.csv").mechanism) == {"rr"}
     out = simprive("experiment=referendum", "mechanism=mpc_psi", cwd=tmp_path, check=False)
     assert out.returncode == 2 and "mechanism=mpc_psi needs sets as inputs (scenario=sets or table_sets)" in out.stderr
+
+
+def test_the_quick_starts_install_has_what_every_preset_reads():
+    # `pip install -e .` (no extra) installs the package of every data set a preset reads by name
+    import re
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    from simprive.config import EXPERIMENTS_DIR
+    from simprive.tables import DATASETS
+
+    root = Path(__file__).parents[1]
+    core = {re.match(r"[A-Za-z0-9_.-]+", d).group().lower()
+            for d in tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]}
+    read = {name for name in DATASETS for p in EXPERIMENTS_DIR.glob("*.yaml") if f"dataset: {name}" in p.read_text()}
+    assert read == {"anes96", "engel", "fair"}
+    for name in read:
+        package = DATASETS[name][0].split(".")[0]
+        assert {d.lower() for d in packages_distributions()[package]} <= core, (name, package)
+    assert '".[data]"' not in (root / "README.md").read_text()
