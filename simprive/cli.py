@@ -197,8 +197,9 @@ def main() -> None:
     if "--version" in argv:  # simprive's, not Hydra's
         say(f"simprive {__version__}")
         return
+    overrides, multirun, sources = split_argv(argv)
+    register_presets(sources, overrides)  # a user's experiment/NAME.yaml shadows the preset NAME
     if not INFO_FLAGS.intersection(argv):
-        overrides, multirun, sources = split_argv(argv)
         try:
             jobs = job_overrides(overrides, multirun)
             validate_sweep(jobs, overrides, sources)

@@ -56,26 +56,39 @@ def parameters(group: str, kind: str, given: dict) -> dict:
     return params
 
 
-def register_presets() -> None:
+def register_presets(sources: Sources | None = None, overrides=()) -> None:
     """The presets as the ``experiment`` config group, through Hydra's ConfigStore: they live
-    in their own folder (their own package in the wheel), not under ``conf/experiment``."""
+    in their own folder (their own package in the wheel), not under ``conf/experiment``, so
+    no folder of Hydra's search path holds them as that group.
+
+    A preset that a searched folder holds too (``experiment/poll.yaml`` in a user's
+    ``--config-dir`` or ``hydra.searchpath``) is left out of the store: Hydra finds the
+    user's file first (the store is searched last) but refuses a file whose name the store
+    holds too ("validated against ConfigStore schema with the same name"), so without the
+    stored one the user's file shadows the preset, as files on the search path shadow each
+    other.  Called again with other sources, the store follows them."""
     from hydra.core.config_store import ConfigStore
     from hydra.core.plugins import Plugins
     from omegaconf import OmegaConf
 
     store = ConfigStore.instance()
-    if "experiment" in store.repo and any(k.endswith(".yaml") for k in store.repo["experiment"]):
-        return  # registered already (once per process)
-    # simprive's sweeper (hydra/sweeper=simprive): Hydra's scan of hydra_plugins finds it in
-    # an installed wheel but not in an editable install, so it is also registered by name,
-    # after the scan (which re-executes the modules it finds, Hydra's basic sweeper among them)
-    plugins = Plugins.instance()
-    from hydra_plugins.simprive_sweeper import SimpriveSweeper
+    stored = store.repo.setdefault("experiment", {})
+    if not stored:  # once per process
+        # simprive's sweeper (hydra/sweeper=simprive): Hydra's scan of hydra_plugins finds it in
+        # an installed wheel but not in an editable install, so it is also registered by name,
+        # after the scan (which re-executes the modules it finds, Hydra's basic sweeper among them)
+        plugins = Plugins.instance()
+        from hydra_plugins.simprive_sweeper import SimpriveSweeper
 
-    plugins.register(SimpriveSweeper)
+        plugins.register(SimpriveSweeper)
+    folders = (sources or Sources()).folders(overrides)
+    shadowed = {p.stem for folder in folders for p in (folder / "experiment").glob("*.yaml")}
     for path in sorted(EXPERIMENTS_DIR.glob("*.yaml")):
-        store.store(name=path.stem, node=OmegaConf.load(path), group="experiment", package="_global_",
-                    provider="simprive")
+        if path.stem in shadowed:
+            stored.pop(f"{path.stem}.yaml", None)
+        elif f"{path.stem}.yaml" not in stored:
+            store.store(name=path.stem, node=OmegaConf.load(path), group="experiment", package="_global_",
+                        provider="simprive")
 
 
 @dataclass(frozen=True)
@@ -253,7 +266,7 @@ def _compose_node(overrides: list[str], sources: Sources):
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    register_presets()
+    register_presets(sources, overrides)
     primary, added = sources.config_path, sources
     if not (primary / f"{sources.config_name}.yaml").exists():
         # the primary config in an added folder: Hydra finds it there because --config-dir

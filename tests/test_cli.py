@@ -274,3 +274,31 @@ def test_the_quick_starts_install_has_what_every_preset_reads():
         package = DATASETS[name][0].split(".")[0]
         assert {d.lower() for d in packages_distributions()[package]} <= core, (name, package)
     assert '".[data]"' not in (root / "README.md").read_text()
+
+
+# == a user's config folder: a file named as a preset shadows it (issue 16) =================
+@pytest.fixture
+def users_poll(tmp_path):
+    """A user's copy of the poll preset, under the preset's name, edited: 7 trials."""
+    from simprive.config import EXPERIMENTS_DIR
+
+    folder = tmp_path / "myconf"
+    (folder / "experiment").mkdir(parents=True)
+    (folder / "experiment" / "poll.yaml").write_text((EXPERIMENTS_DIR / "poll.yaml").read_text() + "trials: 7\n")
+    return folder
+
+
+def test_a_users_file_named_as_a_preset_shadows_it(users_poll):
+    from simprive.config import Sources, compose
+
+    assert compose(["experiment=poll"], Sources(config_dirs=(users_poll,)))["trials"] == 7
+    assert compose(["experiment=poll", f"hydra.searchpath=[file://{users_poll}]"])["trials"] == 7
+    assert compose(["experiment=poll"])["trials"] == 1000  # without the user's folder: the preset again
+
+
+@pytest.mark.parametrize("where", ["--config-dir", pytest.param("hydra.searchpath", marks=pytest.mark.slow)])
+def test_a_users_copy_of_a_preset_is_what_runs(users_poll, where, tmp_path):
+    source = ["--config-dir", str(users_poll)] if where == "--config-dir" else [f"hydra.searchpath=[file://{users_poll}]"]
+    simprive(*source, "experiment=poll", "n=100", "hydra.run.dir=run", cwd=tmp_path)
+    summary = pd.read_csv(tmp_path / "run" / "summary.csv")
+    assert set(summary.trials) == {7} and set(summary.n) == {100}
