@@ -50,7 +50,7 @@ def parameters(group: str, kind: str, given: dict) -> dict:
     unknown = sorted(set(given) - set(params))
     if unknown:
         raise ConfigError(f"{group}.{unknown[0]}", given[unknown[0]],
-                          f"not a {kind} key; {did_you_mean(unknown[0], params)}"
+                          f"not a {kind} key; {did_you_mean(f'{group}.{unknown[0]}', [f'{group}.{k}' for k in params])}"
                           f"known: {', '.join(sorted(params)) or 'none'}")
     params.update(given)
     return params

@@ -241,7 +241,7 @@ def test_a_failing_point_of_a_sweep_names_its_swept_values(sweep):
     (["experiment=poll", "mechanism=laplace", "mechanism.knd=laplace"],
      "did you mean mechanism.kind? see `simprive experiment=poll mechanism=laplace --cfg job`"),
     (["experiment=breach", "+epsilonn=1"], "did you mean epsilon?"),
-    (["experiment=bounded_sum", "+scenario.loww=1"], "did you mean low?"),
+    (["experiment=bounded_sum", "+scenario.loww=1"], "did you mean scenario.low?"),
 ])
 def test_an_unknown_key_suggests_the_closest_known_one_of_the_chosen_experiment(overrides, says):
     with pytest.raises(ConfigError) as err:
@@ -254,3 +254,12 @@ def test_an_unknown_key_far_from_every_known_one_suggests_nothing():
     with pytest.raises(ConfigError) as err:
         validate_sweep([["experiment=poll", "zzz=1"]], ["experiment=poll", "zzz=1"])
     assert "did you mean" not in str(err.value) and "`simprive experiment=poll --cfg job`" in str(err.value)
+
+
+@pytest.mark.parametrize("mechanism", ["laplace", "gaussian", "exact"])
+def test_a_mechanisms_epsilon_and_delta_are_checked_together(mechanism):
+    overrides = ["experiment=bounded_sum", f"mechanism={mechanism}", "epsilon=-1", "delta=2"]
+    with pytest.raises(ConfigError) as err:
+        validate_sweep([overrides], overrides)
+    assert str(err.value).splitlines() == ["2 problems:", "invalid epsilon=-1.0: must be a finite number > 0",
+                                           "invalid delta=2.0: must be in [0, 1)"]
