@@ -72,15 +72,14 @@ def register_presets(sources: Sources | None = None, overrides=()) -> None:
     from omegaconf import OmegaConf
 
     store = ConfigStore.instance()
-    stored = store.repo.setdefault("experiment", {})
-    if not stored:  # once per process
-        # simprive's sweeper (hydra/sweeper=simprive): Hydra's scan of hydra_plugins finds it in
-        # an installed wheel but not in an editable install, so it is also registered by name,
-        # after the scan (which re-executes the modules it finds, Hydra's basic sweeper among them)
-        plugins = Plugins.instance()
-        from hydra_plugins.simprive_sweeper import SimpriveSweeper
+    # simprive's sweeper (hydra/sweeper=simprive): Hydra's scan of hydra_plugins finds it in
+    # an installed wheel but not in an editable install, so it is also registered by name,
+    # after the scan (which re-executes the modules it finds, Hydra's basic sweeper among them)
+    plugins = Plugins.instance()
+    from hydra_plugins.simprive_sweeper import SimpriveSweeper
 
-        plugins.register(SimpriveSweeper)
+    plugins.register(SimpriveSweeper)  # again when called again: Hydra registers a class once
+    stored = store.repo.setdefault("experiment", {})
     folders = (sources or Sources()).folders(overrides)
     shadowed = {p.stem for folder in folders for p in (folder / "experiment").glob("*.yaml")}
     for path in sorted(EXPERIMENTS_DIR.glob("*.yaml")):
@@ -99,6 +98,12 @@ class Sources:
     config_path: Path = CONF_DIR
     config_name: str = "config"
     config_dirs: tuple[Path, ...] = ()
+
+    def flags(self) -> list[str]:
+        """The command-line flags that name these sources (none for simprive's own)."""
+        return ([f"--config-path={self.config_path}"] * (self.config_path != CONF_DIR)
+                + [f"--config-name={self.config_name}"] * (self.config_name != "config")
+                + [f"--config-dir={d}" for d in self.config_dirs])
 
     def folders(self, overrides=()) -> list[Path]:
         """Every folder searched for configs: the primary's, the added ones, and local
@@ -137,9 +142,9 @@ def group_options(group: str, sources: Sources | None = None) -> list[str]:
     return sorted(found)
 
 
-def _translate(exc: Exception, overrides, known=()) -> ConfigError:
-    """Hydra's composition errors as one-line config errors naming the key; ``known``: the
-    keys of the config the overrides apply to, for a mistyped one."""
+def _translate(exc: Exception, overrides, known=(), chosen=()) -> ConfigError:
+    """Hydra's composition errors as one-line config errors naming the key; for a mistyped
+    key, ``known`` are the keys of the config composed from the ``chosen`` overrides."""
     from hydra.errors import MissingConfigException
 
     msg = str(exc)
@@ -165,7 +170,7 @@ def _translate(exc: Exception, overrides, known=()) -> ConfigError:
         key = msg.split("'", 2)[1]
         given = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), None)
         # the keys there are depend on the configs chosen: the hint's command chooses the same
-        command = " ".join(["simprive", *(o for o in overrides if not _is_value(o, CONFIG_GROUPS)), "--cfg", "job"])
+        command = " ".join(["simprive", *chosen, "--cfg", "job"])
         return ConfigError(key, given, f"unknown key; {did_you_mean(key, known)}see `{command}` for the keys there are")
     return ConfigError("overrides", " ".join(overrides), first)
 
@@ -245,7 +250,8 @@ def compose_each(jobs, sources: Sources | None = None):
             ConfigLoaderImpl._apply_overrides_to_config(parser.parse_overrides(values), cfg)
             plain = OmegaConf.to_container(cfg, resolve=True)
         except (HydraException, OmegaConfBaseException) as exc:
-            raise _translate(exc, job, _dotted_keys(OmegaConf.to_container(composed[base]))) from None
+            known = _dotted_keys(OmegaConf.to_container(composed[base]))
+            raise _translate(exc, job, known, [*sources.flags(), *base]) from None
         assert isinstance(plain, dict)
         yield honour_group_choices(plain, job, sources)
 

@@ -302,3 +302,12 @@ def test_a_users_copy_of_a_preset_is_what_runs(users_poll, where, tmp_path):
     simprive(*source, "experiment=poll", "n=100", "hydra.run.dir=run", cwd=tmp_path)
     summary = pd.read_csv(tmp_path / "run" / "summary.csv")
     assert set(summary.trials) == {7} and set(summary.n) == {100}
+
+
+def test_an_unknown_keys_hint_names_the_users_config_folder(users_poll):
+    from simprive.config import Sources, compose
+    from simprive.validation import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        compose(["experiment=poll", "trals=5"], Sources(config_dirs=(users_poll,)))
+    assert f"did you mean trials? see `simprive --config-dir={users_poll} experiment=poll --cfg job`" in str(err.value)
