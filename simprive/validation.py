@@ -30,21 +30,22 @@ __all__ = [
 
 
 class ConfigError(ValueError):
-    """An invalid configuration value: the run stops before any work.  ``context`` names the
+    """An invalid configuration value: the run stops before any work.  ``context`` holds the
     other settings it is invalid with (a swept point's values), if any."""
 
-    def __init__(self, key: str, value, allowed: str, context: str = ""):
-        self.key, self.value, self.allowed, self.context = key, value, allowed, context
-        super().__init__(f"invalid {key}={value!r}{f' with {context}' if context else ''}: {allowed}")
+    def __init__(self, key: str, value, allowed: str, context: dict | None = None):
+        self.key, self.value, self.allowed, self.context = key, value, allowed, dict(context or {})
+        named = ", ".join(f"{k}={v}" for k, v in self.context.items())
+        super().__init__(f"invalid {key}={value!r}{f' with {named}' if named else ''}: {allowed}")
 
     @property
     def errors(self) -> list[ConfigError]:
         return [self]
 
     def at(self, settings: dict) -> ConfigError:
-        """This error, naming the settings (other than its own key) it occurred with."""
-        named = ", ".join(f"{k}={v}" for k, v in settings.items() if k != self.key)
-        return ConfigError(self.key, self.value, self.allowed, named) if named else self
+        """This error, naming also the settings (other than its own key) it occurred with."""
+        context = {**{k: v for k, v in settings.items() if k != self.key}, **self.context}
+        return ConfigError(self.key, self.value, self.allowed, context) if context != self.context else self
 
 
 class ConfigErrors(ConfigError):

@@ -290,3 +290,11 @@ def test_did_you_mean_looks_in_the_keys_group(key, suggested):
 
     known = ["epsilon", "delta", "scenario", "scenario.p", "scenario.low", "mechanism", "mechanism.kind"]
     assert did_you_mean(key, known) == (f"did you mean {suggested}? " if suggested else "")
+
+
+def test_an_errors_context_keeps_the_innermost_values():
+    # a multirun job sweeps candidates=[2,20] inside: the job's error already names 20
+    inner = ConfigError("margin", 0.05, "too large", {"candidates": 20})
+    assert inner.at({"candidates": "[2,20]", "n": 100}).context == {"candidates": 20, "n": 100}
+    assert inner.at({"margin": 0.05}) is inner
+    assert str(inner.at({"n": 100})) == "invalid margin=0.05 with n=100, candidates=20: too large"
