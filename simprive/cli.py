@@ -9,6 +9,9 @@ and nothing written.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
+import io
 import itertools
 import json
 import os
@@ -24,14 +27,14 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from simprive import interrupt
+from simprive import __version__, interrupt
 from simprive.config import CONF_DIR, Sources, compose, compose_each, honour_group_choices, register_presets
 from simprive.grid import AXES, PIPELINE_GROUPS, expand, fixed_settings, flatten
 from simprive.report import write_report
 from simprive.results import aggregate, check_summary, read_summary, write_json, write_summary
 from simprive.runner import check_figures, check_settings, extra_columns, identity_row, override_keys, plan, run
 from simprive.store import Busy, check_free
-from simprive.validation import ConfigError
+from simprive.validation import ConfigError, check_each
 
 __all__ = ["AggregateOnMultirunEnd", "aggregate_main", "main", "plot_main"]
 
@@ -47,8 +50,46 @@ INFO_FLAGS = {"--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--
               "--version"}
 
 
+def say(*lines) -> None:
+    """Lines on stdout, now: a reader that has closed it (``simprive … | head``) ends the
+    command quietly (inside Hydra too, which would print the error's traceback)."""
+    try:
+        print(*lines, sep="\n", flush=True)
+    except BrokenPipeError:
+        _stdout_closed()
+
+
+def _stdout_closed():
+    """Exit 1 without a traceback when stdout's reader has gone, Python's recipe (the note on
+    SIGPIPE in the signal module's docs): stdout on devnull, so that flushing it at exit does
+    not fail again.  SIGPIPE keeps Python's handler: MPyC's and Ray's sockets need it."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise SystemExit(1)
+
+
+def entry_point(command):
+    """A console script: its output may be cut short by its reader (``| head``)."""
+
+    @functools.wraps(command)
+    def wrapped() -> None:
+        try:
+            command()
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _stdout_closed()
+
+    return wrapped
+
+
+def written(folder: Path, figures) -> list[str]:
+    """The lines a run or sweep ends with: the files it wrote, the report to open, and
+    (last, for scripts) its folder."""
+    tables = [folder / name for name in ("summary.csv", "trials.parquet", "meta.json") if (folder / name).exists()]
+    return [*(str(p) for p in [*tables, *figures]), f"open: {folder / 'report.html'}", str(folder)]
+
+
 def fail(message: str, code: int = 2):
-    print(f"simprive: {message}", file=sys.stderr)
+    print("\n".join(f"simprive: {line}" for line in message.splitlines()), file=sys.stderr)
     raise SystemExit(code)
 
 
@@ -119,7 +160,7 @@ def validate(overrides: list[str], cfg: dict) -> Job:
     ConfigError, runs nothing."""
     check_settings(cfg)
     points, axes = expand(cfg)
-    plans = [plan(point) for point in points]
+    plans = check_each(plan, points, lambda p: {k: p[k] for k in axes})
     ignored = {k: f"mechanism={p.release.kind} ignores {k}: {why}" for p in plans for k, why in p.release.ignores.items()}
     extra = extra_columns(points[0], axes, overrides)
     return Job(frozenset(p.config_hash for p in plans), ignored, [identity_row(cfg, p, extra) for p in plans],
@@ -132,8 +173,10 @@ def validate_sweep(jobs: list[list[str]], overrides: list[str], sources: Sources
     seen: dict[frozenset, list[str]] = {}
     identities: list[dict] = []
     plots: list = []
-    for job, cfg in zip(jobs, compose_each(jobs, sources)):
-        checked = validate(job, cfg)
+    # every job checked, the errors of all of them reported together, each naming its jobs' swept values
+    checks = check_each(lambda pair: validate(*pair), zip(jobs, compose_each(jobs, sources)),
+                        lambda pair: dict(o.split("=", 1) for o in pair[0] if "=" in o))
+    for job, checked in zip(jobs, checks):
         hashes, ignored = checked.hashes, checked.ignored
         identities += checked.identities
         plots = plots or checked.plots
@@ -148,10 +191,15 @@ def validate_sweep(jobs: list[list[str]], overrides: list[str], sources: Sources
         check_figures(identities, plots)
 
 
+@entry_point
 def main() -> None:
     argv = sys.argv[1:]
+    if "--version" in argv:  # simprive's, not Hydra's
+        say(f"simprive {__version__}")
+        return
+    overrides, multirun, sources = split_argv(argv)
+    register_presets(sources, overrides)  # a user's experiment/NAME.yaml shadows the preset NAME
     if not INFO_FLAGS.intersection(argv):
-        overrides, multirun, sources = split_argv(argv)
         try:
             jobs = job_overrides(overrides, multirun)
             validate_sweep(jobs, overrides, sources)
@@ -170,7 +218,16 @@ def main() -> None:
     interrupt.install()
     interrupt.mark_main()  # a launcher's worker processes die with this one, however it dies
     try:
-        _hydra_main()
+        if INFO_FLAGS.intersection(argv):  # Hydra prints these inside its error handler: printed here instead
+            shown = io.StringIO()
+            try:
+                with contextlib.redirect_stdout(shown):
+                    _hydra_main()
+            finally:
+                if shown.getvalue():
+                    say(shown.getvalue().rstrip("\n"))
+        else:
+            _hydra_main()
     except KeyboardInterrupt:
         fail("interrupted; finished configurations are kept: the same command resumes", code=130)
 
@@ -194,12 +251,12 @@ def _hydra_main(cfg: DictConfig) -> None:
         _multirun_job(plain, out_dir, overrides)
         return
     try:
-        run(plain, out_dir, overrides=overrides)
+        results = run(plain, out_dir, overrides=overrides)
     except ConfigError as exc:
         if not isinstance(exc, Busy):  # the folder is another run's: leave it alone
             _discard(out_dir)
         fail(str(exc))
-    print(out_dir)
+    say(*written(out_dir, results.figures))
 
 
 def _discard(out_dir: Path) -> None:
@@ -302,33 +359,36 @@ class AggregateOnMultirunEnd(Callback):
                 build_sweep(sweep_dir)
             finally:
                 (sweep_dir / ".simprive" / "lock").unlink(missing_ok=True)
-            print(sweep_dir)
+            say(*written(sweep_dir, sorted(sweep_dir.glob("*.png")) + sorted(sweep_dir.glob("*.svg"))))
 
 
 def _dir_arg(description: str) -> Path:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("dir", type=Path, help="a run or sweep directory")
+    parser.add_argument("--version", action="version", version=f"simprive {__version__}")
     args = parser.parse_args()
     if not args.dir.is_dir():
         fail(f"invalid dir={str(args.dir)!r}: not a directory")
     return args.dir
 
 
+@entry_point
 def plot_main() -> None:
     run_dir = _dir_arg("Redraw a run's figures from its summary.csv alone.")
     if not (run_dir / "summary.csv").exists():
         fail(f"invalid dir={str(run_dir)!r}: no summary.csv (for a sweep, run simprive-aggregate first)")
     try:
         for path in redraw(run_dir):
-            print(path)
+            say(path)
     except ConfigError as exc:
         fail(str(exc))
 
 
+@entry_point
 def aggregate_main() -> None:
     sweep_dir = _dir_arg("Rebuild a sweep's combined summary.csv and figures from its job folders.")
     try:
-        print(build_sweep(sweep_dir))
+        say(build_sweep(sweep_dir))
     except FileNotFoundError as exc:
         fail(str(exc))
     problem = unfinished(sweep_dir)
@@ -358,11 +418,12 @@ def unfinished(sweep_dir: Path) -> str | None:
             f"{command}")
 
 
+@entry_point
 def report_main() -> None:
     run_dir = _dir_arg("Rebuild report.html of a run or sweep from its summary.csv and meta.json.")
     if not (run_dir / "summary.csv").exists():
         fail(f"invalid dir={str(run_dir)!r}: no summary.csv (for a sweep, run simprive-aggregate first)")
     try:
-        print(write_report(run_dir))
+        say(write_report(run_dir))
     except ConfigError as exc:
         fail(str(exc))

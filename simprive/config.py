@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from simprive.validation import ConfigError
+from simprive.validation import ConfigError, did_you_mean
 
 __all__ = ["CONF_DIR", "EXPERIMENTS_DIR", "Sources", "compose", "compose_each", "defaults", "group_options",
            "honour_group_choices", "parameters", "register_presets"]
@@ -50,31 +50,44 @@ def parameters(group: str, kind: str, given: dict) -> dict:
     unknown = sorted(set(given) - set(params))
     if unknown:
         raise ConfigError(f"{group}.{unknown[0]}", given[unknown[0]],
-                          f"not a {kind} key; known: {', '.join(sorted(params)) or 'none'}")
+                          f"not a {kind} key; {did_you_mean(f'{group}.{unknown[0]}', [f'{group}.{k}' for k in params])}"
+                          f"known: {', '.join(sorted(params)) or 'none'}")
     params.update(given)
     return params
 
 
-def register_presets() -> None:
+def register_presets(sources: Sources | None = None, overrides=()) -> None:
     """The presets as the ``experiment`` config group, through Hydra's ConfigStore: they live
-    in their own folder (their own package in the wheel), not under ``conf/experiment``."""
+    in their own folder (their own package in the wheel), not under ``conf/experiment``, so
+    no folder of Hydra's search path holds them as that group.
+
+    A preset that a searched folder holds too (``experiment/poll.yaml`` in a user's
+    ``--config-dir`` or ``hydra.searchpath``) is left out of the store: Hydra finds the
+    user's file first (the store is searched last) but refuses a file whose name the store
+    holds too ("validated against ConfigStore schema with the same name"), so without the
+    stored one the user's file shadows the preset, as files on the search path shadow each
+    other.  Called again with other sources, the store follows them."""
     from hydra.core.config_store import ConfigStore
     from hydra.core.plugins import Plugins
     from omegaconf import OmegaConf
 
     store = ConfigStore.instance()
-    if "experiment" in store.repo and any(k.endswith(".yaml") for k in store.repo["experiment"]):
-        return  # registered already (once per process)
     # simprive's sweeper (hydra/sweeper=simprive): Hydra's scan of hydra_plugins finds it in
     # an installed wheel but not in an editable install, so it is also registered by name,
     # after the scan (which re-executes the modules it finds, Hydra's basic sweeper among them)
     plugins = Plugins.instance()
     from hydra_plugins.simprive_sweeper import SimpriveSweeper
 
-    plugins.register(SimpriveSweeper)
+    plugins.register(SimpriveSweeper)  # again when called again: Hydra registers a class once
+    stored = store.repo.setdefault("experiment", {})
+    folders = (sources or Sources()).folders(overrides)
+    shadowed = {p.stem for folder in folders for p in (folder / "experiment").glob("*.yaml")}
     for path in sorted(EXPERIMENTS_DIR.glob("*.yaml")):
-        store.store(name=path.stem, node=OmegaConf.load(path), group="experiment", package="_global_",
-                    provider="simprive")
+        if path.stem in shadowed:
+            stored.pop(f"{path.stem}.yaml", None)
+        elif f"{path.stem}.yaml" not in stored:
+            store.store(name=path.stem, node=OmegaConf.load(path), group="experiment", package="_global_",
+                        provider="simprive")
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,12 @@ class Sources:
     config_path: Path = CONF_DIR
     config_name: str = "config"
     config_dirs: tuple[Path, ...] = ()
+
+    def flags(self) -> list[str]:
+        """The command-line flags that name these sources (none for simprive's own)."""
+        return ([f"--config-path={self.config_path}"] * (self.config_path != CONF_DIR)
+                + [f"--config-name={self.config_name}"] * (self.config_name != "config")
+                + [f"--config-dir={d}" for d in self.config_dirs])
 
     def folders(self, overrides=()) -> list[Path]:
         """Every folder searched for configs: the primary's, the added ones, and local
@@ -123,8 +142,9 @@ def group_options(group: str, sources: Sources | None = None) -> list[str]:
     return sorted(found)
 
 
-def _translate(exc: Exception, overrides) -> ConfigError:
-    """Hydra's composition errors as one-line config errors naming the key."""
+def _translate(exc: Exception, overrides, known=(), chosen=()) -> ConfigError:
+    """Hydra's composition errors as one-line config errors naming the key; for a mistyped
+    key, ``known`` are the keys of the config composed from the ``chosen`` overrides."""
     from hydra.errors import MissingConfigException
 
     msg = str(exc)
@@ -149,8 +169,22 @@ def _translate(exc: Exception, overrides) -> ConfigError:
     if msg.startswith("Could not override '"):
         key = msg.split("'", 2)[1]
         given = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), None)
-        return ConfigError(key, given, "unknown key; see `simprive --cfg job` for the keys there are")
+        # the keys there are depend on the configs chosen: the hint's command chooses the same
+        command = " ".join(["simprive", *chosen, "--cfg", "job"])
+        return ConfigError(key, given, f"unknown key; {did_you_mean(key, known)}see `{command}` for the keys there are")
     return ConfigError("overrides", " ".join(overrides), first)
+
+
+def _dotted_keys(node, prefix: str = "") -> list[str]:
+    """Every key of a nested config, dotted (``scenario``, ``scenario.p``), Hydra's own left out."""
+    keys = []
+    for key, value in node.items():
+        if not prefix and key == "hydra":
+            continue
+        keys.append(prefix + str(key))
+        if isinstance(value, dict):
+            keys += _dotted_keys(value, f"{prefix}{key}.")
+    return keys
 
 
 def honour_group_choices(cfg: dict, overrides, sources: Sources | None = None) -> dict:
@@ -216,7 +250,8 @@ def compose_each(jobs, sources: Sources | None = None):
             ConfigLoaderImpl._apply_overrides_to_config(parser.parse_overrides(values), cfg)
             plain = OmegaConf.to_container(cfg, resolve=True)
         except (HydraException, OmegaConfBaseException) as exc:
-            raise _translate(exc, job) from None
+            known = _dotted_keys(OmegaConf.to_container(composed[base]))
+            raise _translate(exc, job, known, [*sources.flags(), *base]) from None
         assert isinstance(plain, dict)
         yield honour_group_choices(plain, job, sources)
 
@@ -237,7 +272,7 @@ def _compose_node(overrides: list[str], sources: Sources):
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    register_presets()
+    register_presets(sources, overrides)
     primary, added = sources.config_path, sources
     if not (primary / f"{sources.config_name}.yaml").exists():
         # the primary config in an added folder: Hydra finds it there because --config-dir

@@ -35,7 +35,16 @@ from simprive.releases import build_release
 from simprive.results import Results, read_summary, tidy, write_json, write_parquet, write_summary
 from simprive.scenarios import build_scenario, scenario_params
 from simprive.store import Store, check_free, hold
-from simprive.validation import ConfigError, check_bool, check_int, check_name, check_range, check_real
+from simprive.validation import (
+    ConfigError,
+    check_bool,
+    check_each,
+    check_int,
+    check_name,
+    check_range,
+    check_real,
+    did_you_mean,
+)
 
 __all__ = ["run", "run_experiment"]
 
@@ -375,7 +384,7 @@ def check_settings(cfg: dict) -> None:
     """The run-level settings, and no key the config does not know (``+foo=1``)."""
     unknown = sorted(set(cfg) - set(AXES) - set(PIPELINE_GROUPS) - set(SETTINGS) - {"hydra"})
     if unknown:
-        raise ConfigError(unknown[0], cfg[unknown[0]], "unknown key; known: "
+        raise ConfigError(unknown[0], cfg[unknown[0]], f"unknown key; {did_you_mean(unknown[0], [*AXES, *SETTINGS])}known: "
                                                         + ", ".join(sorted({*AXES, *PIPELINE_GROUPS, *SETTINGS})))
     check_name(cfg.get("name", "custom"))
     check_bool("save_trials", cfg.get("save_trials", False))
@@ -394,7 +403,8 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
     started = time.perf_counter()
     check_settings(cfg)
     points, axes = expand(cfg)
-    plans = distinct([plan(p) for p in points], axes)  # every configuration validated before any work
+    # every configuration validated before any work, every point's errors reported together
+    plans = distinct(check_each(plan, points, lambda p: {k: p[k] for k in axes}), axes)
     warn_clipping(plans)
     extra = extra_columns(points[0], axes, overrides)
     figure = cfg.get("figure") if figures and out_dir is not None else None

@@ -74,7 +74,8 @@ def _from_dataset(name: str, column: str) -> pd.Series:
     try:
         module = importlib.import_module(DATASETS[name][0])
     except ImportError:
-        raise ConfigError("scenario.dataset", name, 'the data sets ship with statsmodels: pip install -e ".[data]"') \
+        raise ConfigError("scenario.dataset", name, "the data sets ship with statsmodels, a dependency of simprive: "
+                                                    "pip install statsmodels") \
             from None
     return _checked(module.load_pandas().data, column, "scenario.dataset", name)
 

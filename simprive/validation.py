@@ -6,11 +6,16 @@ key, the value given and what is allowed.  The CLI turns it into exit code 2.
 
 from __future__ import annotations
 
+import difflib
 import math
 from numbers import Real
 
 __all__ = [
     "ConfigError",
+    "ConfigErrors",
+    "check_all",
+    "check_each",
+    "raise_together",
     "check_bool",
     "check_choice",
     "check_delta",
@@ -20,15 +25,93 @@ __all__ = [
     "check_probability",
     "check_range",
     "check_real",
+    "did_you_mean",
 ]
 
 
 class ConfigError(ValueError):
-    """An invalid configuration value: the run stops before any work."""
+    """An invalid configuration value: the run stops before any work.  ``context`` holds the
+    other settings it is invalid with (a swept point's values), if any."""
 
-    def __init__(self, key: str, value, allowed: str):
-        self.key, self.value, self.allowed = key, value, allowed
-        super().__init__(f"invalid {key}={value!r}: {allowed}")
+    def __init__(self, key: str, value, allowed: str, context: dict | None = None):
+        self.key, self.value, self.allowed, self.context = key, value, allowed, dict(context or {})
+        named = ", ".join(f"{k}={v}" for k, v in self.context.items())
+        super().__init__(f"invalid {key}={value!r}{f' with {named}' if named else ''}: {allowed}")
+
+    @property
+    def errors(self) -> list[ConfigError]:
+        return [self]
+
+    def at(self, settings: dict) -> ConfigError:
+        """This error, naming also the settings (other than its own key) it occurred with."""
+        context = {**{k: v for k, v in settings.items() if k != self.key}, **self.context}
+        return ConfigError(self.key, self.value, self.allowed, context) if context != self.context else self
+
+
+class ConfigErrors(ConfigError):
+    """Several independent invalid values, reported together: one line each, after a line
+    counting them.  ``key``, ``value`` and ``allowed`` are the first's."""
+
+    def __init__(self, errors: list[ConfigError]):
+        self._errors = errors
+        first = errors[0]
+        self.key, self.value, self.allowed, self.context = first.key, first.value, first.allowed, first.context
+        ValueError.__init__(self, f"{len(errors)} problems:\n" + "\n".join(str(e) for e in errors))
+
+    @property
+    def errors(self) -> list[ConfigError]:
+        return self._errors
+
+
+def raise_together(errors: list[ConfigError]) -> None:
+    """Raise these errors (each split into its parts, duplicates once) as one, if any."""
+    unique = list({str(e): e for error in errors for e in error.errors}.values())
+    if len(unique) == 1:
+        raise unique[0]
+    if unique:
+        raise ConfigErrors(unique)
+
+
+def check_all(*checks):
+    """Run independent checks (callables without arguments), returning their values, or
+    raise every ConfigError they raise together, so one run reports all of them."""
+    values, errors = [], []
+    for check in checks:
+        try:
+            values.append(check())
+        except ConfigError as exc:
+            errors.append(exc)
+    raise_together(errors)
+    return values
+
+
+def check_each(check, items, settings):
+    """``check(item)`` for every item (a sweep's points or jobs), returning their values, or
+    raise the errors of all of them together, one for each invalid key and value.  An error
+    that only some items have names the settings it occurs with: ``settings(item)`` is an
+    item's ``{key: value}``; the keys named tell the items with the error from those that
+    passed (an item stopped by another error might have had it too, so it tells nothing)."""
+    values, passed, failures = [], [], {}  # failures: an error's key and value, its first error, its items' settings
+    for item in items:
+        try:
+            values.append(check(item))
+            passed.append(settings(item))
+        except ConfigError as exc:
+            for error in exc.errors:  # one line a key and value: the first item's reason stands for the others'
+                failures.setdefault((error.key, repr(error.value)), (error, []))[1].append(settings(item))
+    raise_together([error.at(_distinguishing(failing, passed + failing)) for error, failing in failures.values()])
+    return values
+
+
+def _distinguishing(failing: list[dict], every: list[dict]) -> dict:
+    """The settings that tell the failing items from the others: each key whose values
+    among the failing items are fewer than among all, with those values."""
+    named = {}
+    for key in every[0] if every else ():
+        values = list(dict.fromkeys(str(s.get(key)) for s in failing))
+        if len(values) < len(set(str(s.get(key)) for s in every)):
+            named[key] = ",".join(values)
+    return named
 
 
 def check_real(key: str, value, *, finite: bool = True) -> float:
@@ -117,3 +200,19 @@ def check_name(value) -> str:
         raise ConfigError("name", value, "must be 1-100 letters, digits, _ . or - (it names the run's folder), "
                                          "not starting with . or -")
     return value
+
+
+def did_you_mean(key: str, known) -> str:
+    """``"did you mean KEY? "`` naming the known key closest to a mistyped one, or ``""``:
+    its group's name first if that is mistyped too (``scenaro.p``), then its own name among
+    its group's (``scenario.pp``: ``scenario.p``, not ``scenario.low``)."""
+    known = set(known)
+    parent, _, leaf = key.rpartition(".")
+    if parent and parent not in known:
+        groups = difflib.get_close_matches(parent, sorted({k.rpartition(".")[0] for k in known} - {""}), n=1)
+        if not groups:
+            return ""
+        parent = groups[0]
+    leaves = {k.rpartition(".")[2]: k for k in known if k.rpartition(".")[0] == parent}
+    close = difflib.get_close_matches(leaf, sorted(leaves), n=1)
+    return f"did you mean {leaves[close[0]]}? " if close else ""

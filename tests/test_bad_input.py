@@ -154,7 +154,9 @@ def test_bad_input_names_its_key_before_any_work(overrides, key):
     with pytest.raises(ConfigError) as err:
         validate_sweep([overrides], overrides)
     assert err.value.key == key, str(err.value)
-    assert "\n" not in str(err.value)  # one line
+    # one line, or one line a problem when the grid sweeps several invalid values of the key
+    assert all(e.key == key and "\n" not in str(e) for e in err.value.errors), str(err.value)
+    assert len(err.value.errors) == 1 or str(err.value).startswith(f"{len(err.value.errors)} problems:\n")
 
 
 def test_the_table_is_large():
@@ -201,3 +203,63 @@ def test_simprive_plot_refuses_a_broken_summary_in_one_line(content, says, tmp_p
         out = simprive(str(run), cwd=tmp_path, command=command, check=False)
         assert out.returncode == 2 and "Traceback" not in out.stderr and says in out.stderr, out.stderr
         assert len(out.stderr.strip().splitlines()) == 1
+
+
+# == several problems at once, and the sweep values a problem occurs with (issue 16) ========
+def test_every_problem_of_the_grid_is_reported_together(tmp_path, monkeypatch, capsys):
+    from simprive.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", ["simprive", "experiment=outlier_sum", "mechanism=gaussian", "scenario.shape=[3.0,-1]",
+                                     f"hydra.run.dir={tmp_path / 'run'}"])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    assert stop.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0] == "simprive: 3 problems:", lines
+    assert sorted(line.split("=")[0] for line in lines[1:]) == [
+        "simprive: invalid delta", "simprive: invalid epsilon", "simprive: invalid scenario.shape"], lines
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("sweep", [["scenario.candidates=[2,20]"], ["-m", "scenario.candidates=2,20"]])
+def test_a_failing_point_of_a_sweep_names_its_swept_values(sweep):
+    from simprive.cli import job_overrides
+
+    overrides = ["experiment=approval_vote", *[o for o in sweep if o != "-m"]]
+    with pytest.raises(ConfigError) as err:
+        validate_sweep(job_overrides(overrides, "-m" in sweep), overrides)
+    assert str(err.value).startswith("invalid scenario.margin=0.05 with scenario.candidates=20: must be in [0, "), \
+        str(err.value)
+
+
+@pytest.mark.parametrize("overrides, says", [
+    (["epsilonn=1"], "did you mean epsilon? see `simprive --cfg job`"),
+    (["experiment=breach", "epsilonn=1"], "did you mean epsilon? see `simprive experiment=breach --cfg job`"),
+    (["experiment=poll", "scenario.pp=0.1"], "did you mean scenario.p? see `simprive experiment=poll --cfg job`"),
+    (["experiment=poll", "scenaro.p=0.1"], "did you mean scenario.p?"),
+    (["experiment=poll", "mechanism=laplace", "mechanism.knd=laplace"],
+     "did you mean mechanism.kind? see `simprive experiment=poll mechanism=laplace --cfg job`"),
+    (["experiment=breach", "+epsilonn=1"], "did you mean epsilon?"),
+    (["experiment=bounded_sum", "+scenario.loww=1"], "did you mean scenario.low?"),
+])
+def test_an_unknown_key_suggests_the_closest_known_one_of_the_chosen_experiment(overrides, says):
+    with pytest.raises(ConfigError) as err:
+        validate_sweep([overrides], overrides)
+    assert err.value.key == overrides[-1].lstrip("+").split("=")[0]
+    assert says in str(err.value), str(err.value)
+
+
+def test_an_unknown_key_far_from_every_known_one_suggests_nothing():
+    with pytest.raises(ConfigError) as err:
+        validate_sweep([["experiment=poll", "zzz=1"]], ["experiment=poll", "zzz=1"])
+    assert "did you mean" not in str(err.value) and "`simprive experiment=poll --cfg job`" in str(err.value)
+
+
+@pytest.mark.parametrize("mechanism", ["laplace", "gaussian", "exact"])
+def test_a_mechanisms_epsilon_and_delta_are_checked_together(mechanism):
+    overrides = ["experiment=bounded_sum", f"mechanism={mechanism}", "epsilon=-1", "delta=2"]
+    with pytest.raises(ConfigError) as err:
+        validate_sweep([overrides], overrides)
+    assert str(err.value).splitlines() == ["2 problems:", "invalid epsilon=-1.0: must be a finite number > 0",
+                                           "invalid delta=2.0: must be in [0, 1)"]

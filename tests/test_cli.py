@@ -2,13 +2,14 @@
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import simprive
+from helpers import BIN, simprive
 
 from simprive.results import COLUMNS
 
@@ -30,6 +31,40 @@ def single(tmp_path_factory):
 def test_single_run_prints_its_directory_last(single):
     run_dir, out = single
     assert out.stdout.strip().splitlines()[-1] == str(run_dir)
+
+
+def test_single_run_lists_its_files_and_the_report_to_open(single):
+    run_dir, out = single
+    lines = out.stdout.strip().splitlines()
+    figures = [str(run_dir / f"{name}.{ext}") for ext in ("png", "svg")
+               for name in ("bounded_sum_abs_error", "bounded_sum_bias")]
+    assert lines[-2:] == [f"open: {run_dir / 'report.html'}", str(run_dir)]
+    assert lines[:3] == [str(run_dir / name) for name in ("summary.csv", "trials.parquet", "meta.json")]
+    assert sorted(lines[3:-2]) == sorted(figures)
+    assert all(Path(line.removeprefix("open: ")).exists() for line in lines)
+
+
+@pytest.mark.parametrize("command", ["simprive", "simprive-plot", "simprive-report", "simprive-aggregate"])
+def test_version_is_simprives(command, tmp_path):
+    from simprive import __version__
+
+    out = simprive("--version", cwd=tmp_path, command=command)
+    assert out.stdout == f"simprive {__version__}\n"
+
+
+@pytest.mark.parametrize("args", [
+    ["experiment=breach", "--help"], ["experiment=breach", "--cfg", "job"], ["--info"], ["--version"],
+    pytest.param(["experiment=poll", "n=100", "trials=20", "epsilon=1", "scenario.p=0.5", "hydra.run.dir=run"],
+                 marks=pytest.mark.slow),
+])
+def test_a_closed_stdout_ends_the_command_quietly(args, tmp_path):
+    # stdout a pipe whose reader has gone, as `simprive … | head` leaves it once head has read enough
+    read, write = os.pipe()
+    os.close(read)
+    out = subprocess.run([str(BIN / "simprive"), *args], cwd=tmp_path, stdout=write, stderr=subprocess.PIPE, text=True,
+                         timeout=300)
+    os.close(write)
+    assert out.returncode == 1 and out.stderr == "", out.stderr
 
 
 def test_single_run_writes_the_contract(single):
@@ -219,3 +254,60 @@ def test_a_group_override_replaces_the_presets_list_on_the_command_line(tmp_path
     assert set(pd.read_csv(tmp_path / "run" / "summary.csv").mechanism) == {"rr"}
     out = simprive("experiment=referendum", "mechanism=mpc_psi", cwd=tmp_path, check=False)
     assert out.returncode == 2 and "mechanism=mpc_psi needs sets as inputs (scenario=sets or table_sets)" in out.stderr
+
+
+def test_the_quick_starts_install_has_what_every_preset_reads():
+    # `pip install -e .` (no extra) installs the package of every data set a preset reads by name
+    import re
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    from simprive.config import EXPERIMENTS_DIR
+    from simprive.tables import DATASETS
+
+    root = Path(__file__).parents[1]
+    core = {re.match(r"[A-Za-z0-9_.-]+", d).group().lower()
+            for d in tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]}
+    read = {name for name in DATASETS for p in EXPERIMENTS_DIR.glob("*.yaml") if f"dataset: {name}" in p.read_text()}
+    assert read == {"anes96", "engel", "fair"}
+    for name in read:
+        package = DATASETS[name][0].split(".")[0]
+        assert {d.lower() for d in packages_distributions()[package]} <= core, (name, package)
+    assert '".[data]"' not in (root / "README.md").read_text()
+
+
+# == a user's config folder: a file named as a preset shadows it (issue 16) =================
+@pytest.fixture
+def users_poll(tmp_path):
+    """A user's copy of the poll preset, under the preset's name, edited: 7 trials."""
+    from simprive.config import EXPERIMENTS_DIR
+
+    folder = tmp_path / "myconf"
+    (folder / "experiment").mkdir(parents=True)
+    (folder / "experiment" / "poll.yaml").write_text((EXPERIMENTS_DIR / "poll.yaml").read_text() + "trials: 7\n")
+    return folder
+
+
+def test_a_users_file_named_as_a_preset_shadows_it(users_poll):
+    from simprive.config import Sources, compose
+
+    assert compose(["experiment=poll"], Sources(config_dirs=(users_poll,)))["trials"] == 7
+    assert compose(["experiment=poll", f"hydra.searchpath=[file://{users_poll}]"])["trials"] == 7
+    assert compose(["experiment=poll"])["trials"] == 1000  # without the user's folder: the preset again
+
+
+@pytest.mark.parametrize("where", ["--config-dir", pytest.param("hydra.searchpath", marks=pytest.mark.slow)])
+def test_a_users_copy_of_a_preset_is_what_runs(users_poll, where, tmp_path):
+    source = ["--config-dir", str(users_poll)] if where == "--config-dir" else [f"hydra.searchpath=[file://{users_poll}]"]
+    simprive(*source, "experiment=poll", "n=100", "hydra.run.dir=run", cwd=tmp_path)
+    summary = pd.read_csv(tmp_path / "run" / "summary.csv")
+    assert set(summary.trials) == {7} and set(summary.n) == {100}
+
+
+def test_an_unknown_keys_hint_names_the_users_config_folder(users_poll):
+    from simprive.config import Sources, compose
+    from simprive.validation import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        compose(["experiment=poll", "trals=5"], Sources(config_dirs=(users_poll,)))
+    assert f"did you mean trials? see `simprive --config-dir={users_poll} experiment=poll --cfg job`" in str(err.value)

@@ -9,8 +9,11 @@ import pytest
 
 from simprive.validation import (
     ConfigError,
+    ConfigErrors,
+    check_all,
     check_choice,
     check_delta,
+    check_each,
     check_epsilon,
     check_int,
     check_probability,
@@ -220,3 +223,78 @@ def test_check_choice_rejects_others_listing_the_choices(value):
         check_choice("neighbours", value, ("replace", "add_remove"))
     assert_names_key_and_value(err, "neighbours", value)
     assert err.value.allowed == "choose one of add_remove, replace"
+
+
+# ----------------------------------------------------------------------------- several errors at once
+
+
+def test_check_all_reports_every_failing_check_together():
+    with pytest.raises(ConfigErrors) as err:
+        check_all(lambda: check_epsilon(-1.0), lambda: check_int("n", 5), lambda: check_delta(2.0))
+    assert [e.key for e in err.value.errors] == ["epsilon", "delta"]
+    lines = str(err.value).splitlines()
+    assert lines == ["2 problems:", "invalid epsilon=-1.0: must be a finite number > 0",
+                     "invalid delta=2.0: must be in [0, 1)"]
+    assert err.value.key == "epsilon"  # the first's, for callers that read one
+
+
+def test_check_all_with_one_error_raises_it_alone_in_one_line():
+    with pytest.raises(ConfigError) as err:
+        check_all(lambda: check_epsilon(-1.0), lambda: check_delta(0.5))
+    assert type(err.value) is ConfigError and "\n" not in str(err.value)
+    assert check_all(lambda: check_epsilon(1), lambda: check_delta(0)) == [1.0, 0.0]
+
+
+def check_point(point):
+    check_probability("p", point["p"])
+    return check_epsilon(point["epsilon"])
+
+
+def test_check_each_checks_every_point_and_reports_each_invalid_value_once():
+    points = [{"epsilon": e, "p": p} for e in (1.0, -1.0) for p in (0.5, 2.0)]
+    with pytest.raises(ConfigErrors) as err:
+        check_each(check_point, points, dict)
+    # p=2 stops its points before ε is checked: ε=-1 is still found at p=0.5 and, since
+    # the points with p=2 tell nothing about it, it does not name p
+    assert str(err.value).splitlines() == ["2 problems:", "invalid p=2.0: must be a probability in [0, 1]",
+                                           "invalid epsilon=-1.0: must be a finite number > 0"]
+    assert check_each(check_point, points[:1], dict) == [1.0]
+
+
+def test_check_each_names_the_swept_values_an_error_occurs_with():
+    def margin(point):
+        if point["margin"] * point["candidates"] > 1:
+            raise ConfigError("margin", point["margin"], "too large")
+
+    points = [{"margin": 0.05, "candidates": c, "seed": s} for c in (2, 30, 40) for s in (0, 1)]
+    with pytest.raises(ConfigError) as err:
+        check_each(margin, points, dict)
+    assert str(err.value) == "invalid margin=0.05 with candidates=30,40: too large"
+
+
+def test_classic_gaussian_reports_delta_and_epsilon_together():
+    from simprive.dp import Gaussian
+
+    with pytest.raises(ConfigErrors) as err:
+        Gaussian(epsilon=2.0, delta=0.0, sensitivity=1.0)
+    assert sorted(e.key for e in err.value.errors) == ["delta", "epsilon"]
+    assert "classic Gaussian" in str(err.value)
+
+
+@pytest.mark.parametrize("key, suggested", [
+    ("epsilonn", "epsilon"), ("scenario.pp", "scenario.p"), ("scenaro.p", "scenario.p"), ("scenario.zzz", None),
+    ("zzz", None), ("mechanism.knd", "mechanism.kind"),
+])
+def test_did_you_mean_looks_in_the_keys_group(key, suggested):
+    from simprive.validation import did_you_mean
+
+    known = ["epsilon", "delta", "scenario", "scenario.p", "scenario.low", "mechanism", "mechanism.kind"]
+    assert did_you_mean(key, known) == (f"did you mean {suggested}? " if suggested else "")
+
+
+def test_an_errors_context_keeps_the_innermost_values():
+    # a multirun job sweeps candidates=[2,20] inside: the job's error already names 20
+    inner = ConfigError("margin", 0.05, "too large", {"candidates": 20})
+    assert inner.at({"candidates": "[2,20]", "n": 100}).context == {"candidates": 20, "n": 100}
+    assert inner.at({"margin": 0.05}) is inner
+    assert str(inner.at({"n": 100})) == "invalid margin=0.05 with n=100, candidates=20: too large"

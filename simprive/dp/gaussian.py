@@ -10,7 +10,7 @@ from scipy.special import log_ndtr, ndtr
 
 from simprive.dp.base import AdditiveNoise
 from simprive.dp.calibration import smallest_scale
-from simprive.validation import ConfigError, check_delta, check_epsilon, check_real
+from simprive.validation import ConfigError, check_all, check_delta, check_epsilon, check_real
 
 __all__ = ["Gaussian", "analytic_delta"]
 
@@ -37,22 +37,25 @@ class Gaussian(AdditiveNoise):
     """
 
     def __init__(self, *, epsilon: float, delta: float, sensitivity: float, analytic: bool = False):
-        self.epsilon = check_epsilon(epsilon)
-        self.delta = check_delta(delta, positive=True)
+        self.analytic = bool(analytic)
+        # independent checks, reported together (δ = 0 and ε ≥ 1 for the classic bound: both)
+        self.epsilon, self.delta = check_all(lambda: self._check_epsilon(epsilon),
+                                             lambda: check_delta(delta, positive=True))
         self.sensitivity = check_real("sensitivity", sensitivity)
         if self.sensitivity <= 0:
             raise ConfigError("sensitivity", sensitivity, "must be > 0")
-        self.analytic = bool(analytic)
         if self.analytic:
             self.scale = smallest_scale(
                 lambda s: analytic_delta(s, self.epsilon, self.sensitivity), self.delta
             )
         else:
-            if self.epsilon >= 1:
-                raise ConfigError(
-                    "epsilon", epsilon, "must be < 1 for the classic Gaussian; use mechanism=analytic_gaussian"
-                )
             self.scale = self.sensitivity * math.sqrt(2 * math.log(1.25 / self.delta)) / self.epsilon
+
+    def _check_epsilon(self, epsilon) -> float:
+        epsilon = check_epsilon(epsilon)
+        if not self.analytic and epsilon >= 1:
+            raise ConfigError("epsilon", epsilon, "must be < 1 for the classic Gaussian; use mechanism=analytic_gaussian")
+        return epsilon
 
     def sample(self, size, rng):
         return rng.normal(0.0, self.scale, size=size)

@@ -24,7 +24,7 @@ from simprive.releases.dp_mechanisms import PLUGIN, DPRelease
 from simprive.releases.protocol import ProtocolRelease
 from simprive.releases.registry import MECHANISMS, PURE, Context, Spec
 from simprive.scenarios import with_inputs
-from simprive.validation import ConfigError, check_choice, check_delta, check_epsilon, check_int, check_range
+from simprive.validation import ConfigError, check_all, check_choice, check_delta, check_epsilon, check_int, check_range
 
 __all__ = ["MECHANISMS", "Context", "DPRelease", "ProtocolRelease", "Spec", "build_release", "ignored_keys"]
 
@@ -73,13 +73,14 @@ def build_release(mech: dict[str, Any], *, query: str, scenario, epsilon, delta,
     ignores = ignored_keys(spec, scenario)
     if plugin and "delta" not in inspect.signature(plugin).parameters:
         ignores["delta"] = PURE
-    # a value the release ignores must still be valid: a typo is an error whatever the mechanism
-    if spec.fixed_epsilon is not None:  # the ε it satisfies, whatever the config says
-        epsilon = spec.fixed_epsilon
-    else:
-        epsilon = check_epsilon(epsilon)
-        epsilon = math.nan if "epsilon" in ignores else epsilon  # exact: no claim
-    delta = check_delta(delta, positive=spec.positive_delta)
+    # a value the release ignores must still be valid: a typo is an error whatever the mechanism;
+    # ε and δ are checked together (both wrong: both reported), and δ > 0 is the randomiser's
+    # to check if it has one, with its own checks of ε (the classic Gaussian's ε < 1)
+    epsilon, delta = check_all(
+        lambda: spec.fixed_epsilon if spec.fixed_epsilon is not None else check_epsilon(epsilon),
+        lambda: check_delta(delta, positive=spec.positive_delta and spec.randomiser is None))
+    if spec.fixed_epsilon is None and "epsilon" in ignores:
+        epsilon = math.nan  # exact: no claim
     delta = 0.0 if "delta" in ignores else delta  # a pure ε-DP release satisfies δ = 0
     if plugin:
         randomiser = construct("mechanism", plugin, given, epsilon=epsilon, sensitivity=sens, delta=delta)
