@@ -23,28 +23,43 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.plugins import Plugins
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from simprive import __version__, interrupt
+from simprive import interrupt
 from simprive.config import CONF_DIR, Sources, compose, compose_each, honour_group_choices, register_presets
 from simprive.grid import AXES, PIPELINE_GROUPS, expand, fixed_settings, flatten
+from simprive.jobs import checked_jobs, task_overrides
 from simprive.report import write_report
 from simprive.results import aggregate, check_summary, read_summary, write_json, write_summary
 from simprive.runner import check_figures, check_settings, extra_columns, identity_row, override_keys, plan, run
 from simprive.store import Busy, check_free
 from simprive.validation import ConfigError, check_each
+from simprive.version import __version__
 
 __all__ = ["AggregateOnMultirunEnd", "aggregate_main", "main", "plot_main"]
 
 register_presets()  # the experiment group, before Hydra composes anything in this process
 
+
+def register_sweeper() -> None:
+    """simprive's sweeper (hydra/sweeper=simprive, the default): Hydra's scan of hydra_plugins
+    finds it in an installed wheel but not in an editable install, so it is registered by name
+    too, after the scan (which re-executes the modules it finds, Hydra's basic sweeper among
+    them: the class to register is the one the scan left)."""
+    plugins = Plugins.instance()
+    from hydra_plugins.simprive_sweeper import SimpriveSweeper
+
+    plugins.register(SimpriveSweeper)
+
+
+register_sweeper()
+
 # Hydra flags after which the next argument is a value, not an override
 VALUE_FLAGS = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd", "--experimental-rerun",
                "--package", "-p"}
-# the jobs main() has composed and checked before Hydra starts (hydra_plugins.simprive_sweeper)
-checked_jobs: list[list[str]] = []
 # Hydra flags that print information instead of running: nothing to validate
 INFO_FLAGS = {"--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc",
               "--version"}
@@ -113,12 +128,6 @@ def split_argv(argv: list[str]) -> tuple[list[str], bool, Sources]:
                       config_name=flags.get("--config-name", flags.get("-cn", "config")),
                       config_dirs=(Path(folder).resolve(),) if folder else ())
     return overrides, multirun, sources
-
-
-def task_overrides(overrides) -> list[str]:
-    """The overrides that decide a job's configuration: all but Hydra's own settings, except
-    the search path, which decides what composes."""
-    return [o for o in overrides if not o.lstrip("+~").startswith("hydra") or o.lstrip("+").startswith("hydra.searchpath")]
 
 
 def job_overrides(overrides: list[str], multirun: bool) -> list[list[str]]:
@@ -199,6 +208,7 @@ def main() -> None:
         return
     overrides, multirun, sources = split_argv(argv)
     register_presets(sources, overrides)  # a user's experiment/NAME.yaml shadows the preset NAME
+    register_sweeper()
     if not INFO_FLAGS.intersection(argv):
         try:
             jobs = job_overrides(overrides, multirun)

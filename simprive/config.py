@@ -68,17 +68,14 @@ def register_presets(sources: Sources | None = None, overrides=()) -> None:
     stored one the user's file shadows the preset, as files on the search path shadow each
     other.  Called again with other sources, the store follows them."""
     from hydra.core.config_store import ConfigStore
-    from hydra.core.plugins import Plugins
     from omegaconf import OmegaConf
 
     store = ConfigStore.instance()
-    # simprive's sweeper (hydra/sweeper=simprive): Hydra's scan of hydra_plugins finds it in
-    # an installed wheel but not in an editable install, so it is also registered by name,
-    # after the scan (which re-executes the modules it finds, Hydra's basic sweeper among them)
-    plugins = Plugins.instance()
-    from hydra_plugins.simprive_sweeper import SimpriveSweeper
-
-    plugins.register(SimpriveSweeper)  # again when called again: Hydra registers a class once
+    # the node of simprive's sweeper (hydra/sweeper=simprive, the default): its class, a
+    # plugin, is registered by the command line that runs it (simprive.cli)
+    store.store(group="hydra/sweeper", name="simprive", provider="simprive",
+                node={"_target_": "hydra_plugins.simprive_sweeper.SimpriveSweeper", "max_batch_size": None,
+                      "params": None})
     stored = store.repo.setdefault("experiment", {})
     folders = (sources or Sources()).folders(overrides)
     shadowed = {p.stem for folder in folders for p in (folder / "experiment").glob("*.yaml")}

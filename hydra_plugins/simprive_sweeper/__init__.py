@@ -7,7 +7,7 @@ composes it again to run it: two full compositions a job, ~0.1 s each, two third
 So this sweeper
 
 * skips the check when ``simprive``'s command line has already composed and checked the
-  same jobs before Hydra started (``simprive.cli.validate_sweep``), and does it otherwise;
+  same jobs before Hydra started (``simprive.jobs.checked_jobs``), and does it otherwise;
 * hands its launcher (whichever it is) a config loader that composes each distinct choice of
   configs once and gets each job from a copy of it, applying the job's value overrides the
   way Hydra's loader applies them after composing, and filling in the same bookkeeping
@@ -20,16 +20,17 @@ Hydra's own.
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, cast
 
 from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_loader import ConfigLoader
-from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, open_dict
+
+from simprive.jobs import checked_jobs, task_overrides
 
 
 class Compositions:
@@ -83,17 +84,5 @@ class SimpriveSweeper(BasicSweeper):
                       config=config)
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
-        from simprive import cli
-
-        if not all(cli.task_overrides(job) in cli.checked_jobs for job in batch):
+        if not all(task_overrides(job) in checked_jobs for job in batch):
             super().validate_batch_is_legal(batch)
-
-
-@dataclass
-class SimpriveSweeperConf:
-    _target_: str = "hydra_plugins.simprive_sweeper.SimpriveSweeper"
-    max_batch_size: int | None = None
-    params: dict | None = field(default=None)
-
-
-ConfigStore.instance().store(group="hydra/sweeper", name="simprive", node=SimpriveSweeperConf, provider="simprive")
