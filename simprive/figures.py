@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from simprive.display import FAMILIES, FAMILY_COLOURS, family_of, key_name, level_name, metric_name
-from simprive.results import write_atomic
+from simprive.files import write_atomic
 from simprive.validation import ConfigError
 
 __all__ = ["Layout", "draw", "draw_all", "layout"]

@@ -18,7 +18,8 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from simprive.config import EXPERIMENTS_DIR
-from simprive.results import check_summary, read_summary, write_atomic
+from simprive.files import write_atomic
+from simprive.results import check_summary, read_summary
 
 __all__ = ["write_report"]
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from simprive.files import write_atomic
 
 __all__ = [
     "COLUMNS", "Figures", "Results", "aggregate", "check_summary", "read_summary", "tidy", "write_atomic",
@@ -92,23 +92,6 @@ def tidy(rows: list[dict], extra: Sequence[str] = ()) -> pd.DataFrame:
 
 def to_csv_text(summary: pd.DataFrame) -> str:
     return summary.to_csv(index=False, lineterminator="\n")
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write to a temporary file beside ``path``, then rename: readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes files private; results are not
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def write_summary(summary: pd.DataFrame, out_dir: Path) -> Path:

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from simprive import version
+from simprive.files import write_atomic
 from simprive.identity import config_hash
-from simprive.results import write_atomic
 from simprive.validation import ConfigError
 
 __all__ = ["Busy", "Store", "hold"]

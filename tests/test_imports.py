@@ -47,3 +47,9 @@ def test_the_import_graph_has_no_cycles():
 
 def test_a_cycle_is_found():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_only_the_command_line_imports_a_plugin():
+    importers = {m for m, targets in import_graph().items() if m.startswith("simprive")
+                 and any(t.startswith("hydra_plugins") for t in targets)}
+    assert importers == {"simprive.cli"}

@@ -10,9 +10,10 @@ from scipy import stats
 
 from simprive import run_experiment
 from simprive.attacks import VoteAttack
+from simprive.files import write_atomic
 from simprive.metrics import INDICATOR, LOWER_BOUND, MEASUREMENT, agreement, kind_of, skew_corrected_z, summarise
 from simprive.progress import Progress
-from simprive.results import COLUMNS, aggregate, tidy, write_atomic
+from simprive.results import COLUMNS, aggregate, tidy
 
 
 def row(**kw):
