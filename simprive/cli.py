@@ -35,7 +35,7 @@ from simprive.jobs import checked_jobs, task_overrides
 from simprive.report import write_report
 from simprive.results import aggregate, check_summary, read_summary, write_json, write_summary
 from simprive.runner import check_figures, check_settings, extra_columns, identity_row, override_keys, plan, run
-from simprive.store import Busy, check_free
+from simprive.store import Busy, acquire
 from simprive.validation import ConfigError, check_each
 from simprive.version import __version__
 
@@ -214,9 +214,9 @@ def main() -> None:
             jobs = job_overrides(overrides, multirun)
             validate_sweep(jobs, overrides, sources)
             checked_jobs[:] = jobs  # Hydra's sweeper need not compose them all again
-            for o in overrides:  # a folder another live run is writing is refused before Hydra touches it
+            for o in overrides:  # the folder is this process's, or refused, before Hydra writes in it
                 if o.split("=", 1)[0] in ("hydra.run.dir", "hydra.sweep.dir"):
-                    check_free(Path(o.split("=", 1)[1]))
+                    acquire(Path(o.split("=", 1)[1]))
             hydra_groups = [o for o in overrides if o.lstrip("+").startswith("hydra/")]
             if hydra_groups:  # hydra/launcher=…: an option Hydra has, checked before it starts
                 compose(hydra_groups, sources)
