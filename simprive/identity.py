@@ -30,8 +30,12 @@ def streams(seed: int, data_params: dict, point: dict) -> dict[str, np.random.Ge
     """Independent generators for data, mechanism and adversary.
 
     The data stream is keyed by the data parameters alone, so every mechanism at one
-    setting sees the same inputs (common random numbers)."""
+    setting sees the same inputs (common random numbers); the mechanism stream by the point
+    less the adversary's settings, so every adversary attacks the same releases (a release's
+    metrics do not change with what the adversary knows)."""
     h_data = int(config_hash(data_params)[:16], 16)
-    h_point = int(config_hash({k: v for k, v in point.items() if k != "seed"})[:16], 16)
+    point = {k: v for k, v in point.items() if k != "seed"}
+    h_point = int(config_hash(point)[:16], 16)
+    h_release = int(config_hash({k: v for k, v in point.items() if not k.startswith("adversary.")})[:16], 16)
     make = lambda h, i: np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(h, i))))  # noqa: E731
-    return {"data": make(h_data, 0), "mechanism": make(h_point, 1), "adversary": make(h_point, 2)}
+    return {"data": make(h_data, 0), "mechanism": make(h_release, 1), "adversary": make(h_point, 2)}
