@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["AUX", "FAMILIES", "FAMILY_COLOURS", "KEYS", "MECHANISMS", "METRICS", "family_of", "key_name", "level_name",
+__all__ = ["AS_PRIOR", "AUX", "FAMILIES", "FAMILY_COLOURS", "KEYS", "MECHANISMS", "METRICS", "family_of", "key_name", "level_name",
            "metric_name"]
 
 KEYS = {
     "epsilon": "ε", "delta": "δ", "n": "n (parties)", "lower": "lower bound", "upper": "declared upper bound",
     "trials": "trials", "seed": "seed", "neighbours": "neighbouring datasets", "mechanism": "mechanism",
     "metric": "metric", "scenario": "scenario", "adversary": "adversary", "query": "query",
-    "scenario.p": "prior p", "scenario.k": "answers k", "scenario.size_x": "|X|, party 0's items",
+    "scenario.p": "share p of 1s", "scenario.k": "answers k", "scenario.size_x": "|X|, party 0's items",
     "scenario.size_y": "|Y|, party 1's items", "scenario.overlap": "|X ∩ Y|", "scenario.dimension": "features",
     "scenario.margin": "approval margin", "scenario.shape": "Pareto tail index", "scenario.outlier": "outlier",
     "scenario.low": "lowest input", "scenario.high": "highest input", "scenario.sampling": "rows drawn",
@@ -27,6 +27,9 @@ KEYS = {
     "adversary.sigma": "news noise σ", "adversary.releases": "releases", "adversary.prior": "party 0's prior",
     "adversary.alpha": "audit level α",
 }
+# a key that an adversary reads as its prior (the scenario's share is what it expects of the
+# target), named so where one attacks; otherwise by what it is in the data
+AS_PRIOR = {"scenario.p": "prior p"}
 # what the ``aux`` column counts, by adversary
 AUX = {
     "knows_votes": "other votes the adversary knows", "knows_others": "other inputs the adversary knows",
@@ -103,6 +106,8 @@ def key_name(key: str, adversary: str | None = None) -> str:
     """A column's name for a reader (``aux`` by what the adversary counts)."""
     if key == "aux":
         return AUX.get(adversary or "", "adversary's knowledge")
+    if key in AS_PRIOR and adversary not in (None, "none"):
+        return AS_PRIOR[key]
     return KEYS.get(key, key)
 
 

@@ -59,6 +59,7 @@ class Layout:
     col: str | None
     row: str | None
     added: tuple[str, ...]  # keys faceted because they vary and the spec did not show them
+    same: tuple[tuple[str, tuple], ...] = ()  # keys (and their levels) whose every level draws the same rows
 
     @property
     def mapped(self) -> list[str]:
@@ -98,12 +99,20 @@ def layout(summary: pd.DataFrame, spec: dict[str, Any]) -> Layout:
     if len(metrics) > 1 and "metric" not in slots.values():
         slots["hue" if slots["hue"] is None else "style"] = "metric"
     added: list[str] = []
+    same: list[tuple[str, tuple]] = []
+    for slot in SLOTS:  # a facet the spec asks for that changes nothing is drawn once
+        if slots[slot] not in (None, "metric", x) and _inert(data, slots[slot]):
+            data = _first_level(data, slots[slot], same)
+            slots[slot] = None
     while True:
         keys = [k for k in (x, *slots.values(), "metric") if k]
         varying = _averaged(data, list(dict.fromkeys(keys)))
         if not varying:
             break
         key = varying[0]
+        if _inert(data, key):
+            data = _first_level(data, key, same)
+            continue
         free = next((s for s in SLOTS if slots[s] is None), None)
         if free is None:
             raise ConfigError(f"figure.plots.{name}", key, f"{key} varies in the rows this figure draws and every "
@@ -111,7 +120,49 @@ def layout(summary: pd.DataFrame, spec: dict[str, Any]) -> Layout:
                                                           f"{key} to one value")
         slots[free] = key
         added.append(key)
-    return Layout(data.copy(), metrics, x, slots["hue"], slots["style"], slots["col"], slots["row"], tuple(added))
+    return Layout(data.copy(), metrics, x, slots["hue"], slots["style"], slots["col"], slots["row"], tuple(added),
+                  tuple(same))
+
+
+POINT = ("value", "ci_low", "ci_high", "expected")  # what a row draws
+
+
+def _inert(data: pd.DataFrame, key: str) -> bool:
+    """Whether every level of ``key`` draws the same rows, so its panels would be copies: the
+    same points (keyed by the columns that do not move with ``key``), each with the same value,
+    interval and closed form — or, for a simulation, the same closed form, every level's value
+    agreeing with it (its own random stream differs, not what it estimates)."""
+    groups = [g for _, g in data.groupby(key, dropna=False, sort=False)]
+    if len(groups) < 2:
+        return False
+    config = [c for c in data.columns if c not in STATISTICS and c != key]
+    # a column whose values differ between levels moves with the key (a count derived from it)
+    index = ["metric"] + [c for c in config if all(_values(g[c]) == _values(groups[0][c]) for g in groups)]
+    groups = [g.sort_values(index, kind="mergesort") for g in groups]
+    points = [g[index].reset_index(drop=True) for g in groups]
+    if not all(p.equals(points[0]) for p in points):
+        return False
+    stats = [g.reindex(columns=list(POINT)).to_numpy(float) for g in groups]
+    if all(np.allclose(s, stats[0], rtol=1e-9, atol=0, equal_nan=True) for s in stats):
+        return True
+    expected = [s[:, 3] for s in stats]
+    if np.isnan(expected[0]).any() or not all(np.allclose(e, expected[0], rtol=1e-9, atol=0) for e in expected):
+        return False
+    if "agreement" in data.columns:
+        return not (data["agreement"] == "differs").any()
+    low, high = np.max([s[:, 1] for s in stats], axis=0), np.min([s[:, 2] for s in stats], axis=0)
+    return bool((low <= high).all())  # the levels' intervals share a point
+
+
+def _values(column: pd.Series) -> tuple[frozenset, bool]:
+    return frozenset(column.dropna()), bool(column.isna().any())
+
+
+def _first_level(data: pd.DataFrame, key: str, same: list) -> pd.DataFrame:
+    """The rows of ``key``'s first level, recording its levels for the caption."""
+    levels = _levels(data, key, [])
+    same.append((key, tuple(levels)))
+    return data[_match(data, key, levels[0])]
 
 
 def _levels(data: pd.DataFrame, key: str, metrics: list[str]) -> list:
@@ -357,7 +408,10 @@ def _texts(fig, axes, lay: Layout, spec: dict, constants: dict | None, adversary
     else:
         axes[0][0].set_ylabel(textwrap.fill(ylabel, 34))
     title = fill(spec["title"], data, constants) if spec.get("title") else ylabel
-    fig.suptitle(textwrap.fill(title, int(11 * fig.get_figwidth())), fontsize=10, x=0.02, ha="left")
+    title = textwrap.fill(title, int(11 * fig.get_figwidth()))
+    for key, levels in lay.same:  # a key whose panels would all be the same is drawn once, and said
+        title += f"\nsame for every {key_name(key, adversary)}: {', '.join(level_name(key, v) for v in levels)}"
+    fig.suptitle(title, fontsize=10, x=0.02, ha="left")
 
 
 def _legend(fig, lay: Layout, spec: dict, adversary, hues, style_levels, *, show_expected: bool,

@@ -117,7 +117,8 @@ def test_no_preset_figure_averages_a_key_swept_on_top(preset):
         metrics = spec["metric"] if isinstance(spec["metric"], list) else [spec["metric"]]
         frame = pd.concat([configs.assign(metric=m) for m in metrics], ignore_index=True)
         try:
-            lay = layout(frame.assign(value=1.0, expected=np.nan), spec)
+            # every row its own value: a key that changes the data (here all of them) is never dropped
+            lay = layout(frame.assign(value=np.arange(len(frame), dtype=float), expected=np.nan), spec)
         except ConfigError as err:
             assert err.value == "seed"
             continue
@@ -130,6 +131,55 @@ def test_results_draw_their_figures_in_memory_and_show_as_a_table():
     res = run_experiment("poll", ["trials=50", "n=[100,1000]"])
     assert res.figures == [] and res.out_dir is None  # nothing written
     figs = res.draw()
-    assert len(figs) == 1 and [ax.get_title() for ax in figs[0].axes[:3]] == [f"prior p = {p}" for p in (0.1, 0.5, 0.9)]
+    # RR's error does not depend on the true share p (its closed form is one for all three):
+    # one panel, said in the title
+    assert len(figs) == 1 and len(figs[0].axes) == 1
+    assert "same for every share p of 1s: 0.1, 0.5, 0.9" in suptitle(figs[0])
     html = res._repr_html_()
     assert "<table" in html and f"{len(res.summary)} rows × {res.summary.shape[1]} columns" in html
+
+
+def suptitle(fig):
+    return fig._suptitle.get_text() if fig._suptitle else ""
+
+
+def test_a_key_that_changes_no_point_is_drawn_once_and_said():
+    # the bytes do not depend on the servers: two identical panels become one, named in the title
+    frame = rows(x=[1, 2, 1, 2], value=[3.0, 4.0, 3.0, 4.0], epsilon=np.nan, **{"mechanism.servers": [2, 2, 3, 3]})
+    fig = draw(frame, metric="m", x="x", title="t")
+    assert len(fig.axes) == 1 and titles(fig) == [""]
+    assert suptitle(fig) == "t\nsame for every servers: 2, 3"
+    # a facet the spec asks for is dropped too when it changes nothing
+    fig = draw(frame, metric="m", x="x", col="mechanism.servers", title="t")
+    assert len(fig.axes) == 1 and "same for every servers" in suptitle(fig)
+    # one point that differs keeps the facets
+    fig = draw(frame.assign(value=[3.0, 4.0, 3.0, 5.0]), metric="m", x="x", title="t")
+    assert len(fig.axes) == 2 and "same" not in suptitle(fig)
+
+
+def test_simulations_of_one_closed_form_are_drawn_once_only_when_they_agree_with_it():
+    # each prior has its own random stream; the closed form and the check say they estimate one thing
+    frame = rows(x=[1, 1], value=[0.040, 0.047], ci_low=[0.032, 0.038], ci_high=[0.050, 0.057], expected=0.044,
+                 agreement="agrees", **{"adversary.prior": [0.1, 0.5]})
+    assert layout(frame, {"metric": "m", "x": "x"}).same == (("adversary.prior", (0.1, 0.5)),)
+    assert layout(frame.assign(agreement=["agrees", "differs"]), {"metric": "m", "x": "x"}).col == "adversary.prior"
+    assert layout(frame.assign(expected=[0.044, 0.05]), {"metric": "m", "x": "x"}).col == "adversary.prior"
+
+
+def test_what_the_adversary_knows_does_not_redraw_the_release_so_its_panels_are_one():
+    from simprive import run_experiment
+    from simprive.identity import streams
+
+    point = {"mechanism.kind": "laplace", "epsilon": 1.0, "adversary.known_fraction": 0.5}
+    a, b = streams(0, {}, point), streams(0, {}, {**point, "adversary.known_fraction": 1.0})
+    assert a["mechanism"].random() == b["mechanism"].random() and a["adversary"].random() != b["adversary"].random()
+    res = run_experiment("outlier_sum", ["trials=200", "upper=[3000,100000]"])
+    fig = draw(res.summary, metric="abs_error", x="upper", hue="mechanism", col="adversary.known_fraction", title="t")
+    assert len(fig.axes) == 1 and suptitle(fig) == "t\nsame for every share of others known: 0.5, 1"
+
+
+def test_p_is_the_share_of_1s_in_a_poll_and_the_prior_where_an_adversary_reads_it():
+    poll = rows(x=[1, 1], adversary="none", **{"scenario.p": [0.1, 0.9]})
+    assert titles(draw(poll, metric="m", x="x")) == ["share p of 1s = 0.1", "share p of 1s = 0.9"]
+    attacked = poll.assign(adversary="knows_votes")
+    assert titles(draw(attacked, metric="m", x="x")) == ["prior p = 0.1", "prior p = 0.9"]
