@@ -19,7 +19,7 @@ import math
 import re
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -320,6 +320,20 @@ def _log_ticks(axis, values: np.ndarray) -> None:
     axis.set_minor_locator(NullLocator())
 
 
+def _reach_a_labelled_tick(axis, set_lim, values: np.ndarray) -> None:
+    """A log axis within about a decade carries few ticks (0.5, 1, 2): it reaches up to the
+    next one above the largest value, so the top of the data is read against a labelled tick."""
+    positive = values[np.isfinite(values) & (values > 0)]
+    if not positive.size:
+        return
+    top = positive.max()
+    if math.log10(top / positive.min()) >= 1.3:  # decades: one is labelled near any top
+        return
+    ticks = [t for t in axis.get_major_locator().tick_values(positive.min(), top * 10) if t >= top]
+    if ticks and min(ticks) > axis.get_view_interval()[1]:
+        set_lim(top=min(ticks) * 1.05)
+
+
 def _symlog_ticks(axis, linthresh: float, top: float) -> None:
     """0, then decades from the linear threshold up, at most seven labelled."""
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
@@ -346,6 +360,9 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
     import matplotlib.pyplot as plt
 
     lay = layout(summary, spec)
+    logx, logy, symlogy = bool(spec.get("logx")), bool(spec.get("logy")), spec.get("symlogy")
+    if logy:
+        lay = replace(lay, data=_round_off_to_zero(lay.data))
     data, metrics, x = lay.data, lay.metrics, lay.x
     reference = spec.get("reference")
     ref = summary[summary["metric"] == reference] if reference else summary.iloc[:0]
@@ -356,7 +373,6 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
     col_levels = _levels(data, lay.col, metrics) if lay.col else [None]
     row_levels = _levels(data, lay.row, metrics) if lay.row else [None]
     palette, markers = _palette(lay.hue, hue_levels), _markers(lay.hue, hue_levels)
-    logx, logy, symlogy = bool(spec.get("logx")), bool(spec.get("logy")), spec.get("symlogy")
     show_expected = spec.get("expected", True) and data["expected"].notna().any()
     categorical_x = not pd.api.types.is_numeric_dtype(data[x])
     floor = _log_floor(data) if logy else None
@@ -364,7 +380,8 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
 
     with plt.rc_context(RC):
         fig, axes = plt.subplots(len(row_levels), len(col_levels), squeeze=False, sharex=True,
-                                 sharey=spec.get("sharey", True), layout="constrained",
+                                 sharey=spec.get("sharey", _sharey(data, lay, row_levels, col_levels, logy)),
+                                 layout="constrained",
                                  figsize=(PANEL[0] * len(col_levels) + 2.6, PANEL[1] * len(row_levels) + 0.7))
         for (r, row_level), (c, col_level) in ((rr, cc) for rr in enumerate(row_levels) for cc in enumerate(col_levels)):
             ax = axes[r][c]
@@ -495,6 +512,53 @@ def _draw_facet(ax, facet, facet_ref, lay: Layout, hue_levels, style_levels, loo
                         markeredgecolor=colour, markeredgewidth=1.3, zorder=7)
 
 
+ROUND_OFF = 1e-12  # relative to a metric's largest value: below it, a number is round-off of 0
+
+
+def _round_off_to_zero(data: pd.DataFrame) -> pd.DataFrame:
+    """A log axis would span decades down to a 3e-33 that is 0 computed in floating point:
+    numbers within round-off of 0 (relative to the metric's largest) are 0 there."""
+    data = data.copy()
+    columns = [c for c in POINT if c in data.columns]
+    for _, rows in data.groupby("metric", sort=False):
+        values = rows[columns].to_numpy(float)
+        top = np.nanmax(np.abs(values)) if np.isfinite(values).any() else 0.0
+        data.loc[rows.index, columns] = np.where(np.abs(values) <= ROUND_OFF * top, 0.0, values)
+    return data
+
+
+COMPARABLE = 20.0  # panels whose largest values are within this factor share a linear y scale
+
+
+def _sharey(data: pd.DataFrame, lay: Layout, row_levels: list, col_levels: list, logy: bool):
+    """Share y where the panels' scales are comparable: all of them, else each facet row, else
+    each column, else none — a panel reaching 4·10⁶ would flatten one reaching 400 to 0.  A log
+    axis shows every decade, so it is always shared."""
+    if logy:
+        return True
+    size = np.zeros((len(row_levels), len(col_levels)))
+    for r, row_level in enumerate(row_levels):
+        for c, col_level in enumerate(col_levels):
+            facet = data
+            for key, level in ((lay.row, row_level), (lay.col, col_level)):
+                if key:
+                    facet = facet[_match(facet, key, level)]
+            values = np.abs(facet[[k for k in POINT if k in facet.columns]].to_numpy(float))
+            size[r, c] = np.nanmax(values) if np.isfinite(values).any() else 0.0
+
+    def comparable(sizes: np.ndarray) -> bool:
+        sizes = sizes[sizes > 0]  # a panel at 0 fits any scale
+        return sizes.size == 0 or sizes.max() <= COMPARABLE * sizes.min()
+
+    if comparable(size.ravel()):
+        return True
+    if all(comparable(row) for row in size):
+        return "row"
+    if all(comparable(col) for col in size.T):
+        return "col"
+    return False
+
+
 def _log_floor(data: pd.DataFrame) -> float:
     """The foot of a log y axis: a little below the smallest positive number drawn."""
     drawn = data[["value", "expected", "ci_low"]].to_numpy(float).ravel()
@@ -523,15 +587,19 @@ def _scale(ax, data: pd.DataFrame, x: str, logx: bool, logy: bool, symlogy, x_or
         values = np.unique(data[x].to_numpy(float))
         values = values[np.isfinite(values) & (values > 0)]
         if len(values) <= 8:  # few settings: a tick at each, labelled as set where labels fit
-            from matplotlib.ticker import FixedLocator, FuncFormatter
+            from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
-            ax.xaxis.set_major_locator(FixedLocator(values))
-            labelled = _spaced(values)
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _number(v) if v in labelled else ""))
+            labelled = sorted(_spaced(values))  # the others get a minor tick: every major one has a label
+            ax.xaxis.set_major_locator(FixedLocator(labelled))
+            ax.xaxis.set_major_formatter(FuncFormatter(_number))
+            ax.xaxis.set_minor_locator(FixedLocator([v for v in values if float(v) not in labelled]))
+            ax.xaxis.set_minor_formatter(NullFormatter())
     if logy:
         ax.set_yscale("log")
-        _log_ticks(ax.yaxis, data[["value", "expected"]].to_numpy(float).ravel())
+        drawn = data[["value", "expected", "ci_high"]].to_numpy(float).ravel()
+        _log_ticks(ax.yaxis, drawn)
         ax.set_ylim(bottom=_log_floor(data))
+        _reach_a_labelled_tick(ax.yaxis, ax.set_ylim, drawn)
     elif symlogy:  # log scale that still shows zeros: linear within ±symlogy
         ax.set_yscale("symlog", linthresh=float(symlogy))
         if (data["value"] >= 0).all():

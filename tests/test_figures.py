@@ -183,3 +183,50 @@ def test_p_is_the_share_of_1s_in_a_poll_and_the_prior_where_an_adversary_reads_i
     assert titles(draw(poll, metric="m", x="x")) == ["share p of 1s = 0.1", "share p of 1s = 0.9"]
     attacked = poll.assign(adversary="knows_votes")
     assert titles(draw(attacked, metric="m", x="x")) == ["prior p = 0.1", "prior p = 0.9"]
+
+
+def major_labels(fig, ax, axis="x"):
+    """(position, label) of each major tick inside the axis's view, as drawn."""
+    fig.canvas.draw()
+    which = ax.xaxis if axis == "x" else ax.yaxis
+    low, high = sorted(which.get_view_interval())
+    return [(t.get_loc(), t.label1.get_text()) for t in which.get_major_ticks() if low <= t.get_loc() <= high]
+
+
+def test_panels_share_y_only_where_their_scales_are_comparable():
+    # ε = 0.1 reaches 4·10⁶, ε = 10 stays near 400: one linear y would flatten the second to 0
+    frame = rows(x=[1, 2] * 4, value=[2e6, 2.1e6, 4e6, 4.2e6, 200.0, 210.0, 400.0, 410.0],
+                 ci_low=np.nan, ci_high=np.nan, epsilon=[0.1] * 4 + [10.0] * 4, second=["no", "no", "yes", "yes"] * 2)
+    fig = draw(frame, metric="m", x="x", col="second", row="epsilon")
+    (a, b), (c, d) = np.array(fig.axes).reshape(2, 2)
+    shared = a.get_shared_y_axes()
+    assert shared.joined(a, b) and shared.joined(c, d) and not shared.joined(a, c)
+    assert c.get_ylim()[1] < 1000 < a.get_ylim()[1]
+    # comparable panels still share one scale
+    fig = draw(frame[frame.epsilon == 10.0], metric="m", x="x", col="second")
+    assert fig.axes[0].get_shared_y_axes().joined(*fig.axes)
+
+
+def test_round_off_of_zero_is_zero_on_a_log_axis():
+    # RR's squared error at one trial: 3e-33 is 0 computed in floating point
+    frame = rows(x=[1, 10], value=[0.1, 3e-33], ci_low=[0.05, 3e-33], ci_high=[0.2, 3e-33])
+    fig = draw(frame, metric="m", x="x", logy=True)
+    ax = fig.axes[0]
+    assert ax.get_ylim()[0] > 1e-3
+    assert any(line.get_marker() == "v" for line in ax.lines)
+
+
+def test_every_major_tick_has_a_label():
+    # Engel's bounds: 750 and 1,500 do not fit a label beside 1,000 and 2,000; they keep a minor tick
+    frame = rows(x=[500, 750, 1000, 1500, 2000, 3000, 5000], value=[1e5, 7e4, 4e4, 2e4, 6e3, 2e3, 500.0])
+    fig = draw(frame, metric="m", x="x", logx=True, logy=True)
+    ax = fig.axes[0]
+    ticks = major_labels(fig, ax)
+    assert ticks and all(label for _, label in ticks)
+    assert {round(v) for v in ax.xaxis.get_minorticklocs()} >= {750, 1500}
+    assert not any(t.label1.get_text() for t in ax.xaxis.get_minor_ticks())
+    # a log y within a decade (0.47 to 4.3): labelled up past the top, not only at 0.5, 1, 2
+    frame = rows(x=[0, 9], value=[0.47, 4.3], ci_low=[0.47, 4.3], ci_high=[0.47, 4.3])
+    fig = draw(frame, metric="m", x="x", logy=True)
+    ticks = major_labels(fig, fig.axes[0], "y")
+    assert all(label for _, label in ticks) and max(v for v, _ in ticks) >= 4.3
