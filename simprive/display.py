@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["AS_PRIOR", "AUX", "FAMILIES", "FAMILY_COLOURS", "KEYS", "MECHANISMS", "METRICS", "family_of", "key_name", "level_name",
+__all__ = ["AS_PRIOR", "AUX", "AUX_SHARE", "FAMILIES", "FAMILY_COLOURS", "KEYS", "MECHANISMS", "METRICS", "SHARE", "family_of", "key_name", "level_name",
            "metric_name"]
 
 KEYS = {
@@ -37,6 +37,12 @@ AUX = {
     "coalition": "colluding parties", "news": "noise of the published figure (σ)",
     "repeated": "releases of the same query", "membership": "party 0's prior that an item is in Y",
 }
+# an ``aux`` that counts the n − 1 others, as a share of them (comparable across n)
+AUX_SHARE = {
+    "knows_votes": "share of the other votes the adversary knows", "knows_others": "share of the other inputs known",
+    "auditor": "share of the other inputs the auditor knows", "float_auditor": "share of the other inputs known",
+}
+SHARE = "aux_share"  # the column figures derive for it: aux / (n − 1)
 METRICS = {
     "estimate": "released estimate", "truth": "true value", "error": "error (bias)", "abs_error": "mean |error|",
     "sq_error": "mean squared error", "regret": "regret", "correct_winner": "P(right winner)",
@@ -106,6 +112,8 @@ def key_name(key: str, adversary: str | None = None) -> str:
     """A column's name for a reader (``aux`` by what the adversary counts)."""
     if key == "aux":
         return AUX.get(adversary or "", "adversary's knowledge")
+    if key == SHARE:
+        return AUX_SHARE.get(adversary or "", "share of the others known")
     if key in AS_PRIOR and adversary not in (None, "none"):
         return AS_PRIOR[key]
     return KEYS.get(key, key)

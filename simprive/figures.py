@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simprive.display import FAMILIES, FAMILY_COLOURS, family_of, key_name, level_name, metric_name
+from simprive.display import AUX_SHARE, FAMILIES, FAMILY_COLOURS, SHARE, family_of, key_name, level_name, metric_name
 from simprive.results import write_atomic
 from simprive.validation import ConfigError
 
@@ -95,6 +95,7 @@ def layout(summary: pd.DataFrame, spec: dict[str, Any]) -> Layout:
     x = spec["x"]
     if x not in data.columns:
         raise ConfigError(f"figure.plots.{name}.x", x, "not a column of the summary")
+    data, x = _comparable_x(data, x)
     slots = {k: _present(data, spec.get(k)) for k in ("hue", "style", "col", "row")}
     if len(metrics) > 1 and "metric" not in slots.values():
         slots["hue" if slots["hue"] is None else "style"] = "metric"
@@ -109,9 +110,16 @@ def layout(summary: pd.DataFrame, spec: dict[str, Any]) -> Layout:
         varying = _averaged(data, list(dict.fromkeys(keys)))
         if not varying:
             break
-        key = varying[0]
+        # the n that a share is taken of comes first: with it shown, the count is the share
+        key = "n" if x == SHARE and "n" in varying else varying[0]
         if _inert(data, key):
             data = _first_level(data, key, same)
+            continue
+        # rows of one point that draw the same (two settings that come to one configuration,
+        # 0.4 and 0.6 of 4 others both 2 known): one of them, nothing averaged
+        single = data.drop_duplicates([*dict.fromkeys(keys), *(c for c in POINT if c in data.columns)])
+        if len(single) < len(data) and key not in _averaged(single, list(dict.fromkeys(keys))):
+            data = single
             continue
         free = next((s for s in SLOTS if slots[s] is None), None)
         if free is None:
@@ -125,6 +133,19 @@ def layout(summary: pd.DataFrame, spec: dict[str, Any]) -> Layout:
 
 
 POINT = ("value", "ci_low", "ci_high", "expected")  # what a row draws
+
+
+def _comparable_x(data: pd.DataFrame, x: str) -> tuple[pd.DataFrame, str]:
+    """An x comparable across the panels it spans: a count of the n − 1 others known means
+    a different thing at each n, so where n varies it is drawn as the share known."""
+    adversary = _constant(data, "adversary")
+    if x != "aux" or adversary not in AUX_SHARE or data["n"].nunique() < 2:
+        return data, x
+    return _with_share(data), SHARE
+
+
+def _with_share(data: pd.DataFrame) -> pd.DataFrame:
+    return data.assign(**{SHARE: data["aux"] / (data["n"] - 1)})
 
 
 def _inert(data: pd.DataFrame, key: str) -> bool:
@@ -366,6 +387,8 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
     data, metrics, x = lay.data, lay.metrics, lay.x
     reference = spec.get("reference")
     ref = summary[summary["metric"] == reference] if reference else summary.iloc[:0]
+    if x == SHARE:  # the reference on the same x
+        ref = _with_share(ref)
     adversary = _constant(data, "adversary")
     adversary = adversary if isinstance(adversary, str) else None
     hue_levels = _levels(data, lay.hue, metrics) if lay.hue else [None]
@@ -412,7 +435,9 @@ def _texts(fig, axes, lay: Layout, spec: dict, constants: dict | None, adversary
     """Axis labels and the title: the spec's templates filled from the rows, or the names of
     what is drawn."""
     data, metrics = lay.data, lay.metrics
-    xlabel = fill(spec["xlabel"], data, constants) if spec.get("xlabel") else key_name(lay.x, adversary)
+    # the spec's label names its x; one drawn in its place (a share for a count) is named by itself
+    xlabel = (fill(spec["xlabel"], data, constants) if spec.get("xlabel") and lay.x == spec["x"]
+              else key_name(lay.x, adversary))
     ylabel = fill(spec["ylabel"], data, constants) if spec.get("ylabel") else (
         metric_name(metrics[0]) if len(metrics) == 1 else "value")
     # one label for a row or column of panels that share the axis

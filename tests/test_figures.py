@@ -230,3 +230,21 @@ def test_every_major_tick_has_a_label():
     fig = draw(frame, metric="m", x="x", logy=True)
     ticks = major_labels(fig, fig.axes[0], "y")
     assert all(label for _, label in ticks) and max(v for v, _ in ticks) >= 4.3
+
+
+def test_a_count_of_the_others_known_is_drawn_as_a_share_where_n_varies():
+    fraction = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0] * 2
+    n = [5] * 6 + [50] * 6
+    aux = [round(f * (k - 1)) for f, k in zip(fraction, n)]  # 0.4 and 0.6 of 4 others: both 2
+    value = [0.1, 0.2, 0.3, 0.3, 0.5, 1.0, 0.0, 0.0, 0.0, 0.0, 0.1, 1.0]
+    frame = rows(aux=aux, n=n, value=value, adversary="knows_votes", **{"adversary.known_fraction": fraction})
+    spec = {"metric": "m", "x": "aux", "xlabel": "other votes known (of n − 1 = {n-1})"}
+    lay = layout(frame, spec)
+    assert (lay.x, lay.col, lay.style) == ("aux_share", "n", None)
+    fig = draw(frame, **spec)
+    assert [len(ax.lines[0].get_xdata()) for ax in fig.axes] == [5, 6]  # one line each, not dots
+    assert fig.axes[0].get_shared_x_axes().joined(*fig.axes) and max(fig.axes[0].lines[0].get_xdata()) == 1.0
+    assert fig._supxlabel.get_text() == "share of the other votes the adversary knows"
+    assert "share of others known" not in [t.get_text() for t in fig.legends[0].texts]
+    # one n: the count, labelled as the spec says
+    assert layout(frame[frame.n == 50], spec).x == "aux"
