@@ -406,6 +406,7 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
                                  sharey=spec.get("sharey", _sharey(data, lay, row_levels, col_levels, logy)),
                                  layout="constrained",
                                  figsize=(PANEL[0] * len(col_levels) + 2.6, PANEL[1] * len(row_levels) + 0.7))
+        drawn: dict = {}
         for (r, row_level), (c, col_level) in ((rr, cc) for rr in enumerate(row_levels) for cc in enumerate(col_levels)):
             ax = axes[r][c]
             facet, facet_ref = data, ref
@@ -414,8 +415,8 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
                     facet = facet[_match(facet, key, level)]
                     if key in facet_ref.columns:
                         facet_ref = facet_ref[_match(facet_ref, key, level)]
-            _draw_facet(ax, facet, facet_ref, lay, hue_levels, style_levels, (palette, markers), x_order, floor,
-                        show_expected)
+            drawn[(r, c)] = _draw_facet(ax, facet, facet_ref, lay, hue_levels, style_levels, (palette, markers),
+                                        x_order, floor, show_expected)
             if lay.col or lay.row:
                 ax.set_title(_facet_title(lay, col_level, row_level, adversary))
         for ax in axes.flat:  # once every facet is drawn: shared limits cover them all
@@ -424,10 +425,13 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
                 lo, hi = ax.get_xlim()
                 ax.plot([lo, hi], [lo, hi], color="0.45", linestyle=(0, (1, 2)), linewidth=1, zorder=1)
                 ax.set_xlim(lo, hi)
+        names = {(r, c): _facet_title(lay, cl, rl, adversary) or "this panel"
+                 for r, rl in enumerate(row_levels) for c, cl in enumerate(col_levels)}
+        hidden = _set_apart(axes, drawn, hue_levels, markers, names)
         _texts(fig, axes, lay, spec, constants, adversary)
         _legend(fig, lay, spec, adversary, (hue_levels, palette, markers), style_levels,
                 show_expected=show_expected, reference=None if ref.empty else reference,
-                zeros=logy and bool((data["value"] <= 0).any()))
+                zeros=logy and bool((data["value"] <= 0).any()), hidden=hidden)
     return fig
 
 
@@ -457,7 +461,7 @@ def _texts(fig, axes, lay: Layout, spec: dict, constants: dict | None, adversary
 
 
 def _legend(fig, lay: Layout, spec: dict, adversary, hues, style_levels, *, show_expected: bool,
-            reference: str | None, zeros: bool) -> None:
+            reference: str | None, zeros: bool, hidden: dict) -> None:
     """One legend for the figure: the hue and style levels, then how to read the lines."""
     from matplotlib.lines import Line2D
 
@@ -465,8 +469,12 @@ def _legend(fig, lay: Layout, spec: dict, adversary, hues, style_levels, *, show
     handles: list = []
     if lay.hue:
         handles.append(Line2D([], [], linestyle="none", label=key_name(lay.hue, adversary)))
-        handles += [Line2D([], [], color=palette[h], marker=markers[h], markersize=4,
-                           label=level_name(lay.hue, h)) for h in hue_levels]
+        for h in hue_levels:
+            label = level_name(lay.hue, h)
+            if h in hidden:  # said, since it cannot be seen
+                first, where = hidden[h]
+                label += f"\n(coincides with {level_name(lay.hue, first)}{where})"
+            handles.append(Line2D([], [], color=palette[h], marker=markers[h], markersize=4, label=label))
     if lay.style:
         handles.append(Line2D([], [], linestyle="none", label=key_name(lay.style, adversary)))
         handles += [Line2D([], [], color="0.3", linestyle=STYLES[i % len(STYLES)][0],
@@ -478,17 +486,99 @@ def _legend(fig, lay: Layout, spec: dict, adversary, hues, style_levels, *, show
         handles.append(Line2D([], [], color="0.1", linestyle=(0, (3, 2)), linewidth=0.9, marker="o",
                               markersize=6, markerfacecolor="none", label=spec.get("dashed", "closed form")))
     if reference:
-        handles.append(Line2D([], [], color="0.2", linestyle=(0, (1, 1.5)), linewidth=2,
-                              label=spec.get("dotted", metric_name(reference))))
+        label = spec.get("dotted", metric_name(reference))
+        if hidden["reference"]:
+            on = [level_name(lay.hue, h) if lay.hue else "the simulation" for h in hidden["reference"]]
+            wheres = set(hidden["reference"].values())
+            label += f"\n(coincides with {', '.join(on)}{wheres.pop() if len(wheres) == 1 else ' in some panels'})"
+        handles.append((Line2D([], [], color=REF_HALO["color"], linewidth=REF_HALO["linewidth"]),
+                        Line2D([], [], color="0.2", linestyle=(0, (1, 1.5)), linewidth=2, label=label)))
     if spec.get("diagonal"):
         handles.append(Line2D([], [], color="0.45", linestyle=(0, (1, 2)), label=str(spec["diagonal"])))
     if zeros:
         handles.append(Line2D([], [], color="0.3", linestyle="none", marker="v", markersize=6,
                               label="0 (below the log axis)"))
-    legend = fig.legend(handles=handles, loc="outside right upper", frameon=False, handlelength=2.4)
+    labels = ["\n".join(textwrap.fill(part, 44) for part in (h[-1] if isinstance(h, tuple) else h).get_label().split("\n"))
+              for h in handles]
+    legend = fig.legend(handles=handles, labels=labels, loc="outside right upper", frameon=False, handlelength=2.4)
     for text, handle in zip(legend.get_texts(), handles):
-        if handle.get_linestyle() == "None" and handle.get_marker() in ("None", None, ""):
+        if isinstance(handle, Line2D) and handle.get_linestyle() == "None" and handle.get_marker() in ("None", None, ""):
             text.set_fontweight("bold")
+
+
+REF_HALO = {"linewidth": 6, "color": "0.82"}
+HIDDEN = 0.035  # lines closer than this share of the panel's height, at every x they share, hide each other
+LOOKS_APART = [("-", 10.0), ((0, (4, 2)), 5.5), ((0, (1, 1.5)), 3.5), ((0, (5, 2, 1, 2)), 3.5)]
+
+
+def _on_axes(ax, line) -> dict:
+    """A line's points as heights in its panel (0 at the foot, 1 at the top), by x."""
+    xy = np.column_stack([line.get_xdata(orig=False), line.get_ydata(orig=False)]).astype(float)
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    if not len(xy):
+        return {}
+    heights = ax.transAxes.inverted().transform(ax.transData.transform(xy))[:, 1]
+    return dict(zip(xy[:, 0], heights))
+
+
+def _hides(ax, under, over) -> bool:
+    """Whether ``over`` covers ``under``: every point of the one with fewer points lies on the
+    other, at the same x, within :data:`HIDDEN` of the panel's height."""
+    a, b = _on_axes(ax, under), _on_axes(ax, over)
+    short, other = (a, b) if len(a) <= len(b) else (b, a)
+    return bool(short) and all(x in other and abs(h - other[x]) <= HIDDEN for x, h in short.items())
+
+
+def _where(seen: list[tuple[str, bool]]) -> str:
+    """Where two lines coincide, for the legend: everywhere (nothing said), or the panels."""
+    at = [name for name, hides in seen if hides]
+    if len(at) == len(seen):
+        return ""
+    return f" at {' and '.join(at)}" if len(at) <= 2 else f" in {len(at)} of {len(seen)} panels"
+
+
+def _set_apart(axes, drawn: dict, hue_levels: list, markers: dict, names: dict) -> dict:
+    """Lines that coincide get looks apart — the first under big markers, each later one dashed
+    or dotted with a smaller marker of its own on top — and the legend is told: ``{level:
+    (the level it coincides with, in every panel both are in)}``, with the key ``"reference"``
+    for the dotted bound."""
+    hidden: dict = {}
+    everywhere: dict = {}
+    near: dict = {}  # level: whether the bound lies on it, panel by panel
+    for (r, c), lines in drawn.items():
+        ax = axes[r][c]
+        series = [(h, s, line) for (h, s), line in lines["series"].items()]
+        for i, (hue, style, line) in enumerate(series):
+            for first, first_style, earlier in series[:i]:
+                if hue != first and style == first_style:
+                    everywhere.setdefault((hue, first), []).append((names[r, c], _hides(ax, earlier, line)))
+        for hue, _, other in series:
+            if lines["reference"]:
+                hides = any(_hides(ax, other, line) for line in lines["reference"])
+                near.setdefault(hue, []).append((names[r, c], hides))
+    hidden["reference"] = {hue: _where(seen) for hue, seen in near.items() if any(h for _, h in seen)}
+    groups: dict = {}  # each hidden level joins the group of the first level it coincides with
+    for (hue, first), seen in everywhere.items():
+        if any(h for _, h in seen) and hue not in hidden:
+            hidden[hue] = (first, _where(seen))
+            lead = hidden[first][0] if first in hidden and first != "reference" else first
+            groups.setdefault(lead, [lead])
+            groups[lead].append(hue)
+    for members in groups.values():
+        spare = iter([m for m in MARKERS if m not in {markers[h] for h in members}] + list(MARKERS))
+        for i, hue in enumerate(members):
+            if i:  # a marker of its own
+                markers[hue] = next(spare) if markers[hue] in {markers[h] for h in members[:i]} else markers[hue]
+            linestyle, size = LOOKS_APART[min(i, len(LOOKS_APART) - 1)]
+            for lines in drawn.values():
+                for (h, _), line in lines["series"].items():
+                    if h == hue:
+                        line.set_marker(markers[hue])
+                        line.set_markersize(size)
+                        line.set_zorder(3 + 0.1 * i)
+                        if line.get_linestyle() == "-":
+                            line.set_linestyle(linestyle)
+    return hidden
 
 
 def _draw_facet(ax, facet, facet_ref, lay: Layout, hue_levels, style_levels, looks, x_order, floor, expected):
@@ -502,9 +592,12 @@ def _draw_facet(ax, facet, facet_ref, lay: Layout, hue_levels, style_levels, loo
         g = g.sort_values(x)
         if len(g):
             curves.add(tuple(zip(position(g[x]), g["value"])))
+    drawn: dict = {"reference": [], "series": {}}
     for curve in sorted(curves):
         xs, ys = zip(*curve)
-        ax.plot(xs, ys, linestyle=(0, (1, 1.5)), linewidth=2, color="0.2", zorder=5)
+        # a pale halo under the dotted line: it shows where the bound lies on a line it meets
+        ax.plot(xs, ys, linewidth=REF_HALO["linewidth"], color=REF_HALO["color"], zorder=1.5, solid_capstyle="round")
+        drawn["reference"] += ax.plot(xs, ys, linestyle=(0, (1, 1.5)), linewidth=2, color="0.2", zorder=5)
     for si, style in enumerate(style_levels):
         linestyle, style_marker = STYLES[si % len(STYLES)]
         for hue in hue_levels:
@@ -527,7 +620,8 @@ def _draw_facet(ax, facet, facet_ref, lay: Layout, hue_levels, style_levels, loo
                 value = np.where(zero, np.nan, value)
                 low, high = np.where(zero, np.nan, np.maximum(low, floor)), np.where(zero, np.nan, high)
             ax.fill_between(xs, low, high, color=colour, alpha=0.18, linewidth=0, zorder=2)
-            ax.plot(xs, value, color=colour, linestyle=linestyle, marker=marker, markersize=4, linewidth=1.6, zorder=3)
+            drawn["series"][(hue, style)], = ax.plot(xs, value, color=colour, linestyle=linestyle, marker=marker,
+                                                     markersize=4, linewidth=1.6, zorder=3)
             if expected and g["expected"].notna().any():
                 e = g["expected"].to_numpy(float)
                 if logy:
@@ -535,6 +629,7 @@ def _draw_facet(ax, facet, facet_ref, lay: Layout, hue_levels, style_levels, loo
                 ax.plot(xs, e, color="0.1", linestyle=(0, (3, 2)), linewidth=0.9, zorder=6)
                 ax.plot(xs, e, linestyle="none", marker="o", markersize=6.5, markerfacecolor="none",
                         markeredgecolor=colour, markeredgewidth=1.3, zorder=7)
+    return drawn
 
 
 ROUND_OFF = 1e-12  # relative to a metric's largest value: below it, a number is round-off of 0

@@ -248,3 +248,34 @@ def test_a_count_of_the_others_known_is_drawn_as_a_share_where_n_varies():
     assert "share of others known" not in [t.get_text() for t in fig.legends[0].texts]
     # one n: the count, labelled as the spec says
     assert layout(frame[frame.n == 50], spec).x == "aux"
+
+
+def legend_texts(fig):
+    return [t.get_text() for t in fig.legends[0].texts]
+
+
+def test_coinciding_lines_are_set_apart_and_the_legend_says_so():
+    # geometric noise under the noisy sum: the same error at every ε
+    frame = rows(x=[1, 2, 1, 2, 1, 2], value=[5.0, 2.0, 5.0, 2.0, 50.0, 20.0],
+                 mechanism=["laplace"] * 2 + ["mpc_noisy_sum"] * 2 + ["rr"] * 2)
+    fig = draw(frame, metric="m", x="x", hue="mechanism")
+    lines = {tuple(line.get_ydata()): line for line in fig.axes[0].lines if line.get_marker() not in ("None", "")}
+    texts = legend_texts(fig)
+    assert "noisy sum (MPC + DP)\n(coincides with Laplace)" in texts and "randomized response" in texts
+    under, over = [line for line in fig.axes[0].lines if list(line.get_ydata()) == [5.0, 2.0]]
+    assert under.get_marker() != over.get_marker() and under.get_markersize() > over.get_markersize()
+    assert over.get_linestyle() != "-" and over.get_zorder() > under.get_zorder()
+    assert len(lines) >= 2
+    # lines apart in one panel, together in another: the legend names the panel
+    two = pd.concat([frame.assign(p=0.5), frame.assign(p=0.9, value=[5.0, 2.0, 6.0, 9.0, 50.0, 20.0])])
+    texts = legend_texts(draw(two, metric="m", x="x", hue="mechanism", col="p"))
+    assert "noisy sum (MPC + DP)\n(coincides with Laplace at p = 0.5)" in texts
+
+
+def test_a_bound_on_a_line_is_drawn_over_a_halo_and_said():
+    frame = rows(x=[1, 2, 1, 2], value=[0.7, 0.7, 0.6, 0.65], mechanism=["rr", "rr", "geometric", "geometric"])
+    frame = frame.assign(ci_low=frame.value - 0.01, ci_high=frame.value + 0.01)
+    bound = frame[frame.mechanism == "rr"].assign(metric="bound", value=0.7)
+    fig = draw(pd.concat([frame, bound]), metric="m", x="x", hue="mechanism", reference="bound", dotted="the bound")
+    assert "the bound\n(coincides with randomized response)" in legend_texts(fig)
+    assert any(line.get_linewidth() >= 5 for line in fig.axes[0].lines)  # the halo under the dotted line
