@@ -210,12 +210,6 @@ def _match(frame: pd.DataFrame, key: str, level) -> pd.Series:
     return frame[key].isna() if level is None else frame[key] == level
 
 
-def _shade(rgb, i: int, k: int):
-    """Variant ``i`` of ``k`` in a family: the family's colour, lighter for later variants."""
-    t = 0.0 if k <= 1 else 0.55 * i / (k - 1)
-    return tuple(c + (1 - c) * t for c in rgb)
-
-
 MARKERS = ("o", "s", "^", "D", "v", "P")
 
 
@@ -240,15 +234,7 @@ def _palette(key: str | None, levels: list) -> dict:
     if key is None:
         return {None: (0.12, 0.35, 0.6)}
     if key == "mechanism":
-        base = colormaps["tab10"].colors  # type: ignore[attr-defined]
-        families = list(dict.fromkeys(family_of(m)[0] for m in levels if m is not None))
-        members = {f: [m for m in levels if m is not None and family_of(m)[0] == f] for f in families}
-        # a user's mechanism (a family of its own) takes a colour no built-in family has
-        spare = iter(i for i in (7, 8, 5, 6) if i not in {FAMILY_COLOURS.get(f) for f in families})
-        colour = {f: base[FAMILY_COLOURS[f]] if f in FAMILY_COLOURS else base[next(spare, 7)] for f in families}
-        out = {m: _shade(colour[family_of(m)[0]], members[family_of(m)[0]].index(m), len(members[family_of(m)[0]]))
-               for m in levels if m is not None}
-        return {**out, None: (0.4, 0.4, 0.4)}
+        return {**_mechanism_colours([m for m in levels if m is not None]), None: (0.4, 0.4, 0.4)}
     numeric = [v for v in levels if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)]
     if len(numeric) == len([v for v in levels if v is not None]) and len(numeric) > 2:
         ramp = colormaps["viridis"]
@@ -256,6 +242,27 @@ def _palette(key: str | None, levels: list) -> dict:
                 None: (0.4, 0.4, 0.4)}
     base = colormaps["tab10"].colors  # type: ignore[attr-defined]
     return {v: base[i % 10] for i, v in enumerate(levels)}
+
+
+def _mechanism_colours(mechanisms: list) -> dict:
+    """A colour per mechanism.  Where each family has one member, the family's colour (the same
+    in every figure).  Where the figure contrasts members of one family (Laplace against
+    geometric, four broken mechanisms), shades of one hue would not tell them apart: each gets a
+    colour of its own — a family's first member its family's, the others the unused ones."""
+    from matplotlib import colormaps
+
+    base = colormaps["tab10"].colors  # type: ignore[attr-defined]
+    taken: dict = {}  # mechanism: tab10 index
+    seen: set[str] = set()
+    for m in mechanisms:  # each family's first member: its family's colour, unless another has it
+        family = family_of(m)[0]
+        i = FAMILY_COLOURS.get(family)
+        if family not in seen and i is not None and i not in taken.values():
+            taken[m] = i
+        seen.add(family)
+    # a user's mechanism (a family of its own) and every further member: a colour no other has
+    spare = iter([i for i in (0, 1, 2, 3, 4, 5, 6, 8, 9, 7) if i not in taken.values()] + list(range(10)))
+    return {m: base[taken[m]] if m in taken else base[next(spare)] for m in mechanisms}
 
 
 def _constant(data: pd.DataFrame, key: str):
@@ -642,7 +649,8 @@ def _round_off_to_zero(data: pd.DataFrame) -> pd.DataFrame:
     columns = [c for c in POINT if c in data.columns]
     for _, rows in data.groupby("metric", sort=False):
         values = rows[columns].to_numpy(float)
-        top = np.nanmax(np.abs(values)) if np.isfinite(values).any() else 0.0
+        finite = np.abs(values[np.isfinite(values)])  # an open interval's inf is no scale
+        top = finite.max() if finite.size else 0.0
         data.loc[rows.index, columns] = np.where(np.abs(values) <= ROUND_OFF * top, 0.0, values)
     return data
 
@@ -664,7 +672,8 @@ def _sharey(data: pd.DataFrame, lay: Layout, row_levels: list, col_levels: list,
                 if key:
                     facet = facet[_match(facet, key, level)]
             values = np.abs(facet[[k for k in POINT if k in facet.columns]].to_numpy(float))
-            size[r, c] = np.nanmax(values) if np.isfinite(values).any() else 0.0
+            values = values[np.isfinite(values)]  # an open interval's inf is no scale
+            size[r, c] = values.max() if values.size else 0.0
 
     def comparable(sizes: np.ndarray) -> bool:
         sizes = sizes[sizes > 0]  # a panel at 0 fits any scale

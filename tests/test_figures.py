@@ -205,6 +205,9 @@ def test_panels_share_y_only_where_their_scales_are_comparable():
     # comparable panels still share one scale
     fig = draw(frame[frame.epsilon == 10.0], metric="m", x="x", col="second")
     assert fig.axes[0].get_shared_y_axes().joined(*fig.axes)
+    # an exact ε of inf (floating-point Laplace) is no scale
+    fig = draw(frame[frame.epsilon == 10.0].assign(expected=[np.inf, 1, 2, 3]), metric="m", x="x", col="second")
+    assert fig.axes[0].get_shared_y_axes().joined(*fig.axes)
 
 
 def test_round_off_of_zero_is_zero_on_a_log_axis():
@@ -279,3 +282,24 @@ def test_a_bound_on_a_line_is_drawn_over_a_halo_and_said():
     fig = draw(pd.concat([frame, bound]), metric="m", x="x", hue="mechanism", reference="bound", dotted="the bound")
     assert "the bound\n(coincides with randomized response)" in legend_texts(fig)
     assert any(line.get_linewidth() >= 5 for line in fig.axes[0].lines)  # the halo under the dotted line
+
+
+def hue_colours(fig):
+    """Legend label → colour of each hue entry (the entries with a marker)."""
+    legend = fig.legends[0]
+    return {t.get_text(): tuple(h.get_color()) for t, h in zip(legend.texts, legend.legend_handles)
+            if h.get_marker() not in ("None", None, "") and isinstance(h.get_color(), tuple)}
+
+
+def test_contrasted_members_of_one_family_get_colours_apart():
+    from matplotlib import colormaps
+
+    tab10 = [tuple(c) for c in colormaps["tab10"].colors]
+    broken = ["broken_laplace_scale", "broken_no_clamp", "broken_svt", "broken_noisy_max"]
+    frame = rows(x=[1] * 6, value=np.arange(6.0), mechanism=["laplace", "geometric", *broken])
+    colours = hue_colours(draw(frame, metric="m", x="x", hue="mechanism"))
+    assert len(colours) == 6 and len(set(colours.values())) == 6 and set(colours.values()) <= set(tab10)
+    assert colours["Laplace"] == tab10[0]  # a family's first member keeps the family's colour
+    # families contrasted, one member each: the family colours, the same in every figure
+    colours = hue_colours(draw(rows(x=[1, 1], mechanism=["laplace", "rr"]), metric="m", x="x", hue="mechanism"))
+    assert colours == {"Laplace": tab10[0], "randomized response": tab10[1]}
