@@ -30,6 +30,7 @@ KEYS = {
 # a key that an adversary reads as its prior (the scenario's share is what it expects of the
 # target), named so where one attacks; otherwise by what it is in the data
 AS_PRIOR = {"scenario.p": "prior p"}
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 # what the ``aux`` column counts, by adversary
 AUX = {
     "knows_votes": "other votes the adversary knows", "knows_others": "other inputs the adversary knows",
@@ -128,6 +129,8 @@ def level_name(key: str, value) -> str:
     four significant digits (ln 3 as such), missing values as "none"."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "none"
+    if key in ("mechanism", "scenario", "query", "adversary") and isinstance(value, str) and ":" in value:
+        return value.rpartition(":")[2].rpartition(".")[2]  # a user's component: its class, not its import path
     if key == "mechanism":
         return MECHANISMS.get(value, value)
     if key == "metric":
@@ -139,5 +142,7 @@ def level_name(key: str, value) -> str:
             return "ln 3"
         if float(value).is_integer() and abs(value) < 1e15:
             return f"{int(value):,}"  # 1,000,000 rather than 1e+06
+        if 0 < abs(value) < 1e-3 and math.log10(abs(value)).is_integer():  # δ = 10⁻⁵ rather than 1e-05
+            return ("-" if value < 0 else "") + "10" + str(int(math.log10(abs(value)))).translate(SUPERSCRIPT)
         return f"{value:.4g}"
     return str(value)

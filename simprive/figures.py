@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simprive.display import AUX_SHARE, FAMILIES, FAMILY_COLOURS, SHARE, family_of, key_name, level_name, metric_name
+from simprive.display import (AUX_SHARE, FAMILIES, FAMILY_COLOURS, SHARE, SUPERSCRIPT, family_of, key_name, level_name,
+                              metric_name)
 from simprive.results import write_atomic
 from simprive.validation import ConfigError
 
@@ -306,7 +307,6 @@ def fill(template: str, data: pd.DataFrame, constants: dict | None = None) -> st
     return re.sub(r"\{([^}]+)\}", one, text)
 
 
-SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def _decade(v: float, _=None) -> str:
@@ -438,7 +438,7 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
         _texts(fig, axes, lay, spec, constants, adversary)
         _legend(fig, lay, spec, adversary, (hue_levels, palette, markers), style_levels,
                 show_expected=show_expected, reference=None if ref.empty else reference,
-                zeros=logy and bool((data["value"] <= 0).any()), hidden=hidden)
+                zeros=logy and bool((data["value"] <= 0).any()), hidden=hidden, reading=_reading(lay))
     return fig
 
 
@@ -456,21 +456,55 @@ def _texts(fig, axes, lay: Layout, spec: dict, constants: dict | None, adversary
         fig.supxlabel(xlabel, fontsize=9)
     else:
         axes[-1][0].set_xlabel(xlabel)
+    # one line, never wrapped (a wrapped y label reads as two): smaller where it is long
+    size = _fitting(ylabel, 0.8 * 72 * fig.get_figheight())
     if axes.shape[0] > 1:
-        fig.supylabel(textwrap.fill(ylabel, 60), fontsize=9)
+        fig.supylabel(ylabel, fontsize=size)
     else:
-        axes[0][0].set_ylabel(textwrap.fill(ylabel, 34))
+        axes[0][0].set_ylabel(ylabel, fontsize=size)
     title = fill(spec["title"], data, constants) if spec.get("title") else ylabel
+    title += _privacy(title, lay)
     title = textwrap.fill(title, int(11 * fig.get_figwidth()))
     for key, levels in lay.same:  # a key whose panels would all be the same is drawn once, and said
         title += f"\nsame for every {key_name(key, adversary)}: {', '.join(level_name(key, v) for v in levels)}"
     fig.suptitle(title, fontsize=10, x=0.02, ha="left")
 
 
+def _reading(lay: Layout) -> tuple[bool, bool, bool]:
+    """What the legend says of the lines: (any simulated, with an interval; any exact or
+    computed — a zero-width interval, no sampling error; every simulated line one point, its
+    interval a bar)."""
+    data = lay.data
+    keys = [k for k in (lay.hue, lay.style, lay.col, lay.row) if k] + ["metric"]
+    width = (data["ci_high"] - data["ci_low"]).abs()
+    exact = width.isna() | (width <= 1e-12 * data["value"].abs())
+    series = data.assign(_exact=exact).groupby(list(dict.fromkeys(keys)), dropna=False)
+    is_exact, points = series["_exact"].all(), series.size()
+    return bool((~is_exact).any()), bool(is_exact.any()), bool((points[~is_exact] == 1).all())
+
+
+def _fitting(text: str, points: float) -> float:
+    """The font size (9 at most, 6.5 at least) at which ``text`` fits in ``points``."""
+    return max(6.5, min(9.0, points / (0.56 * max(len(text), 1))))
+
+
+def _privacy(title: str, lay: Layout) -> str:
+    """The ε (and a δ above 0) every DP release in the figure has, when the title does not say
+    it and no axis or facet shows it: a privacy figure without its ε cannot be read."""
+    said = []
+    for key, symbol in (("epsilon", "ε"), ("delta", "δ")):
+        v = _constant(lay.data, key)
+        if symbol in title or key in lay.mapped or v is _VARIES or v is _ABSENT or (key == "delta" and v == 0):
+            continue
+        said.append(f"{symbol} = {level_name(key, v)}")
+    return f" ({', '.join(said)})" if said else ""
+
+
 def _legend(fig, lay: Layout, spec: dict, adversary, hues, style_levels, *, show_expected: bool,
-            reference: str | None, zeros: bool, hidden: dict) -> None:
+            reference: str | None, zeros: bool, hidden: dict, reading: tuple[bool, bool, bool]) -> None:
     """One legend for the figure: the hue and style levels, then how to read the lines."""
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     hue_levels, palette, markers = hues
     handles: list = []
@@ -488,7 +522,13 @@ def _legend(fig, lay: Layout, spec: dict, adversary, hues, style_levels, *, show
                            marker=STYLES[i % len(STYLES)][1], markersize=4, label=level_name(lay.style, s))
                     for i, s in enumerate(style_levels)]
     handles.append(Line2D([], [], linestyle="none", label="how to read"))
-    handles.append(Line2D([], [], color="0.3", marker="o", markersize=4, label="simulated (band: 95% CI)"))
+    simulated, exact, bars = reading
+    if simulated:  # the line over its band (or bar), as drawn
+        line = Line2D([], [], color="0.3", marker="o", markersize=4, label=f"simulated ({'bar' if bars else 'band'}: 95% CI)")
+        handles.append((Line2D([], [], color="0.3", marker="|", markersize=9, linestyle="none"), line) if bars
+                       else (Patch(color="0.3", alpha=0.18, linewidth=0), line))
+    if exact:  # no band to draw
+        handles.append(Line2D([], [], color="0.3", marker="o", markersize=4, label="exact or computed (no sampling error)"))
     if show_expected:
         handles.append(Line2D([], [], color="0.1", linestyle=(0, (3, 2)), linewidth=0.9, marker="o",
                               markersize=6, markerfacecolor="none", label=spec.get("dashed", "closed form")))
@@ -505,8 +545,9 @@ def _legend(fig, lay: Layout, spec: dict, adversary, hues, style_levels, *, show
     if zeros:
         handles.append(Line2D([], [], color="0.3", linestyle="none", marker="v", markersize=6,
                               label="0 (below the log axis)"))
-    labels = ["\n".join(textwrap.fill(part, 44) for part in (h[-1] if isinstance(h, tuple) else h).get_label().split("\n"))
-              for h in handles]
+    # long labels wrapped, never inside "ε = 1" (no-break spaces there)
+    labels = ["\n".join(textwrap.fill(part.replace(" = ", "\u00a0=\u00a0"), 44) for part in
+                        (h[-1] if isinstance(h, tuple) else h).get_label().split("\n")) for h in handles]
     legend = fig.legend(handles=handles, labels=labels, loc="outside right upper", frameon=False, handlelength=2.4)
     for text, handle in zip(legend.get_texts(), handles):
         if isinstance(handle, Line2D) and handle.get_linestyle() == "None" and handle.get_marker() in ("None", None, ""):
@@ -626,7 +667,11 @@ def _draw_facet(ax, facet, facet_ref, lay: Layout, hue_levels, style_levels, loo
                             color=colour, clip_on=False, zorder=8)
                 value = np.where(zero, np.nan, value)
                 low, high = np.where(zero, np.nan, np.maximum(low, floor)), np.where(zero, np.nan, high)
-            ax.fill_between(xs, low, high, color=colour, alpha=0.18, linewidth=0, zorder=2)
+            if len(xs) == 1:  # one setting: a band would be a point, so a bar
+                ax.errorbar(xs, value, yerr=np.clip([value - low, high - value], 0, None), fmt="none", ecolor=colour, elinewidth=1.2,
+                            capsize=3, zorder=2)
+            else:
+                ax.fill_between(xs, low, high, color=colour, alpha=0.18, linewidth=0, zorder=2)
             drawn["series"][(hue, style)], = ax.plot(xs, value, color=colour, linestyle=linestyle, marker=marker,
                                                      markersize=4, linewidth=1.6, zorder=3)
             if expected and g["expected"].notna().any():

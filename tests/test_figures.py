@@ -8,6 +8,14 @@ from simprive import ConfigError
 from simprive.figures import draw, draw_all, fill, layout
 
 
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 def rows(**columns):
     n = len(next(iter(columns.values())))
     base = {"metric": ["m"] * n, "value": np.arange(1, n + 1, dtype=float), "ci_low": 0.5, "ci_high": 9.0,
@@ -175,7 +183,7 @@ def test_what_the_adversary_knows_does_not_redraw_the_release_so_its_panels_are_
     assert a["mechanism"].random() == b["mechanism"].random() and a["adversary"].random() != b["adversary"].random()
     res = run_experiment("outlier_sum", ["trials=200", "upper=[3000,100000]"])
     fig = draw(res.summary, metric="abs_error", x="upper", hue="mechanism", col="adversary.known_fraction", title="t")
-    assert len(fig.axes) == 1 and suptitle(fig) == "t\nsame for every share of others known: 0.5, 1"
+    assert len(fig.axes) == 1 and suptitle(fig) == "t (ε = 1)\nsame for every share of others known: 0.5, 1"
 
 
 def test_p_is_the_share_of_1s_in_a_poll_and_the_prior_where_an_adversary_reads_it():
@@ -254,7 +262,7 @@ def test_a_count_of_the_others_known_is_drawn_as_a_share_where_n_varies():
 
 
 def legend_texts(fig):
-    return [t.get_text() for t in fig.legends[0].texts]
+    return [t.get_text().replace("\u00a0", " ") for t in fig.legends[0].texts]
 
 
 def test_coinciding_lines_are_set_apart_and_the_legend_says_so():
@@ -303,3 +311,36 @@ def test_contrasted_members_of_one_family_get_colours_apart():
     # families contrasted, one member each: the family colours, the same in every figure
     colours = hue_colours(draw(rows(x=[1, 1], mechanism=["laplace", "rr"]), metric="m", x="x", hue="mechanism"))
     assert colours == {"Laplace": tab10[0], "randomized response": tab10[1]}
+
+
+def test_a_privacy_figure_says_its_epsilon_and_delta():
+    frame = rows(x=[1, 2, 1, 2], mechanism=["laplace"] * 2 + ["exact"] * 2, epsilon=[1.0, 1.0, np.nan, np.nan])
+    assert suptitle(draw(frame, metric="m", x="x", hue="mechanism", title="Differencing attack")) == \
+        "Differencing attack (ε = 1)"
+    gaussian = frame.assign(delta=[1e-5, 1e-5, np.nan, np.nan])
+    assert suptitle(draw(gaussian, metric="m", x="x", hue="mechanism", title="t")) == "t (ε = 1, δ = 10⁻⁵)"
+    # said already, or shown on a facet: not repeated
+    assert suptitle(draw(frame, metric="m", x="x", hue="mechanism", title="t (ε = {epsilon})")) == "t (ε = 1)"
+    two = frame.assign(epsilon=[0.1, 0.1, 10.0, 10.0])
+    assert suptitle(draw(two, metric="m", x="x", hue="mechanism", title="t")) == "t"
+
+
+def test_exact_values_are_not_called_simulated_and_one_setting_draws_a_bar():
+    computed = rows(x=[1, 2], value=[1.0, 2.0], ci_low=[1.0, 2.0], ci_high=[1.0, 2.0])
+    texts = legend_texts(draw(computed, metric="m", x="x"))
+    assert "exact or computed (no sampling error)" in texts and not any("simulated" in t for t in texts)
+    mixed = pd.concat([computed.assign(metric="a"), rows(x=[1, 2], metric="b")])
+    texts = legend_texts(draw(mixed, metric=["a", "b"], x="x"))
+    assert "exact or computed (no sampling error)" in texts and "simulated (band: 95% CI)" in texts
+    one = rows(x=[1, 1], mechanism=["laplace", "rr"])
+    fig = draw(one, metric="m", x="x", hue="mechanism")
+    assert "simulated (bar: 95% CI)" in legend_texts(fig) and len(fig.axes[0].containers) == 2  # an error bar each
+
+
+def test_a_users_component_is_named_by_its_class_and_y_labels_stay_one_line():
+    frame = rows(x=[1, 1], mechanism=["laplace", "mylab:Staircase"])
+    long = "party 0's accuracy on Y-membership (MAP, with its prior) and more words"
+    fig = draw(frame, metric="m", x="x", hue="mechanism", ylabel=long)
+    assert "Staircase" in legend_texts(fig) and not any("mylab" in t for t in legend_texts(fig))
+    label = fig.axes[0].yaxis.label
+    assert label.get_text() == long and label.get_fontsize() < 9
