@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["AS_PRIOR", "AUX", "AUX_SHARE", "FAMILIES", "FAMILY_COLOURS", "KEYS", "MECHANISMS", "METRICS", "SHARE", "family_of", "key_name", "level_name",
-           "metric_name"]
+__all__ = ["AS_PRIOR", "AUX", "AUX_SHARE", "FAMILIES", "FAMILY_COLOURS", "KEYS", "MECHANISMS", "METRICS", "SHARE",
+           "SUPERSCRIPT", "family_of", "key_name", "level_name", "metric_name"]
 
 KEYS = {
     "epsilon": "ε", "delta": "δ", "n": "n (parties)", "lower": "lower bound", "upper": "declared upper bound",

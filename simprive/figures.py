@@ -26,8 +26,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simprive.display import (AUX_SHARE, FAMILIES, FAMILY_COLOURS, SHARE, SUPERSCRIPT, family_of, key_name, level_name,
-                              metric_name)
+from simprive.display import (
+    AUX_SHARE,
+    FAMILIES,
+    FAMILY_COLOURS,
+    SHARE,
+    SUPERSCRIPT,
+    family_of,
+    key_name,
+    level_name,
+    metric_name,
+)
 from simprive.results import write_atomic
 from simprive.validation import ConfigError
 
@@ -80,9 +89,11 @@ def _averaged(data: pd.DataFrame, keys: list[str]) -> list[str]:
     return [c for c in config if (cells[c].nunique(dropna=False) > 1).any()]
 
 
-def layout(summary: pd.DataFrame, spec: dict[str, Any]) -> Layout:
+def layout(summary: pd.DataFrame, spec: dict[str, Any], strict: bool = False) -> Layout:
     """The rows a spec plots and how each varying column is shown; raises
-    :class:`~simprive.validation.ConfigError` naming a column it cannot show."""
+    :class:`~simprive.validation.ConfigError` naming a column it cannot show.  ``strict``: the
+    caller's mapping as given (no facet dropped or added, x as named): a column that varies
+    unmapped, and changes the data, is refused (``Results.plot``)."""
     name = spec.get("name", "figure")
     unknown = sorted(set(spec) - SPEC_KEYS)
     if unknown:
@@ -96,15 +107,17 @@ def layout(summary: pd.DataFrame, spec: dict[str, Any]) -> Layout:
     x = spec["x"]
     if x not in data.columns:
         raise ConfigError(f"figure.plots.{name}.x", x, "not a column of the summary")
-    data, x = _comparable_x(data, x)
+    if not strict:
+        data, x = _comparable_x(data, x)
     slots = {k: _present(data, spec.get(k)) for k in ("hue", "style", "col", "row")}
     if len(metrics) > 1 and "metric" not in slots.values():
         slots["hue" if slots["hue"] is None else "style"] = "metric"
     added: list[str] = []
     same: list[tuple[str, tuple]] = []
-    for slot in SLOTS:  # a facet the spec asks for that changes nothing is drawn once
-        if slots[slot] not in (None, "metric", x) and _inert(data, slots[slot]):
-            data = _first_level(data, slots[slot], same)
+    for slot in () if strict else SLOTS:  # a facet the spec asks for that changes nothing is drawn once
+        key = slots[slot]
+        if key is not None and key not in ("metric", x) and _inert(data, key):
+            data = _first_level(data, key, same)
             slots[slot] = None
     while True:
         keys = [k for k in (x, *slots.values(), "metric") if k]
@@ -113,6 +126,9 @@ def layout(summary: pd.DataFrame, spec: dict[str, Any]) -> Layout:
             break
         # the n that a share is taken of comes first: with it shown, the count is the share
         key = "n" if x == SHARE and "n" in varying else varying[0]
+        if strict:
+            raise ConfigError(name, key, f"{key} varies among the rows and is not mapped: map it (hue, style, col "
+                                         f"or row) or pick the rows where it is one value")
         if _inert(data, key):
             data = _first_level(data, key, same)
             continue
@@ -434,7 +450,7 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
                 ax.set_xlim(lo, hi)
         names = {(r, c): _facet_title(lay, cl, rl, adversary) or "this panel"
                  for r, rl in enumerate(row_levels) for c, cl in enumerate(col_levels)}
-        hidden = _set_apart(axes, drawn, hue_levels, markers, names)
+        hidden = _set_apart(axes, drawn, markers, names)
         _texts(fig, axes, lay, spec, constants, adversary)
         _legend(fig, lay, spec, adversary, (hue_levels, palette, markers), style_levels,
                 show_expected=show_expected, reference=None if ref.empty else reference,
@@ -524,7 +540,8 @@ def _legend(fig, lay: Layout, spec: dict, adversary, hues, style_levels, *, show
     handles.append(Line2D([], [], linestyle="none", label="how to read"))
     simulated, exact, bars = reading
     if simulated:  # the line over its band (or bar), as drawn
-        line = Line2D([], [], color="0.3", marker="o", markersize=4, label=f"simulated ({'bar' if bars else 'band'}: 95% CI)")
+        line = Line2D([], [], color="0.3", marker="o", markersize=4,
+                      label=f"simulated ({'bar' if bars else 'band'}: 95% CI)")
         handles.append((Line2D([], [], color="0.3", marker="|", markersize=9, linestyle="none"), line) if bars
                        else (Patch(color="0.3", alpha=0.18, linewidth=0), line))
     if exact:  # no band to draw
@@ -538,7 +555,7 @@ def _legend(fig, lay: Layout, spec: dict, adversary, hues, style_levels, *, show
             on = [level_name(lay.hue, h) if lay.hue else "the simulation" for h in hidden["reference"]]
             wheres = set(hidden["reference"].values())
             label += f"\n(coincides with {', '.join(on)}{wheres.pop() if len(wheres) == 1 else ' in some panels'})"
-        handles.append((Line2D([], [], color=REF_HALO["color"], linewidth=REF_HALO["linewidth"]),
+        handles.append((Line2D([], [], color=HALO_COLOUR, linewidth=HALO_WIDTH),
                         Line2D([], [], color="0.2", linestyle=(0, (1, 1.5)), linewidth=2, label=label)))
     if spec.get("diagonal"):
         handles.append(Line2D([], [], color="0.45", linestyle=(0, (1, 2)), label=str(spec["diagonal"])))
@@ -554,7 +571,7 @@ def _legend(fig, lay: Layout, spec: dict, adversary, hues, style_levels, *, show
             text.set_fontweight("bold")
 
 
-REF_HALO = {"linewidth": 6, "color": "0.82"}
+HALO_WIDTH, HALO_COLOUR = 6.0, "0.82"  # under a reference line
 HIDDEN = 0.035  # lines closer than this share of the panel's height, at every x they share, hide each other
 LOOKS_APART = [("-", 10.0), ((0, (4, 2)), 5.5), ((0, (1, 1.5)), 3.5), ((0, (5, 2, 1, 2)), 3.5)]
 
@@ -585,7 +602,7 @@ def _where(seen: list[tuple[str, bool]]) -> str:
     return f" at {' and '.join(at)}" if len(at) <= 2 else f" in {len(at)} of {len(seen)} panels"
 
 
-def _set_apart(axes, drawn: dict, hue_levels: list, markers: dict, names: dict) -> dict:
+def _set_apart(axes, drawn: dict, markers: dict, names: dict) -> dict:
     """Lines that coincide get looks apart — the first under big markers, each later one dashed
     or dotted with a smaller marker of its own on top — and the legend is told: ``{level:
     (the level it coincides with, in every panel both are in)}``, with the key ``"reference"``
@@ -613,20 +630,24 @@ def _set_apart(axes, drawn: dict, hue_levels: list, markers: dict, names: dict) 
             groups.setdefault(lead, [lead])
             groups[lead].append(hue)
     for members in groups.values():
-        spare = iter([m for m in MARKERS if m not in {markers[h] for h in members}] + list(MARKERS))
-        for i, hue in enumerate(members):
-            if i:  # a marker of its own
-                markers[hue] = next(spare) if markers[hue] in {markers[h] for h in members[:i]} else markers[hue]
-            linestyle, size = LOOKS_APART[min(i, len(LOOKS_APART) - 1)]
-            for lines in drawn.values():
-                for (h, _), line in lines["series"].items():
-                    if h == hue:
-                        line.set_marker(markers[hue])
-                        line.set_markersize(size)
-                        line.set_zorder(3 + 0.1 * i)
-                        if line.get_linestyle() == "-":
-                            line.set_linestyle(linestyle)
+        _restyle(drawn, members, markers)
     return hidden
+
+
+def _restyle(drawn: dict, members: list, markers: dict) -> None:
+    """Coinciding levels, in drawing order: each a marker of its own, smaller and on top of
+    the one before, and (where the style slot does not set it) its own dashes."""
+    spare = iter([m for m in MARKERS if m not in {markers[h] for h in members}] + list(MARKERS))
+    for i, hue in enumerate(members):
+        if i and markers[hue] in {markers[h] for h in members[:i]}:
+            markers[hue] = next(spare)
+        linestyle, size = LOOKS_APART[min(i, len(LOOKS_APART) - 1)]
+        for line in (line for lines in drawn.values() for (h, _), line in lines["series"].items() if h == hue):
+            line.set_marker(markers[hue])
+            line.set_markersize(size)
+            line.set_zorder(3 + 0.1 * i)
+            if line.get_linestyle() == "-":
+                line.set_linestyle(linestyle)
 
 
 def _draw_facet(ax, facet, facet_ref, lay: Layout, hue_levels, style_levels, looks, x_order, floor, expected):
@@ -644,7 +665,7 @@ def _draw_facet(ax, facet, facet_ref, lay: Layout, hue_levels, style_levels, loo
     for curve in sorted(curves):
         xs, ys = zip(*curve)
         # a pale halo under the dotted line: it shows where the bound lies on a line it meets
-        ax.plot(xs, ys, linewidth=REF_HALO["linewidth"], color=REF_HALO["color"], zorder=1.5, solid_capstyle="round")
+        ax.plot(xs, ys, linewidth=HALO_WIDTH, color=HALO_COLOUR, zorder=1.5, solid_capstyle="round")
         drawn["reference"] += ax.plot(xs, ys, linestyle=(0, (1, 1.5)), linewidth=2, color="0.2", zorder=5)
     for si, style in enumerate(style_levels):
         linestyle, style_marker = STYLES[si % len(STYLES)]
@@ -668,8 +689,8 @@ def _draw_facet(ax, facet, facet_ref, lay: Layout, hue_levels, style_levels, loo
                 value = np.where(zero, np.nan, value)
                 low, high = np.where(zero, np.nan, np.maximum(low, floor)), np.where(zero, np.nan, high)
             if len(xs) == 1:  # one setting: a band would be a point, so a bar
-                ax.errorbar(xs, value, yerr=np.clip([value - low, high - value], 0, None), fmt="none", ecolor=colour, elinewidth=1.2,
-                            capsize=3, zorder=2)
+                ax.errorbar(xs, value, yerr=np.clip([value - low, high - value], 0, None), fmt="none", ecolor=colour,
+                            elinewidth=1.2, capsize=3, zorder=2)
             else:
                 ax.fill_between(xs, low, high, color=colour, alpha=0.18, linewidth=0, zorder=2)
             drawn["series"][(hue, style)], = ax.plot(xs, value, color=colour, linestyle=linestyle, marker=marker,

@@ -344,3 +344,25 @@ def test_a_users_component_is_named_by_its_class_and_y_labels_stay_one_line():
     assert "Staircase" in legend_texts(fig) and not any("mylab" in t for t in legend_texts(fig))
     label = fig.axes[0].yaxis.label
     assert label.get_text() == long and label.get_fontsize() < 9
+
+
+def test_results_plot_is_a_seaborn_grid_with_the_summarys_bands():
+    from simprive import Results
+
+    frame = rows(x=[1, 2] * 4, value=np.arange(1.0, 9.0), ci_low=np.arange(1.0, 9.0) - 0.5,
+                 ci_high=np.arange(1.0, 9.0) + 0.5, mechanism=["laplace"] * 4 + ["rr"] * 4, epsilon=[0.5] * 2 + [1.0] * 2
+                 + [0.5] * 2 + [1.0] * 2)
+    res = Results(summary=frame)
+    grid = res.plot(x="x", hue="mechanism", col="epsilon", metric="m")
+    assert grid.axes.shape == (1, 2) and [ax.get_title() for ax in grid.axes.flat] == ["epsilon = 0.5", "epsilon = 1.0"]
+    ax = grid.axes.flat[0]
+    lines = [line for line in ax.lines if len(line.get_xdata()) == 2]
+    assert sorted(tuple(line.get_ydata()) for line in lines) == [(1.0, 2.0), (5.0, 6.0)]  # one per mechanism
+    bands = ax.collections
+    assert len(bands) == 2  # the summary's intervals, not a bootstrap
+    tops = sorted(float(b.get_paths()[0].vertices[:, 1].max()) for b in bands)
+    assert tops == [2.5, 6.5]
+    # a column that varies and is not mapped: refused by name
+    with pytest.raises(ConfigError) as err:
+        res.plot(x="x", hue="mechanism", metric="m")
+    assert err.value.value == "epsilon" and "not mapped" in str(err.value)
