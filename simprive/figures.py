@@ -52,6 +52,7 @@ RC: Any = {"svg.hashsalt": "simprive", "svg.fonttype": "path", "figure.dpi": 100
 FORMATS = ("png", "svg")
 STYLES: list[tuple[Any, str]] = [("-", "o"), ((0, (4, 2)), "s"), ((0, (1, 1.5)), "^"), ((0, (5, 2, 1, 2)), "D")]
 PANEL = (3.3, 2.5)  # inches per facet
+LEGEND_WIDTH = 2.6  # inches beside the panels
 SPEC_KEYS = {"name", "metric", "x", "hue", "style", "col", "row", "logx", "logy", "symlogy", "title", "xlabel",
              "ylabel", "expected", "dashed", "reference", "dotted", "diagonal", "sharey"}
 
@@ -428,7 +429,7 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
         fig, axes = plt.subplots(len(row_levels), len(col_levels), squeeze=False, sharex=True,
                                  sharey=spec.get("sharey", _sharey(data, lay, row_levels, col_levels, logy)),
                                  layout="constrained",
-                                 figsize=(PANEL[0] * len(col_levels) + 2.6, PANEL[1] * len(row_levels) + 0.7))
+                                 figsize=(PANEL[0] * len(col_levels) + LEGEND_WIDTH, PANEL[1] * len(row_levels) + 0.7))
         drawn: dict = {}
         for (r, row_level), (c, col_level) in ((rr, cc) for rr in enumerate(row_levels) for cc in enumerate(col_levels)):
             ax = axes[r][c]
@@ -448,7 +449,8 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
                 lo, hi = ax.get_xlim()
                 ax.plot([lo, hi], [lo, hi], color="0.45", linestyle=(0, (1, 2)), linewidth=1, zorder=1)
                 ax.set_xlim(lo, hi)
-        names = {(r, c): _facet_title(lay, cl, rl, adversary) or "this panel"
+        names = {(r, c): tuple(f"{key_name(k, adversary)} = {level_name(k, v)}" if k else None
+                               for k, v in ((lay.row, rl), (lay.col, cl)))
                  for r, rl in enumerate(row_levels) for c, cl in enumerate(col_levels)}
         hidden = _set_apart(axes, drawn, markers, names)
         _texts(fig, axes, lay, spec, constants, adversary)
@@ -479,11 +481,13 @@ def _texts(fig, axes, lay: Layout, spec: dict, constants: dict | None, adversary
     else:
         axes[0][0].set_ylabel(ylabel, fontsize=size)
     title = fill(spec["title"], data, constants) if spec.get("title") else ylabel
-    title += _privacy(title, lay)
-    title = textwrap.fill(title, int(11 * fig.get_figwidth()))
+    lines = [title + _privacy(title, lay)]
     for key, levels in lay.same:  # a key whose panels would all be the same is drawn once, and said
-        title += f"\nsame for every {key_name(key, adversary)}: {', '.join(level_name(key, v) for v in levels)}"
-    fig.suptitle(title, fontsize=10, x=0.02, ha="left")
+        lines.append(f"same for every {key_name(key, adversary)}: {', '.join(level_name(key, v) for v in levels)}")
+    # wrapped to the panels' width, left of the legend; never inside "ε = 1"
+    width = int(12 * (fig.get_figwidth() - LEGEND_WIDTH))
+    fig.suptitle("\n".join(textwrap.fill(line.replace(" = ", "\u00a0=\u00a0"), width) for line in lines),
+                 fontsize=10, x=0.02, ha="left")
 
 
 def _reading(lay: Layout) -> tuple[bool, bool, bool]:
@@ -594,12 +598,19 @@ def _hides(ax, under, over) -> bool:
     return bool(short) and all(x in other and abs(h - other[x]) <= HIDDEN for x, h in short.items())
 
 
-def _where(seen: list[tuple[str, bool]]) -> str:
-    """Where two lines coincide, for the legend: everywhere (nothing said), or the panels."""
-    at = [name for name, hides in seen if hides]
+def _where(seen: list[tuple[tuple, bool]]) -> str:
+    """Where two lines coincide, for the legend: everywhere (nothing said), at one level of a
+    facet ("at prior p = 0.9"), or the panels.  ``seen``: ((row part, column part) of a panel's
+    title, whether they coincide there)."""
+    at = {panel for panel, hides in seen if hides}
     if len(at) == len(seen):
         return ""
-    return f" at {' and '.join(at)}" if len(at) <= 2 else f" in {len(at)} of {len(seen)} panels"
+    for i in (0, 1):  # the panels of one row (or column) level, exactly
+        levels = {panel[i] for panel in at}
+        if len(levels) == 1 and None not in levels and at == {p for p, _ in seen if p[i] in levels}:
+            return f" at {levels.pop()}"
+    names = [" · ".join(part for part in panel if part) or "this panel" for panel, _ in seen if panel in at]
+    return f" at {' and '.join(names)}" if len(names) <= 2 else f" in {len(names)} of {len(seen)} panels"
 
 
 def _set_apart(axes, drawn: dict, markers: dict, names: dict) -> dict:

@@ -148,7 +148,8 @@ def test_results_draw_their_figures_in_memory_and_show_as_a_table():
 
 
 def suptitle(fig):
-    return fig._suptitle.get_text() if fig._suptitle else ""
+    """The figure's title as one line (it is wrapped to the panels' width)."""
+    return " ".join(fig._suptitle.get_text().replace("\u00a0", " ").split()) if fig._suptitle else ""
 
 
 def test_a_key_that_changes_no_point_is_drawn_once_and_said():
@@ -156,7 +157,7 @@ def test_a_key_that_changes_no_point_is_drawn_once_and_said():
     frame = rows(x=[1, 2, 1, 2], value=[3.0, 4.0, 3.0, 4.0], epsilon=np.nan, **{"mechanism.servers": [2, 2, 3, 3]})
     fig = draw(frame, metric="m", x="x", title="t")
     assert len(fig.axes) == 1 and titles(fig) == [""]
-    assert suptitle(fig) == "t\nsame for every servers: 2, 3"
+    assert suptitle(fig) == "t same for every servers: 2, 3"
     # a facet the spec asks for is dropped too when it changes nothing
     fig = draw(frame, metric="m", x="x", col="mechanism.servers", title="t")
     assert len(fig.axes) == 1 and "same for every servers" in suptitle(fig)
@@ -183,7 +184,9 @@ def test_what_the_adversary_knows_does_not_redraw_the_release_so_its_panels_are_
     assert a["mechanism"].random() == b["mechanism"].random() and a["adversary"].random() != b["adversary"].random()
     res = run_experiment("outlier_sum", ["trials=200", "upper=[3000,100000]"])
     fig = draw(res.summary, metric="abs_error", x="upper", hue="mechanism", col="adversary.known_fraction", title="t")
-    assert len(fig.axes) == 1 and suptitle(fig) == "t (ε = 1)\nsame for every share of others known: 0.5, 1"
+    assert len(fig.axes) == 1 and suptitle(fig) == "t (ε = 1) same for every share of others known: 0.5, 1"
+    # wrapped to the panel's width, so it does not run under the legend
+    assert max(len(line) for line in fig._suptitle.get_text().split("\n")) <= 12 * (fig.get_figwidth() - 2.6)
 
 
 def test_p_is_the_share_of_1s_in_a_poll_and_the_prior_where_an_adversary_reads_it():
