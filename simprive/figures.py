@@ -9,7 +9,14 @@ only where ε is one value in the figure; a parenthesis holding a key that varie
 
 Each line is the simulation with its 95% band; the closed form, where the table has one, is
 drawn on top of it (hollow markers on a dark dashed line), so it stays visible where the two
-agree.  A ``reference`` metric (a bound) is drawn dotted; ``diagonal`` draws y = x.
+agree.  A ``reference`` metric (a bound) is drawn dotted over a pale halo; ``diagonal`` draws
+y = x.
+
+What a reader would otherwise misread is settled here, for every figure: a facet whose levels
+all draw the same points is drawn once and said in the title (``same for every <key>``); y is
+shared only between panels of comparable size; lines that hide one another get looks apart and
+the legend says so; members of one mechanism family contrasted in a figure get colours apart;
+lines with zero-width intervals are called exact or computed, not simulated.
 """
 
 from __future__ import annotations
