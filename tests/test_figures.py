@@ -179,9 +179,16 @@ def test_what_the_adversary_knows_does_not_redraw_the_release_so_its_panels_are_
     from simprive import run_experiment
     from simprive.identity import streams
 
-    point = {"mechanism.kind": "laplace", "epsilon": 1.0, "adversary.known_fraction": 0.5}
+    point = {"mechanism.kind": "laplace", "epsilon": 1.0, "adversary.kind": "knows_others",
+             "adversary.known_fraction": 0.5}
     a, b = streams(0, {}, point), streams(0, {}, {**point, "adversary.known_fraction": 1.0})
     assert a["mechanism"].random() == b["mechanism"].random() and a["adversary"].random() != b["adversary"].random()
+    # a point without adversary settings keeps its streams
+    from simprive.identity import config_hash
+
+    plain = {"mechanism.kind": "laplace", "epsilon": 1.0, "adversary.kind": "none"}
+    old = np.random.Generator(np.random.PCG64(np.random.SeedSequence(0, spawn_key=(int(config_hash(plain)[:16], 16), 1))))
+    assert streams(0, {}, plain)["mechanism"].random() == old.random()
     res = run_experiment("outlier_sum", ["trials=200", "upper=[3000,100000]"])
     fig = draw(res.summary, metric="abs_error", x="upper", hue="mechanism", col="adversary.known_fraction", title="t")
     assert len(fig.axes) == 1 and suptitle(fig) == "t (ε = 1) same for every share of others known: 0.5, 1"
