@@ -381,9 +381,12 @@ def _reach_a_labelled_tick(axis, set_lim, values: np.ndarray) -> None:
     top = positive.max()
     if math.log10(top / positive.min()) >= 1.3:  # decades: one is labelled near any top
         return
-    ticks = [t for t in axis.get_major_locator().tick_values(positive.min(), top * 10) if t >= top]
-    if ticks and min(ticks) > axis.get_view_interval()[1]:
-        set_lim(top=min(ticks) * 1.05)
+    ticks = axis.get_major_locator().tick_values(positive.min(), top * 10)
+    below, above = [t for t in ticks if t <= top], [t for t in ticks if t >= top]
+    if below and top <= 1.3 * max(below):  # a label at the top of the data already
+        return
+    if above and min(above) > axis.get_view_interval()[1]:
+        set_lim(top=min(above) * 1.05)
 
 
 def _symlog_ticks(axis, linthresh: float, top: float) -> None:

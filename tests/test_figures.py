@@ -251,6 +251,9 @@ def test_every_major_tick_has_a_label():
     fig = draw(frame, metric="m", x="x", logy=True)
     ticks = major_labels(fig, fig.axes[0], "y")
     assert all(label for _, label in ticks) and max(v for v, _ in ticks) >= 4.3
+    # a top just past a labelled tick (1.016·10⁶ over 10⁶) is read against it: no stretch to 2·10⁶
+    frame = rows(x=[0, 9], value=[1e5, 1.016e6], ci_low=[1e5, 1.016e6], ci_high=[1e5, 1.016e6])
+    assert draw(frame, metric="m", x="x", logy=True).axes[0].get_ylim()[1] < 1.5e6
 
 
 def test_a_count_of_the_others_known_is_drawn_as_a_share_where_n_varies():
