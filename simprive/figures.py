@@ -331,8 +331,6 @@ def fill(template: str, data: pd.DataFrame, constants: dict | None = None) -> st
     return re.sub(r"\{([^}]+)\}", one, text)
 
 
-
-
 def _decade(v: float, _=None) -> str:
     """10ⁿ in plain text (no mathtext to lay out): 1, 10 and 0.1 as such."""
     exponent = round(math.log10(v)) if v > 0 else 0
