@@ -75,6 +75,15 @@ class Results:
             plt.close(fig)
         return figures
 
+    def plot(self, x: str, y: str = "value", hue: str | None = None, col: str | None = None, row: str | None = None,
+             metric: str | list[str] | None = None, **kws):
+        """Any columns of the summary as a seaborn line plot (``relplot(kind="line")``), the
+        95% band from ``ci_low``/``ci_high``; a column that varies unmapped is refused by name.
+        Returns the ``FacetGrid`` (see :func:`simprive.plotting.relplot`)."""
+        from simprive.plotting import relplot
+
+        return relplot(self.summary, x, y, hue=hue, col=col, row=row, metric=metric, **kws)
+
     def _repr_html_(self) -> str:
         """In Jupyter: the summary table."""
         return self.summary._repr_html_()  # type: ignore[operator]
