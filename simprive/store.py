@@ -15,6 +15,7 @@ written by two runs at once.
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import hashlib
 import json
@@ -108,8 +109,9 @@ class Store:
         write_atomic(path, json.dumps(entry, default=_number).encode())
 
 
-# the folders this process holds: their lock file → its open descriptor (the flock lives on it)
-_HELD: dict[str, int] = {}
+# the folders this process holds: their lock file → its open descriptor (the flock lives on
+# it) and the folders taking it created, deepest first (removed again if left empty)
+_HELD: dict[str, tuple[int, list[Path]]] = {}
 
 
 def _lock_file(out_dir) -> Path:
@@ -131,6 +133,7 @@ def acquire(out_dir) -> bool:
     lock = _lock_file(out_dir)
     if str(lock) in _HELD:
         return False
+    created = [p for p in (lock.parent, *lock.parent.parents) if not p.exists()]
     lock.parent.mkdir(parents=True, exist_ok=True)
     while True:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
@@ -148,24 +151,33 @@ def acquire(out_dir) -> bool:
         os.close(fd)
     os.ftruncate(fd, 0)
     os.pwrite(fd, str(os.getpid()).encode(), 0)
-    _HELD[str(lock)] = fd
+    _HELD[str(lock)] = fd, created
     return True
 
 
 def release(out_dir) -> None:
-    """Let ``out_dir`` go: its lock file is removed (and ``.simprive/`` if that leaves it
-    empty) before the lock is dropped, so a run waiting on the old file retries on a new one."""
+    """Let ``out_dir`` go: its lock file is removed before the lock is dropped (so a run
+    waiting on the old file retries on a new one), and so are ``.simprive/`` and the folders
+    taking it created, where that leaves them empty: a run that failed leaves nothing."""
     lock = _lock_file(out_dir)
-    fd = _HELD.pop(str(lock), None)
+    fd, created = _HELD.pop(str(lock), (None, []))
     if fd is None:
         return
     try:
         lock.unlink(missing_ok=True)
-        lock.parent.rmdir()
+        for folder in dict.fromkeys([lock.parent, *created]):
+            folder.rmdir()  # only while empty
     except OSError:
-        pass  # .simprive/ holds the run's saved configurations
+        pass  # it holds the run's results or saved configurations
     finally:
         os.close(fd)
+
+
+@atexit.register
+def _release_all() -> None:
+    """At exit, every folder this process still holds (the command line's) is let go."""
+    for lock in list(_HELD):
+        release(Path(lock).parent.parent)
 
 
 def check_free(out_dir) -> None:
