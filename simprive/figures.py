@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import sys
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -45,7 +46,7 @@ from simprive.display import (
     metric_name,
 )
 from simprive.files import write_atomic
-from simprive.validation import ConfigError
+from simprive.validation import ConfigError, check_name
 
 __all__ = ["Layout", "draw", "draw_all", "layout"]
 
@@ -102,7 +103,8 @@ def layout(summary: pd.DataFrame, spec: dict[str, Any], strict: bool = False) ->
     :class:`~simprive.validation.ConfigError` naming a column it cannot show.  ``strict``: the
     caller's mapping as given (no facet dropped or added, x as named): a column that varies
     unmapped, and changes the data, is refused (``Results.plot``)."""
-    name = spec.get("name", "figure")
+    # a figure drawn to files is named (runner.check_figures); one drawn in memory need not be
+    name = check_name(spec["name"], "figure.plots.name", "the figure's files") if "name" in spec else "figure"
     unknown = sorted(set(spec) - SPEC_KEYS)
     if unknown:
         raise ConfigError(f"figure.plots.{name}.{unknown[0]}", spec[unknown[0]],
@@ -800,7 +802,7 @@ def _scale(ax, data: pd.DataFrame, x: str, logx: bool, logy: bool, symlogy, x_or
         _log_ticks(ax.xaxis, data[x].to_numpy(float))
         values = np.unique(data[x].to_numpy(float))
         values = values[np.isfinite(values) & (values > 0)]
-        if len(values) <= 8:  # few settings: a tick at each, labelled as set where labels fit
+        if 0 < len(values) <= 8:  # few settings: a tick at each, labelled as set where labels fit
             from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
             labelled = sorted(_spaced(values))  # the others get a minor tick: every major one has a label
@@ -827,6 +829,11 @@ def draw_all(summary: pd.DataFrame, plots: Sequence[dict], out_dir, constants: d
 
     paths = []
     for spec in plots:
+        lay = layout(summary, spec)
+        if lay.data[lay.x].isna().all():  # e.g. x = ε for an exact protocol, which makes no ε claim
+            print(f"simprive: note: figure {spec['name']} not drawn: no row has a value of its x, {lay.x}",
+                  file=sys.stderr)
+            continue
         fig = draw(summary, constants, **spec)
         for fmt in FORMATS:
             buf = io.BytesIO()

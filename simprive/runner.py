@@ -359,7 +359,9 @@ def check_figures(identities: list[dict], plots) -> None:
     from simprive.figures import layout
 
     configs = pd.DataFrame(identities)
-    for spec in plots:
+    for i, spec in enumerate(plots):
+        if not isinstance(spec, dict) or "name" not in spec:
+            raise ConfigError(f"figure.plots.{i}", spec, "a figure needs a name (its files are NAME.png and NAME.svg)")
         metric = spec.get("metric")
         metrics = list(metric) if isinstance(metric, (list, tuple)) else [metric]
         frame = pd.concat([configs.assign(metric=m) for m in metrics], ignore_index=True)

@@ -379,3 +379,23 @@ def test_results_plot_is_a_seaborn_grid_with_the_summarys_bands():
     with pytest.raises(ConfigError) as err:
         res.plot(x="x", hue="mechanism", metric="m")
     assert err.value.value == "epsilon" and "not mapped" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["../escape", "/tmp/abs", ".hidden", "a/b", "javascript:alert(1)", ""])
+def test_a_figure_name_is_a_name_not_a_path(name, tmp_path):
+    from simprive import ConfigError, run_experiment
+
+    with pytest.raises(ConfigError) as err:
+        run_experiment("poll", ["trials=10", "n=[100]", f"figure.plots.0.name='{name}'"], out_dir=tmp_path / "run")
+    assert err.value.key == "figure.plots.name"
+    assert not list(tmp_path.parent.glob("escape*")) and not (tmp_path / "run").exists()
+
+
+def test_a_figure_whose_x_no_row_has_is_left_out_with_a_note(tmp_path, capsys):
+    """x = ε for an exact protocol (no ε claim: NaN in every row) draws nothing: no empty figure."""
+    from simprive import run_experiment
+
+    res = run_experiment("bounded_sum", ["mechanism=mpc_client_server", "scenario.integer=true", "trials=20"],
+                         out_dir=tmp_path)
+    assert "figure bounded_sum_abs_error not drawn" in capsys.readouterr().err
+    assert sorted(p.name for p in res.figures) == ["bounded_sum_bias.png", "bounded_sum_bias.svg"]
