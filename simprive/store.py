@@ -124,6 +124,11 @@ def _busy(out_dir, holder: str) -> Busy:
                                               "wait for it, or choose another folder")
 
 
+def _open(lock: Path) -> int:
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    return os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+
+
 def acquire(out_dir) -> bool:
     """Hold ``out_dir`` for this process: an exclusive ``flock`` on ``.simprive/lock``, taken
     at once or refused (:class:`Busy`), so of two runs started together exactly one goes on.
@@ -134,9 +139,11 @@ def acquire(out_dir) -> bool:
     if str(lock) in _HELD:
         return False
     created = [p for p in (lock.parent, *lock.parent.parents) if not p.exists()]
-    lock.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = _open(lock)
+    except OSError as exc:  # not a folder one can write in (/proc, read-only, a file in the way)
+        raise ConfigError("hydra.run.dir", str(out_dir), f"cannot be written: {exc.strerror or exc}") from None
     while True:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -149,6 +156,7 @@ def acquire(out_dir) -> bool:
         except FileNotFoundError:
             pass
         os.close(fd)
+        fd = _open(lock)
     os.ftruncate(fd, 0)
     os.pwrite(fd, str(os.getpid()).encode(), 0)
     _HELD[str(lock)] = fd, created

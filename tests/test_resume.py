@@ -240,3 +240,31 @@ def test_a_second_command_into_a_held_folder_writes_nothing(tmp_path, multirun):
     proc.wait()
     assert proc.returncode == 0
     assert set(pd.read_csv(folder / "summary.csv")["experiment"]) == {"poll"}
+
+
+@pytest.mark.parametrize("folder", ["/proc/self/simprive-run", "FILE/run"])
+def test_a_folder_that_cannot_be_written_is_refused_in_one_line(tmp_path, folder):
+    (tmp_path / "FILE").write_text("a file where a folder should be")
+    out = simprive("experiment=poll", "trials=10", "n=[100]", f"hydra.run.dir={folder}", cwd=tmp_path, check=False)
+    assert out.returncode == 2 and "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert "invalid hydra.run.dir=" in out.stderr and "cannot be written" in out.stderr, out.stderr
+
+
+def test_a_full_disk_says_how_much_space_and_keeps_what_was_computed(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from simprive import ConfigError, runner
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "summary.csv"))
+
+    monkeypatch.setattr(runner, "write_summary", full)
+    with pytest.raises(ConfigError) as err:
+        run_experiment("poll", POLL, out_dir=tmp_path)
+    assert err.value.key == "hydra.run.dir" and "No space left on device" in str(err.value)
+    assert "MiB free" in str(err.value) and "rerun to resume" in str(err.value)
+    assert len(configs(tmp_path)) == 18  # every configuration computed is kept
+    monkeypatch.undo()
+    capsys.readouterr()
+    run_experiment("poll", POLL, out_dir=tmp_path)
+    assert "reused 18 of 18" in capsys.readouterr().err and (tmp_path / "summary.csv").exists()
