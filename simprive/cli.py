@@ -131,6 +131,24 @@ def split_argv(argv: list[str]) -> tuple[list[str], bool, Sources]:
 
 
 RUN_DIRS = ("hydra.run.dir", "hydra.sweep.dir")
+JOBLIB_BACKENDS = ("loky", "multiprocessing", "threading")
+
+
+def _check_n_jobs(key: str, value) -> None:
+    """joblib's n_jobs: workers, or with n < 0, cpu_count + 1 + n of them; never 0."""
+    cpus = os.cpu_count() or 1
+    if isinstance(value, bool) or not isinstance(value, int) or value == 0 or value < -cpus:
+        raise ConfigError(key, value, f"must be a whole number of workers, 1 or more, or -1 … -{cpus} "
+                                      f"(all {cpus} CPUs … one)")
+
+
+def _check_backend(key: str, value) -> None:
+    if value not in JOBLIB_BACKENDS:
+        raise ConfigError(key, value, f"choose one of {', '.join(JOBLIB_BACKENDS)} (joblib's backends)")
+
+
+# launcher settings Hydra passes on unchecked (joblib ignores an unknown backend, fails late on the rest)
+LAUNCHER_CHECKS = {"hydra.launcher.n_jobs": _check_n_jobs, "hydra.launcher.backend": _check_backend}
 
 
 def check_overrides(overrides: list[str]) -> None:
@@ -158,6 +176,8 @@ def check_overrides(overrides: list[str]) -> None:
             twice = next((v for i, v in enumerate(values) if v in values[:i]), None)
             if twice is not None:
                 raise ConfigError(name, value, f"sweeps {twice} twice: every job would run twice")
+        if name in LAUNCHER_CHECKS:
+            LAUNCHER_CHECKS[name](name, parsed.value())
         if name in RUN_DIRS:
             if not value.strip():
                 raise ConfigError(name, value, "is empty: the run would write into the current folder; name a folder")

@@ -279,6 +279,10 @@ OVERRIDE_CASES = [
     (["+ε=1"], "ε"),
     (["epsilon=choice()"], "epsilon"),
     (["n=[1,2"], "n"),
+    (["hydra/launcher=joblib", "hydra.launcher.n_jobs=-100"], "hydra.launcher.n_jobs"),
+    (["hydra/launcher=joblib", "hydra.launcher.n_jobs=0"], "hydra.launcher.n_jobs"),
+    (["hydra/launcher=joblib", "hydra.launcher.n_jobs=abc"], "hydra.launcher.n_jobs"),
+    (["hydra/launcher=joblib", "hydra.launcher.backend=nope"], "hydra.launcher.backend"),
 ]
 
 
