@@ -22,6 +22,7 @@ lines with zero-width intervals are called exact or computed, not simulated.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import re
 import sys
@@ -658,7 +659,8 @@ def _set_apart(axes, drawn: dict, markers: dict, names: dict) -> dict:
 def _restyle(drawn: dict, members: list, markers: dict) -> None:
     """Coinciding levels, in drawing order: each a marker of its own, smaller and on top of
     the one before, and (where the style slot does not set it) its own dashes."""
-    spare = iter([m for m in MARKERS if m not in {markers[h] for h in members}] + list(MARKERS))
+    # markers never run out: with more coinciding levels than markers, they are reused
+    spare = itertools.cycle([m for m in MARKERS if m not in {markers[h] for h in members}] + list(MARKERS))
     for i, hue in enumerate(members):
         if i and markers[hue] in {markers[h] for h in members[:i]}:
             markers[hue] = next(spare)

@@ -399,3 +399,13 @@ def test_a_figure_whose_x_no_row_has_is_left_out_with_a_note(tmp_path, capsys):
                          out_dir=tmp_path)
     assert "figure bounded_sum_abs_error not drawn" in capsys.readouterr().err
     assert sorted(p.name for p in res.figures) == ["bounded_sum_bias.png", "bounded_sum_bias.svg"]
+
+
+def test_more_coinciding_lines_than_markers_are_still_drawn():
+    """Nine hue levels on one curve: the markers are reused, not run out (it was StopIteration)."""
+    from simprive.figures import MARKERS
+
+    levels = len(MARKERS) + 3
+    frame = rows(x=[1, 2] * levels, value=[5.0, 2.0] * levels, epsilon=[e for e in range(levels) for _ in (0, 1)])
+    fig = draw(frame, metric="m", x="x", hue="epsilon")
+    assert sum(1 for t in legend_texts(fig) if "coincides with" in t) == levels - 1
