@@ -402,10 +402,10 @@ def test_a_figure_whose_x_no_row_has_is_left_out_with_a_note(tmp_path, capsys):
 
 
 def test_more_coinciding_lines_than_markers_are_still_drawn():
-    """Nine hue levels on one curve: the markers are reused, not run out (it was StopIteration)."""
+    """Fourteen hue levels on one curve: the markers are reused, not run out (it was StopIteration)."""
     from simprive.figures import MARKERS
 
-    levels = len(MARKERS) + 3
+    levels = 2 * len(MARKERS) + 2
     frame = rows(x=[1, 2] * levels, value=[5.0, 2.0] * levels, epsilon=[e for e in range(levels) for _ in (0, 1)])
     fig = draw(frame, metric="m", x="x", hue="epsilon")
     assert sum(1 for t in legend_texts(fig) if "coincides with" in t) == levels - 1
