@@ -238,6 +238,7 @@ def _match(frame: pd.DataFrame, key: str, level) -> pd.Series:
     return frame[key].isna() if level is None else frame[key] == level
 
 
+MANY_LEVELS = 16  # hue levels beyond which the legend shows the ends and lines are not told apart
 MARKERS = ("o", "s", "^", "D", "v", "P")
 
 
@@ -463,7 +464,8 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
         names = {(r, c): tuple(f"{key_name(k, adversary)} = {level_name(k, v)}" if k else None
                                for k, v in ((lay.row, rl), (lay.col, cl)))
                  for r, rl in enumerate(row_levels) for c, cl in enumerate(col_levels)}
-        hidden = _set_apart(axes, drawn, markers, names)
+        # with many levels (a fine sweep of ε) lines are a colour ramp, not pairs to tell apart
+        hidden = _set_apart(axes, drawn, markers, names) if len(hue_levels) <= MANY_LEVELS else {"reference": {}}
         _texts(fig, axes, lay, spec, constants, adversary)
         _legend(fig, lay, spec, adversary, (hue_levels, palette, markers), style_levels,
                 show_expected=show_expected, reference=None if ref.empty else reference,
@@ -541,7 +543,11 @@ def _legend(fig, lay: Layout, spec: dict, adversary, hues, style_levels, *, show
     handles: list = []
     if lay.hue:
         handles.append(Line2D([], [], linestyle="none", label=key_name(lay.hue, adversary)))
-        for h in hue_levels:
+        shown = hue_levels if len(hue_levels) <= MANY_LEVELS else [*hue_levels[:3], "…", *hue_levels[-3:]]
+        for h in shown:
+            if h == "…" and h not in palette:  # the levels between the first and last three
+                handles.append(Line2D([], [], linestyle="none", label=f"… ({len(hue_levels)} levels in all)"))
+                continue
             label = level_name(lay.hue, h)
             if h in hidden:  # said, since it cannot be seen
                 first, where = hidden[h]

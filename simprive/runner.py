@@ -427,18 +427,27 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
               f"failed their check and are computed again ({'; '.join(store.rejected[:3])}"
               f"{', …' if len(store.rejected) > 3 else ''})", file=sys.stderr)
     todo = [p for p in plans if cached.get(p.config_hash) is None]
-    begun = {p.config_hash: start(p) for p in todo}
-    check_duration(todo, [begun[p.config_hash][1] for p in todo], axes, cfg.get("max_minutes"))
+    bar = Progress(len(plans), cfg.get("name", "run"), enabled=cfg.get("progress"))
+    begun, finished, estimates = {}, {}, []
+    for p in todo:
+        steps, estimate = start(p)
+        estimates.append(estimate)
+        if batches(p) == 1:  # its first batch was all of it
+            finished[p.config_hash] = finish(steps)
+            bar.step(_where(p, axes))
+        else:
+            begun[p.config_hash] = steps
+    check_duration(todo, estimates, axes, cfg.get("max_minutes"))
 
     with writing(out_dir), hold(out_dir) if out_dir is not None else contextlib.nullcontext():
         rows, trial_frames, reused = [], [], 0
-        bar = Progress(len(plans), cfg.get("name", "run"), enabled=cfg.get("progress"))
         for p in plans:
             interrupt.check()
             ident = identity_row(cfg, p, extra)
             done = cached.get(p.config_hash)
             if done is None:
-                values, expected, checks = finish(begun.pop(p.config_hash)[0])
+                h = p.config_hash
+                values, expected, checks = finished.pop(h) if h in finished else finish(begun.pop(h))
                 done = []
                 for metric, v in values.items():
                     e, kind = expected[metric], kind_of(metric, getattr(p.attack, "METRICS", {}))
@@ -450,10 +459,12 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
                                                           "trial": np.arange(len(v)), "value": v}))
                 if store:
                     store.save(_key(cfg, p, extra), done)
+                if batches(p) > 1:  # a one-batch configuration was counted as it finished
+                    bar.step(_where(p, axes))
             else:
                 reused += 1
+                bar.step(_where(p, axes))
             rows += done
-            bar.step(" ".join(f"{k}={p.point[k]}" for k in axes))
         summary = tidy(rows, extra)
         trials = pd.concat(trial_frames, ignore_index=True) if trial_frames else None
         meta = _meta(cfg, overrides, len(plans), time.perf_counter() - started)
@@ -497,6 +508,11 @@ def writing(out_dir):
             free = shutil.disk_usage(Path(out_dir).parent if not Path(out_dir).exists() else out_dir).free
             why += f" ({free / 2**20:.0f} MiB free); finished configurations are kept: free space and rerun to resume"
         raise ConfigError("hydra.run.dir", str(out_dir), f"cannot write {where}: {why}") from None
+
+
+def _where(p: Plan, axes) -> str:
+    """A configuration's swept values, for the progress line."""
+    return " ".join(f"{k}={p.point[k]}" for k in axes)
 
 
 def _key(cfg: dict, p: Plan, extra: list[str]) -> dict:

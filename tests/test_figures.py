@@ -409,3 +409,13 @@ def test_more_coinciding_lines_than_markers_are_still_drawn():
     frame = rows(x=[1, 2] * levels, value=[5.0, 2.0] * levels, epsilon=[e for e in range(levels) for _ in (0, 1)])
     fig = draw(frame, metric="m", x="x", hue="epsilon")
     assert sum(1 for t in legend_texts(fig) if "coincides with" in t) == levels - 1
+
+
+def test_a_fine_sweep_draws_quickly_with_the_ends_of_its_levels_in_the_legend():
+    from simprive.figures import MANY_LEVELS
+
+    levels = 10 * MANY_LEVELS
+    frame = rows(x=[1, 2] * levels, value=[5.0, 2.0] * levels, epsilon=[e for e in range(levels) for _ in (0, 1)])
+    texts = legend_texts(draw(frame, metric="m", x="x", hue="epsilon"))
+    assert f"… ({levels} levels in all)" in texts and not any("coincides" in t for t in texts)
+    assert sum(1 for t in texts if t.isdigit()) == 6
