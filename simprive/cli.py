@@ -32,6 +32,7 @@ from simprive import interrupt
 from simprive.config import CONF_DIR, Sources, compose, compose_each, honour_group_choices, register_presets
 from simprive.grid import AXES, PIPELINE_GROUPS, expand, fixed_settings, flatten
 from simprive.jobs import checked_jobs, task_overrides
+from simprive.progress import Progress
 from simprive.report import write_report
 from simprive.results import aggregate, check_summary, read_summary, write_json, write_summary
 from simprive.runner import check_figures, check_settings, extra_columns, identity_row, override_keys, plan, run
@@ -242,7 +243,7 @@ def validate_sweep(jobs: list[list[str]], overrides: list[str], sources: Sources
     identities: list[dict] = []
     plots: list = []
     # every job checked, the errors of all of them reported together, each naming its jobs' swept values
-    checks = check_each(lambda pair: validate(*pair), zip(jobs, compose_each(jobs, sources)),
+    checks = check_each(lambda pair: validate(*pair), _counted(zip(jobs, compose_each(jobs, sources)), len(jobs)),
                         lambda pair: dict(o.split("=", 1) for o in pair[0] if "=" in o))
     for job, checked in zip(jobs, checks):
         hashes, ignored = checked.hashes, checked.ignored
@@ -257,6 +258,21 @@ def validate_sweep(jobs: list[list[str]], overrides: list[str], sources: Sources
         seen[hashes] = job
     if plots:
         check_figures(identities, plots)
+
+
+MANY_JOBS = 100  # a sweep this large says so, and how its checking goes, before Hydra starts
+
+
+def _counted(items, total: int):
+    """``items``, with progress lines (simprive.progress) while a large sweep is checked."""
+    if total < MANY_JOBS:
+        yield from items
+        return
+    print(f"simprive: a sweep of {total:,} jobs: checking each before any starts", file=sys.stderr, flush=True)
+    bar = Progress(total, "checking jobs")
+    for item in items:
+        yield item
+        bar.step()
 
 
 @entry_point
