@@ -143,7 +143,8 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, monkeypatc
     from simprive.cli import main
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "argv", ["simprive", "experiment=poll", *args, f"hydra.run.dir={tmp_path / 'run'}",
+    default = [] if any(a.startswith("experiment=") for a in args) else ["experiment=poll"]  # a key given once
+    monkeypatch.setattr(sys, "argv", ["simprive", *default, *args, f"hydra.run.dir={tmp_path / 'run'}",
                                       f"hydra.sweep.dir={tmp_path / 'sweep'}"])
     with pytest.raises(SystemExit) as stop:
         main()
