@@ -14,6 +14,7 @@ import functools
 import io
 import itertools
 import os
+import shlex
 import shutil
 import sys
 import traceback
@@ -445,7 +446,34 @@ def unfinished(sweep_dir: Path, summary) -> str | None:
         return None
     return (f"{len(missing)} of {len(nums)} jobs missing {missing[:10]}{' …' if len(missing) > 10 else ''}, "
             f"{len(failed)} failed {failed[:10]}; complete the sweep (finished configurations are reused) with: "
-            f"{' '.join([*manifest['command'], f'hydra.sweep.dir={sweep_dir}'])}")
+            f"{resume_command(sweep_dir, manifest['command'])}")
+
+
+def resume_command(sweep_dir: Path, recorded: list[str]) -> str:
+    """The command line that started a sweep, into this folder, as a shell reads it: as Hydra
+    recorded it in ``multirun.yaml`` (the config folders, the task's overrides and Hydra's own,
+    such as ``hydra/launcher=joblib``), else as ``jobs.json`` has it (``recorded``)."""
+    record = sweep_dir / "multirun.yaml"
+    if not record.exists():
+        return shlex.join([*(recorded or ["simprive", "-m"]), f"hydra.sweep.dir={sweep_dir}"])
+    try:
+        hydra_cfg = OmegaConf.load(record).hydra
+        flags = []
+        for source in hydra_cfg.runtime.config_sources:
+            if source.provider == "command-line":
+                flags += ["--config-dir", str(source.path)]
+            elif source.provider == "main" and Path(source.path) != CONF_DIR:
+                flags += ["--config-path", str(source.path)]
+        if hydra_cfg.job.config_name != "config":
+            flags += ["--config-name", str(hydra_cfg.job.config_name)]
+        task = [str(o) for o in hydra_cfg.overrides.task]
+        # all but what changes: the folder (where it is now), the mode (-m), the logging a pipe gets anyway
+        own = [str(o) for o in hydra_cfg.overrides.hydra
+               if o.split("=", 1)[0] not in ("hydra.sweep.dir", "hydra.mode") and o != "hydra/hydra_logging=disabled"]
+    except Exception as exc:  # noqa: BLE001 - a broken record: say so, rather than drop the settings it holds
+        return (f"the command that started it and hydra.sweep.dir={sweep_dir} ({record} is unreadable: "
+                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
+    return shlex.join(["simprive", "-m", *flags, *task, *own, f"hydra.sweep.dir={sweep_dir}"])
 
 
 @entry_point

@@ -4,6 +4,7 @@ no traceback and nothing written — or, where the folder is still readable, rec
 what is wrong (a sweep job whose ``error.json`` is broken failed: ``error.json unreadable``)."""
 
 import json
+import shlex
 import shutil
 
 import pandas as pd
@@ -11,6 +12,8 @@ import pytest
 from helpers import simprive
 
 COMMANDS = ("simprive-report", "simprive-plot", "simprive-aggregate")
+SWEEP = ["-m", "experiment=poll", "trials=20", "n=[100]", "epsilon=0.5,1.0", "hydra/launcher=joblib",
+         "hydra.launcher.n_jobs=2"]
 
 
 @pytest.fixture(scope="module")
@@ -18,8 +21,7 @@ def made(tmp_path_factory):
     """A real run folder and a real 2-job sweep folder, made once, copied by each case."""
     root = tmp_path_factory.mktemp("made")
     simprive("experiment=poll", "trials=20", "n=[100]", f"hydra.run.dir={root / 'run'}", cwd=root)
-    simprive("-m", "experiment=poll", "trials=20", "n=[100]", "epsilon=0.5,1.0", f"hydra.sweep.dir={root / 'sweep'}",
-             cwd=root)
+    simprive(*SWEEP, f"hydra.sweep.dir={root / 'sweep'}", cwd=root)
     return root
 
 
@@ -106,3 +108,17 @@ def test_a_folder_with_a_broken_file(made, tmp_path, kind, broken, how, outcomes
             assert said in (folder / "report.html").read_text()  # its Jobs table says why
         else:
             assert out.returncode == 0 and not lines, (command, out.stderr)
+
+
+def test_the_command_that_completes_a_sweep_repeats_its_command_line(made, tmp_path):
+    sweep = tmp_path / "sweep"
+    shutil.copytree(made / "sweep", sweep)
+    shutil.rmtree(sweep / "1")  # as if the sweep was killed before job 1
+    out = simprive(str(sweep), cwd=tmp_path, command="simprive-aggregate", check=False)
+    assert out.returncode == 1 and "1 of 2 jobs missing [1], 0 failed []" in out.stderr, out.stderr
+    command = shlex.split(out.stderr.strip().split(" with: ", 1)[1])  # pasted into a shell
+    # Hydra's own overrides too (hydra/launcher=joblib was dropped), the folder where it is now
+    assert command == ["simprive", *SWEEP, f"hydra.sweep.dir={sweep}"]
+    simprive(*command[1:], cwd=tmp_path)
+    assert (sweep / "summary.csv").read_bytes() == (made / "sweep" / "summary.csv").read_bytes()
+    assert simprive(str(sweep), cwd=tmp_path, command="simprive-aggregate").returncode == 0
