@@ -9,6 +9,9 @@ for experiment in poll bounded_sum approval_vote raise_average auction private_i
     referendum_anes96 bounded_sum_engel outlier_sum_fair; do
   simprive "experiment=$experiment" "hydra.run.dir=$tmp/$experiment" >/dev/null
   cp "$tmp/$experiment"/*.png docs/gallery/
+  # the README's preset table quotes each preset's simulation time at its defaults
+  python3 -c "import json, sys; print(sys.argv[1], json.load(open(sys.argv[2]))['wall_time_s'], 's')" \
+      "$experiment" "$tmp/$experiment/meta.json"
 done
 rm -rf "$tmp"
 ls docs/gallery

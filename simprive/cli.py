@@ -44,7 +44,7 @@ from simprive.results import (
     write_summary,
 )
 from simprive.runner import check_figures, check_settings, extra_columns, identity_row, override_keys, plan, run
-from simprive.store import Busy, check_free
+from simprive.store import Busy, acquire
 from simprive.validation import ConfigError, check_each
 from simprive.version import __version__
 
@@ -139,6 +139,65 @@ def split_argv(argv: list[str]) -> tuple[list[str], bool, Sources]:
     return overrides, multirun, sources
 
 
+RUN_DIRS = ("hydra.run.dir", "hydra.sweep.dir")
+JOBLIB_BACKENDS = ("loky", "multiprocessing", "threading")
+
+
+def _check_n_jobs(key: str, value) -> None:
+    """joblib's n_jobs: workers, or with n < 0, cpu_count + 1 + n of them; never 0."""
+    cpus = os.cpu_count() or 1
+    if isinstance(value, bool) or not isinstance(value, int) or value == 0 or value < -cpus:
+        raise ConfigError(key, value, f"must be a whole number of workers, 1 or more, or -1 … -{cpus} "
+                                      f"(all {cpus} CPUs … one)")
+
+
+def _check_backend(key: str, value) -> None:
+    if value not in JOBLIB_BACKENDS:
+        raise ConfigError(key, value, f"choose one of {', '.join(JOBLIB_BACKENDS)} (joblib's backends)")
+
+
+# launcher settings Hydra passes on unchecked (joblib ignores an unknown backend, fails late on the rest)
+LAUNCHER_CHECKS = {"hydra.launcher.n_jobs": _check_n_jobs, "hydra.launcher.backend": _check_backend}
+
+
+def check_overrides(overrides: list[str]) -> None:
+    """Each override on its own, before anything composes: one Hydra cannot parse is named
+    with what Hydra said of it; a key given twice (Hydra would keep the last), a sweep listing
+    a value twice, and an empty or unresolvable run folder are refused."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.utils import setup_globals
+
+    parser, seen = OverridesParser.create(), {}
+    for o in overrides:
+        key, _, value = o.lstrip("+~").partition("=")
+        try:
+            parsed = parser.parse_override(o)
+        except Exception as exc:  # Hydra's parse error: its first line, for this override
+            raise ConfigError(key, value or None, f"Hydra cannot read the override {o!r}: "
+                                                  f"{str(exc).splitlines()[0]}") from None
+        name = parsed.key_or_group
+        if name in seen:
+            raise ConfigError(name, value, f"given twice ({seen[name]!r} and {o!r}): Hydra would keep the last one; "
+                                           "give it once")
+        seen[name] = o
+        if parsed.is_sweep_override():
+            values = list(parsed.sweep_string_iterator())
+            twice = next((v for i, v in enumerate(values) if v in values[:i]), None)
+            if twice is not None:
+                raise ConfigError(name, value, f"sweeps {twice} twice: every job would run twice")
+        if name in LAUNCHER_CHECKS:
+            LAUNCHER_CHECKS[name](name, parsed.value())
+        if name in RUN_DIRS:
+            if not value.strip():
+                raise ConfigError(name, value, "is empty: the run would write into the current folder; name a folder")
+            if "${" in value and "${hydra:" not in value:  # ${hydra:…} resolves only inside Hydra's run
+                setup_globals()  # Hydra's resolvers (${now:…})
+                try:
+                    OmegaConf.to_container(OmegaConf.create({"dir": value}), resolve=True)
+                except Exception as exc:
+                    raise ConfigError(name, value, f"does not resolve: {str(exc).splitlines()[0]}") from None
+
+
 def job_overrides(overrides: list[str], multirun: bool) -> list[list[str]]:
     """The override list of every job a multirun launches: the cartesian product of the
     swept values, in Hydra's order.  Hydra's own settings are left out, except the search
@@ -220,12 +279,13 @@ def main() -> None:
     register_sweeper()
     if not INFO_FLAGS.intersection(argv):
         try:
+            check_overrides(overrides)
             jobs = job_overrides(overrides, multirun)
             validate_sweep(jobs, overrides, sources)
             checked_jobs[:] = jobs  # Hydra's sweeper need not compose them all again
-            for o in overrides:  # a folder another live run is writing is refused before Hydra touches it
-                if o.split("=", 1)[0] in ("hydra.run.dir", "hydra.sweep.dir"):
-                    check_free(Path(o.split("=", 1)[1]))
+            for o in overrides:  # the folder is this process's, or refused, before Hydra writes in it
+                if o.split("=", 1)[0] in RUN_DIRS:
+                    acquire(Path(o.split("=", 1)[1]))
             hydra_groups = [o for o in overrides if o.lstrip("+").startswith("hydra/")]
             if hydra_groups:  # hydra/launcher=…: an option Hydra has, checked before it starts
                 compose(hydra_groups, sources)

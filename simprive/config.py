@@ -169,6 +169,11 @@ def _translate(exc: Exception, overrides, known=(), chosen=()) -> ConfigError:
         # the keys there are depend on the configs chosen: the hint's command chooses the same
         command = " ".join(["simprive", *chosen, "--cfg", "job"])
         return ConfigError(key, given, f"unknown key; {did_you_mean(key, known)}see `{command}` for the keys there are")
+    # the override Hydra's message names ("Error merging override n={a:1}", "'nope' does not exist")
+    named = next((o for o in overrides if o in msg or f"'{o.lstrip('+~').split('=', 1)[0]}'" in msg), None)
+    if named is not None:
+        key, _, given = named.lstrip("+~").partition("=")
+        return ConfigError(key, given or None, f"{first} (the override {named!r})")
     return ConfigError("overrides", " ".join(overrides), first)
 
 

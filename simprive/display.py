@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["AUX", "FAMILIES", "FAMILY_COLOURS", "KEYS", "MECHANISMS", "METRICS", "family_of", "key_name", "level_name",
-           "metric_name"]
+__all__ = ["AS_PRIOR", "AUX", "AUX_SHARE", "FAMILIES", "FAMILY_COLOURS", "KEYS", "MECHANISMS", "METRICS", "SHARE",
+           "SUPERSCRIPT", "family_of", "key_name", "level_name", "metric_name"]
 
 KEYS = {
     "epsilon": "ε", "delta": "δ", "n": "n (parties)", "lower": "lower bound", "upper": "declared upper bound",
     "trials": "trials", "seed": "seed", "neighbours": "neighbouring datasets", "mechanism": "mechanism",
     "metric": "metric", "scenario": "scenario", "adversary": "adversary", "query": "query",
-    "scenario.p": "prior p", "scenario.k": "answers k", "scenario.size_x": "|X|, party 0's items",
+    "scenario.p": "share p of 1s", "scenario.k": "answers k", "scenario.size_x": "|X|, party 0's items",
     "scenario.size_y": "|Y|, party 1's items", "scenario.overlap": "|X ∩ Y|", "scenario.dimension": "features",
     "scenario.margin": "approval margin", "scenario.shape": "Pareto tail index", "scenario.outlier": "outlier",
     "scenario.low": "lowest input", "scenario.high": "highest input", "scenario.sampling": "rows drawn",
@@ -27,6 +27,10 @@ KEYS = {
     "adversary.sigma": "news noise σ", "adversary.releases": "releases", "adversary.prior": "party 0's prior",
     "adversary.alpha": "audit level α",
 }
+# a key that an adversary reads as its prior (the scenario's share is what it expects of the
+# target), named so where one attacks; otherwise by what it is in the data
+AS_PRIOR = {"scenario.p": "prior p"}
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 # what the ``aux`` column counts, by adversary
 AUX = {
     "knows_votes": "other votes the adversary knows", "knows_others": "other inputs the adversary knows",
@@ -34,6 +38,12 @@ AUX = {
     "coalition": "colluding parties", "news": "noise of the published figure (σ)",
     "repeated": "releases of the same query", "membership": "party 0's prior that an item is in Y",
 }
+# an ``aux`` that counts the n − 1 others, as a share of them (comparable across n)
+AUX_SHARE = {
+    "knows_votes": "share of the other votes the adversary knows", "knows_others": "share of the other inputs known",
+    "auditor": "share of the other inputs the auditor knows", "float_auditor": "share of the other inputs known",
+}
+SHARE = "aux_share"  # the column figures derive for it: aux / (n − 1)
 METRICS = {
     "estimate": "released estimate", "truth": "true value", "error": "error (bias)", "abs_error": "mean |error|",
     "sq_error": "mean squared error", "regret": "regret", "correct_winner": "P(right winner)",
@@ -103,6 +113,10 @@ def key_name(key: str, adversary: str | None = None) -> str:
     """A column's name for a reader (``aux`` by what the adversary counts)."""
     if key == "aux":
         return AUX.get(adversary or "", "adversary's knowledge")
+    if key == SHARE:
+        return AUX_SHARE.get(adversary or "", "share of the others known")
+    if key in AS_PRIOR and adversary not in (None, "none"):
+        return AS_PRIOR[key]
     return KEYS.get(key, key)
 
 
@@ -115,6 +129,8 @@ def level_name(key: str, value) -> str:
     four significant digits (ln 3 as such), missing values as "none"."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "none"
+    if key in ("mechanism", "scenario", "query", "adversary") and isinstance(value, str) and ":" in value:
+        return value.rpartition(":")[2].rpartition(".")[2]  # a user's component: its class, not its import path
     if key == "mechanism":
         return MECHANISMS.get(value, value)
     if key == "metric":
@@ -126,5 +142,7 @@ def level_name(key: str, value) -> str:
             return "ln 3"
         if float(value).is_integer() and abs(value) < 1e15:
             return f"{int(value):,}"  # 1,000,000 rather than 1e+06
+        if 0 < abs(value) < 1e-3 and math.log10(abs(value)).is_integer():  # δ = 10⁻⁵ rather than 1e-05
+            return ("-" if value < 0 else "") + "10" + str(int(math.log10(abs(value)))).translate(SUPERSCRIPT)
         return f"{value:.4g}"
     return str(value)

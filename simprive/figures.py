@@ -9,26 +9,45 @@ only where ε is one value in the figure; a parenthesis holding a key that varie
 
 Each line is the simulation with its 95% band; the closed form, where the table has one, is
 drawn on top of it (hollow markers on a dark dashed line), so it stays visible where the two
-agree.  A ``reference`` metric (a bound) is drawn dotted; ``diagonal`` draws y = x.
+agree.  A ``reference`` metric (a bound) is drawn dotted over a pale halo; ``diagonal`` draws
+y = x.
+
+What a reader would otherwise misread is settled here, for every figure: a facet whose levels
+all draw the same points is drawn once and said in the title (``same for every <key>``); y is
+shared only between panels of comparable size; lines that hide one another get looks apart and
+the legend says so; members of one mechanism family contrasted in a figure get colours apart;
+lines with zero-width intervals are called exact or computed, not simulated.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import re
+import sys
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simprive.display import FAMILIES, FAMILY_COLOURS, family_of, key_name, level_name, metric_name
+from simprive.display import (
+    AUX_SHARE,
+    FAMILIES,
+    FAMILY_COLOURS,
+    SHARE,
+    SUPERSCRIPT,
+    family_of,
+    key_name,
+    level_name,
+    metric_name,
+)
 from simprive.files import write_atomic
-from simprive.validation import ConfigError
+from simprive.validation import ConfigError, check_name
 
 __all__ = ["Layout", "draw", "draw_all", "layout"]
 
@@ -42,6 +61,7 @@ RC: Any = {"svg.hashsalt": "simprive", "svg.fonttype": "path", "figure.dpi": 100
 FORMATS = ("png", "svg")
 STYLES: list[tuple[Any, str]] = [("-", "o"), ((0, (4, 2)), "s"), ((0, (1, 1.5)), "^"), ((0, (5, 2, 1, 2)), "D")]
 PANEL = (3.3, 2.5)  # inches per facet
+LEGEND_WIDTH = 2.6  # inches beside the panels
 SPEC_KEYS = {"name", "metric", "x", "hue", "style", "col", "row", "logx", "logy", "symlogy", "title", "xlabel",
              "ylabel", "expected", "dashed", "reference", "dotted", "diagonal", "sharey"}
 
@@ -59,6 +79,7 @@ class Layout:
     col: str | None
     row: str | None
     added: tuple[str, ...]  # keys faceted because they vary and the spec did not show them
+    same: tuple[tuple[str, tuple], ...] = ()  # keys (and their levels) whose every level draws the same rows
 
     @property
     def mapped(self) -> list[str]:
@@ -78,10 +99,13 @@ def _averaged(data: pd.DataFrame, keys: list[str]) -> list[str]:
     return [c for c in config if (cells[c].nunique(dropna=False) > 1).any()]
 
 
-def layout(summary: pd.DataFrame, spec: dict[str, Any]) -> Layout:
+def layout(summary: pd.DataFrame, spec: dict[str, Any], strict: bool = False) -> Layout:
     """The rows a spec plots and how each varying column is shown; raises
-    :class:`~simprive.validation.ConfigError` naming a column it cannot show."""
-    name = spec.get("name", "figure")
+    :class:`~simprive.validation.ConfigError` naming a column it cannot show.  ``strict``: the
+    caller's mapping as given (no facet dropped or added, x as named): a column that varies
+    unmapped, and changes the data, is refused (``Results.plot``)."""
+    # a figure drawn to files is named (runner.check_figures); one drawn in memory need not be
+    name = check_name(spec["name"], "figure.plots.name", "the figure's files") if "name" in spec else "figure"
     unknown = sorted(set(spec) - SPEC_KEYS)
     if unknown:
         raise ConfigError(f"figure.plots.{name}.{unknown[0]}", spec[unknown[0]],
@@ -94,16 +118,37 @@ def layout(summary: pd.DataFrame, spec: dict[str, Any]) -> Layout:
     x = spec["x"]
     if x not in data.columns:
         raise ConfigError(f"figure.plots.{name}.x", x, "not a column of the summary")
+    if not strict:
+        data, x = _comparable_x(data, x)
     slots = {k: _present(data, spec.get(k)) for k in ("hue", "style", "col", "row")}
     if len(metrics) > 1 and "metric" not in slots.values():
         slots["hue" if slots["hue"] is None else "style"] = "metric"
     added: list[str] = []
+    same: list[tuple[str, tuple]] = []
+    for slot in () if strict else SLOTS:  # a facet the spec asks for that changes nothing is drawn once
+        key = slots[slot]
+        if key is not None and key not in ("metric", x) and _inert(data, key):
+            data = _first_level(data, key, same)
+            slots[slot] = None
     while True:
         keys = [k for k in (x, *slots.values(), "metric") if k]
         varying = _averaged(data, list(dict.fromkeys(keys)))
         if not varying:
             break
-        key = varying[0]
+        # the n that a share is taken of comes first: with it shown, the count is the share
+        key = "n" if x == SHARE and "n" in varying else varying[0]
+        if strict:
+            raise ConfigError(name, key, f"{key} varies among the rows and is not mapped: map it (hue, style, col "
+                                         f"or row) or pick the rows where it is one value")
+        if _inert(data, key):
+            data = _first_level(data, key, same)
+            continue
+        # rows of one point that draw the same (two settings that come to one configuration,
+        # 0.4 and 0.6 of 4 others both 2 known): one of them, nothing averaged
+        single = data.drop_duplicates([*dict.fromkeys(keys), *(c for c in POINT if c in data.columns)])
+        if len(single) < len(data) and key not in _averaged(single, list(dict.fromkeys(keys))):
+            data = single
+            continue
         free = next((s for s in SLOTS if slots[s] is None), None)
         if free is None:
             raise ConfigError(f"figure.plots.{name}", key, f"{key} varies in the rows this figure draws and every "
@@ -111,7 +156,62 @@ def layout(summary: pd.DataFrame, spec: dict[str, Any]) -> Layout:
                                                           f"{key} to one value")
         slots[free] = key
         added.append(key)
-    return Layout(data.copy(), metrics, x, slots["hue"], slots["style"], slots["col"], slots["row"], tuple(added))
+    return Layout(data.copy(), metrics, x, slots["hue"], slots["style"], slots["col"], slots["row"], tuple(added),
+                  tuple(same))
+
+
+POINT = ("value", "ci_low", "ci_high", "expected")  # what a row draws
+
+
+def _comparable_x(data: pd.DataFrame, x: str) -> tuple[pd.DataFrame, str]:
+    """An x comparable across the panels it spans: a count of the n − 1 others known means
+    a different thing at each n, so where n varies it is drawn as the share known."""
+    adversary = _constant(data, "adversary")
+    if x != "aux" or adversary not in AUX_SHARE or data["n"].nunique() < 2:
+        return data, x
+    return _with_share(data), SHARE
+
+
+def _with_share(data: pd.DataFrame) -> pd.DataFrame:
+    return data.assign(**{SHARE: data["aux"] / (data["n"] - 1)})
+
+
+def _inert(data: pd.DataFrame, key: str) -> bool:
+    """Whether every level of ``key`` draws the same rows, so its panels would be copies: the
+    same points (keyed by the columns that do not move with ``key``), each with the same value,
+    interval and closed form — or, for a simulation, the same closed form, every level's value
+    agreeing with it (its own random stream differs, not what it estimates)."""
+    groups = [g for _, g in data.groupby(key, dropna=False, sort=False)]
+    if len(groups) < 2:
+        return False
+    config = [c for c in data.columns if c not in STATISTICS and c != key]
+    # a column whose values differ between levels moves with the key (a count derived from it)
+    index = ["metric"] + [c for c in config if all(_values(g[c]) == _values(groups[0][c]) for g in groups)]
+    groups = [g.sort_values(index, kind="mergesort") for g in groups]
+    points = [g[index].reset_index(drop=True) for g in groups]
+    if not all(p.equals(points[0]) for p in points):
+        return False
+    stats = [g.reindex(columns=list(POINT)).to_numpy(float) for g in groups]
+    if all(np.allclose(s, stats[0], rtol=1e-9, atol=0, equal_nan=True) for s in stats):
+        return True
+    expected = [s[:, 3] for s in stats]
+    if np.isnan(expected[0]).any() or not all(np.allclose(e, expected[0], rtol=1e-9, atol=0) for e in expected):
+        return False
+    if "agreement" in data.columns:
+        return not (data["agreement"] == "differs").any()
+    low, high = np.max([s[:, 1] for s in stats], axis=0), np.min([s[:, 2] for s in stats], axis=0)
+    return bool((low <= high).all())  # the levels' intervals share a point
+
+
+def _values(column: pd.Series) -> tuple[frozenset, bool]:
+    return frozenset(column.dropna()), bool(column.isna().any())
+
+
+def _first_level(data: pd.DataFrame, key: str, same: list) -> pd.DataFrame:
+    """The rows of ``key``'s first level, recording its levels for the caption."""
+    levels = _levels(data, key, [])
+    same.append((key, tuple(levels)))
+    return data[_match(data, key, levels[0])]
 
 
 def _levels(data: pd.DataFrame, key: str, metrics: list[str]) -> list:
@@ -138,12 +238,6 @@ def _match(frame: pd.DataFrame, key: str, level) -> pd.Series:
     return frame[key].isna() if level is None else frame[key] == level
 
 
-def _shade(rgb, i: int, k: int):
-    """Variant ``i`` of ``k`` in a family: the family's colour, lighter for later variants."""
-    t = 0.0 if k <= 1 else 0.55 * i / (k - 1)
-    return tuple(c + (1 - c) * t for c in rgb)
-
-
 MARKERS = ("o", "s", "^", "D", "v", "P")
 
 
@@ -168,15 +262,7 @@ def _palette(key: str | None, levels: list) -> dict:
     if key is None:
         return {None: (0.12, 0.35, 0.6)}
     if key == "mechanism":
-        base = colormaps["tab10"].colors  # type: ignore[attr-defined]
-        families = list(dict.fromkeys(family_of(m)[0] for m in levels if m is not None))
-        members = {f: [m for m in levels if m is not None and family_of(m)[0] == f] for f in families}
-        # a user's mechanism (a family of its own) takes a colour no built-in family has
-        spare = iter(i for i in (7, 8, 5, 6) if i not in {FAMILY_COLOURS.get(f) for f in families})
-        colour = {f: base[FAMILY_COLOURS[f]] if f in FAMILY_COLOURS else base[next(spare, 7)] for f in families}
-        out = {m: _shade(colour[family_of(m)[0]], members[family_of(m)[0]].index(m), len(members[family_of(m)[0]]))
-               for m in levels if m is not None}
-        return {**out, None: (0.4, 0.4, 0.4)}
+        return {**_mechanism_colours([m for m in levels if m is not None]), None: (0.4, 0.4, 0.4)}
     numeric = [v for v in levels if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)]
     if len(numeric) == len([v for v in levels if v is not None]) and len(numeric) > 2:
         ramp = colormaps["viridis"]
@@ -184,6 +270,27 @@ def _palette(key: str | None, levels: list) -> dict:
                 None: (0.4, 0.4, 0.4)}
     base = colormaps["tab10"].colors  # type: ignore[attr-defined]
     return {v: base[i % 10] for i, v in enumerate(levels)}
+
+
+def _mechanism_colours(mechanisms: list) -> dict:
+    """A colour per mechanism.  Where each family has one member, the family's colour (the same
+    in every figure).  Where the figure contrasts members of one family (Laplace against
+    geometric, four broken mechanisms), shades of one hue would not tell them apart: each gets a
+    colour of its own — a family's first member its family's, the others the unused ones."""
+    from matplotlib import colormaps
+
+    base = colormaps["tab10"].colors  # type: ignore[attr-defined]
+    taken: dict = {}  # mechanism: tab10 index
+    seen: set[str] = set()
+    for m in mechanisms:  # each family's first member: its family's colour, unless another has it
+        family = family_of(m)[0]
+        i = FAMILY_COLOURS.get(family)
+        if family not in seen and i is not None and i not in taken.values():
+            taken[m] = i
+        seen.add(family)
+    # a user's mechanism (a family of its own) and every further member: a colour no other has
+    spare = iter([i for i in (0, 1, 2, 3, 4, 5, 6, 8, 9, 7) if i not in taken.values()] + list(range(10)))
+    return {m: base[taken[m]] if m in taken else base[next(spare)] for m in mechanisms}
 
 
 def _constant(data: pd.DataFrame, key: str):
@@ -227,9 +334,6 @@ def fill(template: str, data: pd.DataFrame, constants: dict | None = None) -> st
     return re.sub(r"\{([^}]+)\}", one, text)
 
 
-SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
 def _decade(v: float, _=None) -> str:
     """10ⁿ in plain text (no mathtext to lay out): 1, 10 and 0.1 as such."""
     exponent = round(math.log10(v)) if v > 0 else 0
@@ -269,6 +373,23 @@ def _log_ticks(axis, values: np.ndarray) -> None:
     axis.set_minor_locator(NullLocator())
 
 
+def _reach_a_labelled_tick(axis, set_lim, values: np.ndarray) -> None:
+    """A log axis within about a decade carries few ticks (0.5, 1, 2): it reaches up to the
+    next one above the largest value, so the top of the data is read against a labelled tick."""
+    positive = values[np.isfinite(values) & (values > 0)]
+    if not positive.size:
+        return
+    top = positive.max()
+    if math.log10(top / positive.min()) >= 1.3:  # decades: one is labelled near any top
+        return
+    ticks = axis.get_major_locator().tick_values(positive.min(), top * 10)
+    below, above = [t for t in ticks if t <= top], [t for t in ticks if t >= top]
+    if below and top <= 1.3 * max(below):  # a label at the top of the data already
+        return
+    if above and min(above) > axis.get_view_interval()[1]:
+        set_lim(top=min(above) * 1.05)
+
+
 def _symlog_ticks(axis, linthresh: float, top: float) -> None:
     """0, then decades from the linear threshold up, at most seven labelled."""
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
@@ -295,9 +416,14 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
     import matplotlib.pyplot as plt
 
     lay = layout(summary, spec)
+    logx, logy, symlogy = bool(spec.get("logx")), bool(spec.get("logy")), spec.get("symlogy")
+    if logy:
+        lay = replace(lay, data=_round_off_to_zero(lay.data))
     data, metrics, x = lay.data, lay.metrics, lay.x
     reference = spec.get("reference")
     ref = summary[summary["metric"] == reference] if reference else summary.iloc[:0]
+    if x == SHARE:  # the reference on the same x
+        ref = _with_share(ref)
     adversary = _constant(data, "adversary")
     adversary = adversary if isinstance(adversary, str) else None
     hue_levels = _levels(data, lay.hue, metrics) if lay.hue else [None]
@@ -305,7 +431,6 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
     col_levels = _levels(data, lay.col, metrics) if lay.col else [None]
     row_levels = _levels(data, lay.row, metrics) if lay.row else [None]
     palette, markers = _palette(lay.hue, hue_levels), _markers(lay.hue, hue_levels)
-    logx, logy, symlogy = bool(spec.get("logx")), bool(spec.get("logy")), spec.get("symlogy")
     show_expected = spec.get("expected", True) and data["expected"].notna().any()
     categorical_x = not pd.api.types.is_numeric_dtype(data[x])
     floor = _log_floor(data) if logy else None
@@ -313,8 +438,10 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
 
     with plt.rc_context(RC):
         fig, axes = plt.subplots(len(row_levels), len(col_levels), squeeze=False, sharex=True,
-                                 sharey=spec.get("sharey", True), layout="constrained",
-                                 figsize=(PANEL[0] * len(col_levels) + 2.6, PANEL[1] * len(row_levels) + 0.7))
+                                 sharey=spec.get("sharey", _sharey(data, lay, row_levels, col_levels, logy)),
+                                 layout="constrained",
+                                 figsize=(PANEL[0] * len(col_levels) + LEGEND_WIDTH, PANEL[1] * len(row_levels) + 0.7))
+        drawn: dict = {}
         for (r, row_level), (c, col_level) in ((rr, cc) for rr in enumerate(row_levels) for cc in enumerate(col_levels)):
             ax = axes[r][c]
             facet, facet_ref = data, ref
@@ -323,8 +450,8 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
                     facet = facet[_match(facet, key, level)]
                     if key in facet_ref.columns:
                         facet_ref = facet_ref[_match(facet_ref, key, level)]
-            _draw_facet(ax, facet, facet_ref, lay, hue_levels, style_levels, (palette, markers), x_order, floor,
-                        show_expected)
+            drawn[(r, c)] = _draw_facet(ax, facet, facet_ref, lay, hue_levels, style_levels, (palette, markers),
+                                        x_order, floor, show_expected)
             if lay.col or lay.row:
                 ax.set_title(_facet_title(lay, col_level, row_level, adversary))
         for ax in axes.flat:  # once every facet is drawn: shared limits cover them all
@@ -333,10 +460,14 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
                 lo, hi = ax.get_xlim()
                 ax.plot([lo, hi], [lo, hi], color="0.45", linestyle=(0, (1, 2)), linewidth=1, zorder=1)
                 ax.set_xlim(lo, hi)
+        names = {(r, c): tuple(f"{key_name(k, adversary)} = {level_name(k, v)}" if k else None
+                               for k, v in ((lay.row, rl), (lay.col, cl)))
+                 for r, rl in enumerate(row_levels) for c, cl in enumerate(col_levels)}
+        hidden = _set_apart(axes, drawn, markers, names)
         _texts(fig, axes, lay, spec, constants, adversary)
         _legend(fig, lay, spec, adversary, (hue_levels, palette, markers), style_levels,
                 show_expected=show_expected, reference=None if ref.empty else reference,
-                zeros=logy and bool((data["value"] <= 0).any()))
+                zeros=logy and bool((data["value"] <= 0).any()), hidden=hidden, reading=_reading(lay))
     return fig
 
 
@@ -344,7 +475,9 @@ def _texts(fig, axes, lay: Layout, spec: dict, constants: dict | None, adversary
     """Axis labels and the title: the spec's templates filled from the rows, or the names of
     what is drawn."""
     data, metrics = lay.data, lay.metrics
-    xlabel = fill(spec["xlabel"], data, constants) if spec.get("xlabel") else key_name(lay.x, adversary)
+    # the spec's label names its x; one drawn in its place (a share for a count) is named by itself
+    xlabel = (fill(spec["xlabel"], data, constants) if spec.get("xlabel") and lay.x == spec["x"]
+              else key_name(lay.x, adversary))
     ylabel = fill(spec["ylabel"], data, constants) if spec.get("ylabel") else (
         metric_name(metrics[0]) if len(metrics) == 1 else "value")
     # one label for a row or column of panels that share the axis
@@ -352,47 +485,192 @@ def _texts(fig, axes, lay: Layout, spec: dict, constants: dict | None, adversary
         fig.supxlabel(xlabel, fontsize=9)
     else:
         axes[-1][0].set_xlabel(xlabel)
+    # one line, never wrapped (a wrapped y label reads as two): smaller where it is long
+    size = _fitting(ylabel, 0.8 * 72 * fig.get_figheight())
     if axes.shape[0] > 1:
-        fig.supylabel(textwrap.fill(ylabel, 60), fontsize=9)
+        fig.supylabel(ylabel, fontsize=size)
     else:
-        axes[0][0].set_ylabel(textwrap.fill(ylabel, 34))
+        axes[0][0].set_ylabel(ylabel, fontsize=size)
     title = fill(spec["title"], data, constants) if spec.get("title") else ylabel
-    fig.suptitle(textwrap.fill(title, int(11 * fig.get_figwidth())), fontsize=10, x=0.02, ha="left")
+    lines = [title + _privacy(title, lay)]
+    for key, levels in lay.same:  # a key whose panels would all be the same is drawn once, and said
+        lines.append(f"same for every {key_name(key, adversary)}: {', '.join(level_name(key, v) for v in levels)}")
+    # wrapped to the panels' width, left of the legend; never inside "ε = 1"
+    width = int(12 * (fig.get_figwidth() - LEGEND_WIDTH))
+    fig.suptitle("\n".join(textwrap.fill(line.replace(" = ", "\u00a0=\u00a0"), width) for line in lines),
+                 fontsize=10, x=0.02, ha="left")
+
+
+def _reading(lay: Layout) -> tuple[bool, bool, bool]:
+    """What the legend says of the lines: (any simulated, with an interval; any exact or
+    computed — a zero-width interval, no sampling error; every simulated line one point, its
+    interval a bar)."""
+    data = lay.data
+    keys = [k for k in (lay.hue, lay.style, lay.col, lay.row) if k] + ["metric"]
+    width = (data["ci_high"] - data["ci_low"]).abs()
+    exact = width.isna() | (width <= 1e-12 * data["value"].abs())
+    series = data.assign(_exact=exact).groupby(list(dict.fromkeys(keys)), dropna=False)
+    is_exact, points = series["_exact"].all(), series.size()
+    return bool((~is_exact).any()), bool(is_exact.any()), bool((points[~is_exact] == 1).all())
+
+
+def _fitting(text: str, points: float) -> float:
+    """The font size (9 at most, 6.5 at least) at which ``text`` fits in ``points``."""
+    return max(6.5, min(9.0, points / (0.56 * max(len(text), 1))))
+
+
+def _privacy(title: str, lay: Layout) -> str:
+    """The ε (and a δ above 0) every DP release in the figure has, when the title does not say
+    it and no axis or facet shows it: a privacy figure without its ε cannot be read."""
+    said = []
+    for key, symbol in (("epsilon", "ε"), ("delta", "δ")):
+        v = _constant(lay.data, key)
+        if symbol in title or key in lay.mapped or v is _VARIES or v is _ABSENT or (key == "delta" and v == 0):
+            continue
+        said.append(f"{symbol} = {level_name(key, v)}")
+    return f" ({', '.join(said)})" if said else ""
 
 
 def _legend(fig, lay: Layout, spec: dict, adversary, hues, style_levels, *, show_expected: bool,
-            reference: str | None, zeros: bool) -> None:
+            reference: str | None, zeros: bool, hidden: dict, reading: tuple[bool, bool, bool]) -> None:
     """One legend for the figure: the hue and style levels, then how to read the lines."""
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     hue_levels, palette, markers = hues
     handles: list = []
     if lay.hue:
         handles.append(Line2D([], [], linestyle="none", label=key_name(lay.hue, adversary)))
-        handles += [Line2D([], [], color=palette[h], marker=markers[h], markersize=4,
-                           label=level_name(lay.hue, h)) for h in hue_levels]
+        for h in hue_levels:
+            label = level_name(lay.hue, h)
+            if h in hidden:  # said, since it cannot be seen
+                first, where = hidden[h]
+                label += f"\n(coincides with {level_name(lay.hue, first)}{where})"
+            handles.append(Line2D([], [], color=palette[h], marker=markers[h], markersize=4, label=label))
     if lay.style:
         handles.append(Line2D([], [], linestyle="none", label=key_name(lay.style, adversary)))
         handles += [Line2D([], [], color="0.3", linestyle=STYLES[i % len(STYLES)][0],
                            marker=STYLES[i % len(STYLES)][1], markersize=4, label=level_name(lay.style, s))
                     for i, s in enumerate(style_levels)]
     handles.append(Line2D([], [], linestyle="none", label="how to read"))
-    handles.append(Line2D([], [], color="0.3", marker="o", markersize=4, label="simulated (band: 95% CI)"))
+    simulated, exact, bars = reading
+    if simulated:  # the line over its band (or bar), as drawn
+        line = Line2D([], [], color="0.3", marker="o", markersize=4,
+                      label=f"simulated ({'bar' if bars else 'band'}: 95% CI)")
+        handles.append((Line2D([], [], color="0.3", marker="|", markersize=9, linestyle="none"), line) if bars
+                       else (Patch(color="0.3", alpha=0.18, linewidth=0), line))
+    if exact:  # no band to draw
+        handles.append(Line2D([], [], color="0.3", marker="o", markersize=4, label="exact or computed (no sampling error)"))
     if show_expected:
         handles.append(Line2D([], [], color="0.1", linestyle=(0, (3, 2)), linewidth=0.9, marker="o",
                               markersize=6, markerfacecolor="none", label=spec.get("dashed", "closed form")))
     if reference:
-        handles.append(Line2D([], [], color="0.2", linestyle=(0, (1, 1.5)), linewidth=2,
-                              label=spec.get("dotted", metric_name(reference))))
+        label = spec.get("dotted", metric_name(reference))
+        if hidden["reference"]:
+            on = [level_name(lay.hue, h) if lay.hue else "the simulation" for h in hidden["reference"]]
+            wheres = set(hidden["reference"].values())
+            label += f"\n(coincides with {', '.join(on)}{wheres.pop() if len(wheres) == 1 else ' in some panels'})"
+        handles.append((Line2D([], [], color=HALO_COLOUR, linewidth=HALO_WIDTH),
+                        Line2D([], [], color="0.2", linestyle=(0, (1, 1.5)), linewidth=2, label=label)))
     if spec.get("diagonal"):
         handles.append(Line2D([], [], color="0.45", linestyle=(0, (1, 2)), label=str(spec["diagonal"])))
     if zeros:
         handles.append(Line2D([], [], color="0.3", linestyle="none", marker="v", markersize=6,
                               label="0 (below the log axis)"))
-    legend = fig.legend(handles=handles, loc="outside right upper", frameon=False, handlelength=2.4)
+    # long labels wrapped, never inside "ε = 1" (no-break spaces there)
+    labels = ["\n".join(textwrap.fill(part.replace(" = ", "\u00a0=\u00a0"), 44) for part in
+                        (h[-1] if isinstance(h, tuple) else h).get_label().split("\n")) for h in handles]
+    legend = fig.legend(handles=handles, labels=labels, loc="outside right upper", frameon=False, handlelength=2.4)
     for text, handle in zip(legend.get_texts(), handles):
-        if handle.get_linestyle() == "None" and handle.get_marker() in ("None", None, ""):
+        if isinstance(handle, Line2D) and handle.get_linestyle() == "None" and handle.get_marker() in ("None", None, ""):
             text.set_fontweight("bold")
+
+
+HALO_WIDTH, HALO_COLOUR = 6.0, "0.82"  # under a reference line
+HIDDEN = 0.035  # lines closer than this share of the panel's height, at every x they share, hide each other
+LOOKS_APART = [("-", 10.0), ((0, (4, 2)), 5.5), ((0, (1, 1.5)), 3.5), ((0, (5, 2, 1, 2)), 3.5)]
+
+
+def _on_axes(ax, line) -> dict:
+    """A line's points as heights in its panel (0 at the foot, 1 at the top), by x."""
+    xy = np.column_stack([line.get_xdata(orig=False), line.get_ydata(orig=False)]).astype(float)
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    if not len(xy):
+        return {}
+    heights = ax.transAxes.inverted().transform(ax.transData.transform(xy))[:, 1]
+    return dict(zip(xy[:, 0], heights))
+
+
+def _hides(ax, under, over) -> bool:
+    """Whether ``over`` covers ``under``: every point of the one with fewer points lies on the
+    other, at the same x, within :data:`HIDDEN` of the panel's height."""
+    a, b = _on_axes(ax, under), _on_axes(ax, over)
+    short, other = (a, b) if len(a) <= len(b) else (b, a)
+    return bool(short) and all(x in other and abs(h - other[x]) <= HIDDEN for x, h in short.items())
+
+
+def _where(seen: list[tuple[tuple, bool]]) -> str:
+    """Where two lines coincide, for the legend: everywhere (nothing said), at one level of a
+    facet ("at prior p = 0.9"), or the panels.  ``seen``: ((row part, column part) of a panel's
+    title, whether they coincide there)."""
+    at = {panel for panel, hides in seen if hides}
+    if len(at) == len(seen):
+        return ""
+    for i in (0, 1):  # the panels of one row (or column) level, exactly
+        levels = {panel[i] for panel in at}
+        if len(levels) == 1 and None not in levels and at == {p for p, _ in seen if p[i] in levels}:
+            return f" at {levels.pop()}"
+    names = [" · ".join(part for part in panel if part) or "this panel" for panel, _ in seen if panel in at]
+    return f" at {' and '.join(names)}" if len(names) <= 2 else f" in {len(names)} of {len(seen)} panels"
+
+
+def _set_apart(axes, drawn: dict, markers: dict, names: dict) -> dict:
+    """Lines that coincide get looks apart — the first under big markers, each later one dashed
+    or dotted with a smaller marker of its own on top — and the legend is told: ``{level:
+    (the level it coincides with, in every panel both are in)}``, with the key ``"reference"``
+    for the dotted bound."""
+    hidden: dict = {}
+    everywhere: dict = {}
+    near: dict = {}  # level: whether the bound lies on it, panel by panel
+    for (r, c), lines in drawn.items():
+        ax = axes[r][c]
+        series = [(h, s, line) for (h, s), line in lines["series"].items()]
+        for i, (hue, style, line) in enumerate(series):
+            for first, first_style, earlier in series[:i]:
+                if hue != first and style == first_style:
+                    everywhere.setdefault((hue, first), []).append((names[r, c], _hides(ax, earlier, line)))
+        for hue, _, other in series:
+            if lines["reference"]:
+                hides = any(_hides(ax, other, line) for line in lines["reference"])
+                near.setdefault(hue, []).append((names[r, c], hides))
+    hidden["reference"] = {hue: _where(seen) for hue, seen in near.items() if any(h for _, h in seen)}
+    groups: dict = {}  # each hidden level joins the group of the first level it coincides with
+    for (hue, first), seen in everywhere.items():
+        if any(h for _, h in seen) and hue not in hidden:
+            hidden[hue] = (first, _where(seen))
+            lead = hidden[first][0] if first in hidden and first != "reference" else first
+            groups.setdefault(lead, [lead])
+            groups[lead].append(hue)
+    for members in groups.values():
+        _restyle(drawn, members, markers)
+    return hidden
+
+
+def _restyle(drawn: dict, members: list, markers: dict) -> None:
+    """Coinciding levels, in drawing order: each a marker of its own, smaller and on top of
+    the one before, and (where the style slot does not set it) its own dashes."""
+    # markers never run out: with more coinciding levels than markers, they are reused
+    spare = itertools.cycle([m for m in MARKERS if m not in {markers[h] for h in members}] + list(MARKERS))
+    for i, hue in enumerate(members):
+        if i and markers[hue] in {markers[h] for h in members[:i]}:
+            markers[hue] = next(spare)
+        linestyle, size = LOOKS_APART[min(i, len(LOOKS_APART) - 1)]
+        for line in (line for lines in drawn.values() for (h, _), line in lines["series"].items() if h == hue):
+            line.set_marker(markers[hue])
+            line.set_markersize(size)
+            line.set_zorder(3 + 0.1 * i)
+            if line.get_linestyle() == "-":
+                line.set_linestyle(linestyle)
 
 
 def _draw_facet(ax, facet, facet_ref, lay: Layout, hue_levels, style_levels, looks, x_order, floor, expected):
@@ -406,9 +684,12 @@ def _draw_facet(ax, facet, facet_ref, lay: Layout, hue_levels, style_levels, loo
         g = g.sort_values(x)
         if len(g):
             curves.add(tuple(zip(position(g[x]), g["value"])))
+    drawn: dict = {"reference": [], "series": {}}
     for curve in sorted(curves):
         xs, ys = zip(*curve)
-        ax.plot(xs, ys, linestyle=(0, (1, 1.5)), linewidth=2, color="0.2", zorder=5)
+        # a pale halo under the dotted line: it shows where the bound lies on a line it meets
+        ax.plot(xs, ys, linewidth=HALO_WIDTH, color=HALO_COLOUR, zorder=1.5, solid_capstyle="round")
+        drawn["reference"] += ax.plot(xs, ys, linestyle=(0, (1, 1.5)), linewidth=2, color="0.2", zorder=5)
     for si, style in enumerate(style_levels):
         linestyle, style_marker = STYLES[si % len(STYLES)]
         for hue in hue_levels:
@@ -430,8 +711,13 @@ def _draw_facet(ax, facet, facet_ref, lay: Layout, hue_levels, style_levels, loo
                             color=colour, clip_on=False, zorder=8)
                 value = np.where(zero, np.nan, value)
                 low, high = np.where(zero, np.nan, np.maximum(low, floor)), np.where(zero, np.nan, high)
-            ax.fill_between(xs, low, high, color=colour, alpha=0.18, linewidth=0, zorder=2)
-            ax.plot(xs, value, color=colour, linestyle=linestyle, marker=marker, markersize=4, linewidth=1.6, zorder=3)
+            if len(xs) == 1:  # one setting: a band would be a point, so a bar
+                ax.errorbar(xs, value, yerr=np.clip([value - low, high - value], 0, None), fmt="none", ecolor=colour,
+                            elinewidth=1.2, capsize=3, zorder=2)
+            else:
+                ax.fill_between(xs, low, high, color=colour, alpha=0.18, linewidth=0, zorder=2)
+            drawn["series"][(hue, style)], = ax.plot(xs, value, color=colour, linestyle=linestyle, marker=marker,
+                                                     markersize=4, linewidth=1.6, zorder=3)
             if expected and g["expected"].notna().any():
                 e = g["expected"].to_numpy(float)
                 if logy:
@@ -439,6 +725,56 @@ def _draw_facet(ax, facet, facet_ref, lay: Layout, hue_levels, style_levels, loo
                 ax.plot(xs, e, color="0.1", linestyle=(0, (3, 2)), linewidth=0.9, zorder=6)
                 ax.plot(xs, e, linestyle="none", marker="o", markersize=6.5, markerfacecolor="none",
                         markeredgecolor=colour, markeredgewidth=1.3, zorder=7)
+    return drawn
+
+
+ROUND_OFF = 1e-12  # relative to a metric's largest value: below it, a number is round-off of 0
+
+
+def _round_off_to_zero(data: pd.DataFrame) -> pd.DataFrame:
+    """A log axis would span decades down to a 3e-33 that is 0 computed in floating point:
+    numbers within round-off of 0 (relative to the metric's largest) are 0 there."""
+    data = data.copy()
+    columns = [c for c in POINT if c in data.columns]
+    for _, rows in data.groupby("metric", sort=False):
+        values = rows[columns].to_numpy(float)
+        finite = np.abs(values[np.isfinite(values)])  # an open interval's inf is no scale
+        top = finite.max() if finite.size else 0.0
+        data.loc[rows.index, columns] = np.where(np.abs(values) <= ROUND_OFF * top, 0.0, values)
+    return data
+
+
+COMPARABLE = 20.0  # panels whose largest values are within this factor share a linear y scale
+
+
+def _sharey(data: pd.DataFrame, lay: Layout, row_levels: list, col_levels: list, logy: bool):
+    """Share y where the panels' scales are comparable: all of them, else each facet row, else
+    each column, else none — a panel reaching 4·10⁶ would flatten one reaching 400 to 0.  A log
+    axis shows every decade, so it is always shared."""
+    if logy:
+        return True
+    size = np.zeros((len(row_levels), len(col_levels)))
+    for r, row_level in enumerate(row_levels):
+        for c, col_level in enumerate(col_levels):
+            facet = data
+            for key, level in ((lay.row, row_level), (lay.col, col_level)):
+                if key:
+                    facet = facet[_match(facet, key, level)]
+            values = np.abs(facet[[k for k in POINT if k in facet.columns]].to_numpy(float))
+            values = values[np.isfinite(values)]  # an open interval's inf is no scale
+            size[r, c] = values.max() if values.size else 0.0
+
+    def comparable(sizes: np.ndarray) -> bool:
+        sizes = sizes[sizes > 0]  # a panel at 0 fits any scale
+        return sizes.size == 0 or sizes.max() <= COMPARABLE * sizes.min()
+
+    if comparable(size.ravel()):
+        return True
+    if all(comparable(row) for row in size):
+        return "row"
+    if all(comparable(col) for col in size.T):
+        return "col"
+    return False
 
 
 def _log_floor(data: pd.DataFrame) -> float:
@@ -468,16 +804,20 @@ def _scale(ax, data: pd.DataFrame, x: str, logx: bool, logy: bool, symlogy, x_or
         _log_ticks(ax.xaxis, data[x].to_numpy(float))
         values = np.unique(data[x].to_numpy(float))
         values = values[np.isfinite(values) & (values > 0)]
-        if len(values) <= 8:  # few settings: a tick at each, labelled as set where labels fit
-            from matplotlib.ticker import FixedLocator, FuncFormatter
+        if 0 < len(values) <= 8:  # few settings: a tick at each, labelled as set where labels fit
+            from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
-            ax.xaxis.set_major_locator(FixedLocator(values))
-            labelled = _spaced(values)
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _number(v) if v in labelled else ""))
+            labelled = sorted(_spaced(values))  # the others get a minor tick: every major one has a label
+            ax.xaxis.set_major_locator(FixedLocator(labelled))
+            ax.xaxis.set_major_formatter(FuncFormatter(_number))
+            ax.xaxis.set_minor_locator(FixedLocator([v for v in values if float(v) not in labelled]))
+            ax.xaxis.set_minor_formatter(NullFormatter())
     if logy:
         ax.set_yscale("log")
-        _log_ticks(ax.yaxis, data[["value", "expected"]].to_numpy(float).ravel())
+        drawn = data[["value", "expected", "ci_high"]].to_numpy(float).ravel()
+        _log_ticks(ax.yaxis, drawn)
         ax.set_ylim(bottom=_log_floor(data))
+        _reach_a_labelled_tick(ax.yaxis, ax.set_ylim, drawn)
     elif symlogy:  # log scale that still shows zeros: linear within ±symlogy
         ax.set_yscale("symlog", linthresh=float(symlogy))
         if (data["value"] >= 0).all():
@@ -491,6 +831,11 @@ def draw_all(summary: pd.DataFrame, plots: Sequence[dict], out_dir, constants: d
 
     paths = []
     for spec in plots:
+        lay = layout(summary, spec)
+        if lay.data[lay.x].isna().all():  # e.g. x = ε for an exact protocol, which makes no ε claim
+            print(f"simprive: note: figure {spec['name']} not drawn: no row has a value of its x, {lay.x}",
+                  file=sys.stderr)
+            continue
         fig = draw(summary, constants, **spec)
         for fmt in FORMATS:
             buf = io.BytesIO()

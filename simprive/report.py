@@ -20,7 +20,7 @@ from omegaconf import OmegaConf
 from simprive.config import EXPERIMENTS_DIR
 from simprive.files import write_atomic
 from simprive.results import check_summary, figure_spec, read_job, read_jobs, read_json, read_meta, read_summary
-from simprive.validation import ConfigError
+from simprive.validation import ConfigError, is_name
 
 __all__ = ["write_report"]
 
@@ -31,7 +31,7 @@ ALWAYS_SHOWN = ("metric", "value", "ci_low", "ci_high", "expected", "z", "agreem
 
 def _description(experiment: str | None) -> str:
     """A preset's own words: the comment that opens its YAML file."""
-    path = EXPERIMENTS_DIR / f"{experiment}.yaml" if experiment else None
+    path = EXPERIMENTS_DIR / f"{experiment}.yaml" if is_name(experiment) else None  # a name, never a path
     if path is None or not path.exists():
         return ""
     lines = []
@@ -91,10 +91,10 @@ def _figures(run_dir: Path, meta: dict) -> list[dict]:
     plots = figure_spec(meta, run_dir / "meta.json").get("plots", [])
     out = []
     for spec in plots:
-        png = run_dir / f"{spec['name']}.png"
-        if png.exists():
-            out.append({"name": spec["name"], "data": base64.b64encode(png.read_bytes()).decode(),
-                        "svg": f"{spec['name']}.svg"})
+        name = spec.get("name") if isinstance(spec, dict) else None
+        png = run_dir / f"{name}.png"
+        if is_name(name) and png.is_file():  # names, never paths: only this folder's files are read
+            out.append({"name": name, "data": base64.b64encode(png.read_bytes()).decode(), "svg": f"./{name}.svg"})
     return out
 
 
@@ -121,10 +121,15 @@ def _jobs(run_dir: Path) -> tuple[list[dict], list[str]]:
     shared = [o for o in listed[0][1] if all(o in overrides for _, overrides in listed)] if listed else []
     jobs = []
     for name, overrides in listed:
+        if not is_name(name):  # a job named like a path or a URL: nothing of it is read or linked
+            jobs.append({"name": name, "href": None, "overrides": [o for o in overrides if o not in shared],
+                         "status": "missing", "wall_time_s": None})
+            continue
         folder = run_dir / name
         wall = read_meta(folder / "meta.json").get("wall_time_s")
-        jobs.append({"name": name, "href": f"{name}/report.html" if (folder / "report.html").exists() else None,
-                     # as simprive-aggregate counts it: ok, its error (a file it cannot read), or missing
+        # a link to a job folder is relative ("./"), never a URL; its status as simprive-aggregate counts it:
+        # ok, its error (a file it cannot read), or missing
+        jobs.append({"name": name, "href": f"./{name}/report.html" if (folder / "report.html").is_file() else None,
                      "overrides": [o for o in overrides if o not in shared], "status": read_job(folder)[0],
                      "wall_time_s": wall if isinstance(wall, int | float) else None})
     return jobs, shared

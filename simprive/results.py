@@ -75,6 +75,15 @@ class Results:
             plt.close(fig)
         return figures
 
+    def plot(self, x: str, y: str = "value", hue: str | None = None, col: str | None = None, row: str | None = None,
+             metric: str | list[str] | None = None, **kws):
+        """Any columns of the summary as a seaborn line plot (``relplot(kind="line")``), the
+        95% band from ``ci_low``/``ci_high``; a column that varies unmapped is refused by name.
+        Returns the ``FacetGrid`` (see :func:`simprive.plotting.relplot`)."""
+        from simprive.plotting import relplot
+
+        return relplot(self.summary, x, y, hue=hue, col=col, row=row, metric=metric, **kws)
+
     def _repr_html_(self) -> str:
         """In Jupyter: the summary table."""
         return self.summary._repr_html_()  # type: ignore[operator]
@@ -136,9 +145,7 @@ def read_json(path) -> dict:
 def figure_spec(meta: dict, path) -> dict:
     """The ``config.figure`` a ``meta.json`` records, its ``plots`` a list of specs, each named
     as a file is (``{}`` when it records none); a ConfigError naming the file and the key otherwise."""
-    import re
-
-    from simprive.validation import ConfigError
+    from simprive.validation import ConfigError, is_name
 
     def refuse(key, value, allowed):
         raise ConfigError("meta.json", str(path), f"its {key} is {value!r}, {allowed}")
@@ -156,8 +163,8 @@ def figure_spec(meta: dict, path) -> dict:
         if not isinstance(spec, dict):
             refuse(f"config.figure.plots[{i}]", spec, "not a plot (a mapping with a name)")
         name = spec.get("name")  # a file's name: NAME.png beside summary.csv
-        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name):
-            refuse(f"config.figure.plots[{i}].name", name, "not a plot's name (letters, digits, _ . -)")
+        if not is_name(name):
+            refuse(f"config.figure.plots[{i}].name", name, "not a plot's name (1-100 letters, digits, _ . -)")
     return {**figure, "plots": plots} if figure else {}
 
 
@@ -179,7 +186,7 @@ def read_jobs(sweep_dir) -> dict | None:
         return None
     listed = read_json(path)
     jobs = listed.get("jobs")
-    if not isinstance(jobs, list) or not all(isinstance(j, dict) and isinstance(j.get("num"), int)
+    if not isinstance(jobs, list) or not all(isinstance(j, dict) and isinstance(j.get("num"), int | str)
                                              and isinstance(j.get("overrides"), list) for j in jobs):
         raise ConfigError("jobs.json", str(path), "its key jobs is not a list of jobs, each with num and overrides")
     command = listed.get("command", [])
@@ -263,13 +270,16 @@ def aggregate(sweep_dir) -> pd.DataFrame:
     """One table from a sweep's job folders.  A job that failed left ``error.json``
     instead of ``summary.csv``; it becomes a row whose ``status`` says why, and so does a job
     whose files cannot be read, or that ``jobs.json`` lists and left nothing (``missing``)."""
+    from simprive.validation import is_name
+
     sweep_dir = Path(sweep_dir)
     manifest = read_jobs(sweep_dir)  # every job the sweep launched: one that left nothing is missing
     listed = {str(job["num"]): job["overrides"] for job in (manifest or {"jobs": []})["jobs"]}
     folders = {p.name for p in sweep_dir.iterdir() if p.is_dir() and not p.name.startswith(".")}
     frames, rows = [], []
     for name in sorted(folders | set(listed), key=lambda n: (len(n), n)):
-        status, found = read_job(sweep_dir / name)
+        # a job named like a path (../x) or a URL is missing: nothing outside the sweep is read
+        status, found = read_job(sweep_dir / name) if is_name(name) else ("missing", None)
         if status == "ok":
             frames.append(found.assign(status="ok"))
         elif status != "missing" or name in listed:  # a folder that is no job's is not one

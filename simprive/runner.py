@@ -8,10 +8,12 @@ into tidy rows, and only at the end written (atomically) with its figures.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -359,7 +361,9 @@ def check_figures(identities: list[dict], plots) -> None:
     from simprive.figures import layout
 
     configs = pd.DataFrame(identities)
-    for spec in plots:
+    for i, spec in enumerate(plots):
+        if not isinstance(spec, dict) or "name" not in spec:
+            raise ConfigError(f"figure.plots.{i}", spec, "a figure needs a name (its files are NAME.png and NAME.svg)")
         metric = spec.get("metric")
         metrics = list(metric) if isinstance(metric, (list, tuple)) else [metric]
         frame = pd.concat([configs.assign(metric=m) for m in metrics], ignore_index=True)
@@ -426,7 +430,7 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
     begun = {p.config_hash: start(p) for p in todo}
     check_duration(todo, [begun[p.config_hash][1] for p in todo], axes, cfg.get("max_minutes"))
 
-    with hold(out_dir) if out_dir is not None else contextlib.nullcontext():
+    with writing(out_dir), hold(out_dir) if out_dir is not None else contextlib.nullcontext():
         rows, trial_frames, reused = [], [], 0
         bar = Progress(len(plans), cfg.get("name", "run"), enabled=cfg.get("progress"))
         for p in plans:
@@ -477,6 +481,22 @@ def save(results: Results, out_dir: Path, figure: dict | None) -> None:
     from simprive.report import write_report
 
     write_report(out_dir)
+
+
+@contextlib.contextmanager
+def writing(out_dir):
+    """A folder that cannot be written (read-only, full, not a folder) stops the run with one
+    line naming the file and why; the configurations already computed stay in ``.simprive/``,
+    so once it is mended the same command resumes."""
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename or out_dir
+        why = exc.strerror or str(exc)
+        if exc.errno == errno.ENOSPC:
+            free = shutil.disk_usage(Path(out_dir).parent if not Path(out_dir).exists() else out_dir).free
+            why += f" ({free / 2**20:.0f} MiB free); finished configurations are kept: free space and rerun to resume"
+        raise ConfigError("hydra.run.dir", str(out_dir), f"cannot write {where}: {why}") from None
 
 
 def _key(cfg: dict, p: Plan, extra: list[str]) -> dict:

@@ -8,12 +8,15 @@ written by two runs at once.
   combined ``summary.csv`` is byte-identical to an uninterrupted run's.  An entry carries its
   key, its identity and a checksum, and is used only if all three hold (:class:`Store`).
   The folder is read as data, never executed: entries are JSON (no pickle, no eval).
-* **A lock.**  ``lock`` holds the pid of the run writing the folder; a second run is refused
-  while that process lives, and a lock left by a dead one is taken over.
+* **A lock.**  The run writing the folder holds an exclusive ``flock`` on ``lock`` (which
+  names its pid); a second run is refused at once, before it writes anything, and the
+  kernel drops a dead run's lock with its process.
 """
 
 from __future__ import annotations
 
+import atexit
+import fcntl
 import hashlib
 import json
 import os
@@ -28,7 +31,7 @@ from simprive.files import write_atomic
 from simprive.identity import config_hash
 from simprive.validation import ConfigError
 
-__all__ = ["Busy", "Store", "hold"]
+__all__ = ["Busy", "Store", "acquire", "check_free", "hold", "release"]
 
 
 class Busy(ConfigError):
@@ -106,40 +109,109 @@ class Store:
         write_atomic(path, json.dumps(entry, default=_number).encode())
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+# the folders this process holds: their lock file → its open descriptor (the flock lives on
+# it) and the folders taking it created, deepest first (removed again if left empty)
+_HELD: dict[str, tuple[int, list[Path]]] = {}
+
+
+def _lock_file(out_dir) -> Path:
+    return Path(out_dir).absolute() / ".simprive" / "lock"
+
+
+def _busy(out_dir, holder: str) -> Busy:
+    who = f"pid {holder}" if holder.isdigit() else "another process"
+    return Busy("hydra.run.dir", str(out_dir), f"another simprive run ({who}) is writing this folder: "
+                                              "wait for it, or choose another folder")
+
+
+def _open(lock: Path) -> int:
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    return os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+
+
+def acquire(out_dir) -> bool:
+    """Hold ``out_dir`` for this process: an exclusive ``flock`` on ``.simprive/lock``, taken
+    at once or refused (:class:`Busy`), so of two runs started together exactly one goes on.
+    The kernel drops the lock when its process dies, however it dies: a killed run's lock is
+    never in the way.  Returns whether this call took it (False: this process holds it
+    already)."""
+    lock = _lock_file(out_dir)
+    if str(lock) in _HELD:
         return False
-    except PermissionError:  # someone else's live process
-        return True
+    created = [p for p in (lock.parent, *lock.parent.parents) if not p.exists()]
+    try:
+        fd = _open(lock)
+    except OSError as exc:  # not a folder one can write in (/proc, read-only, a file in the way)
+        raise ConfigError("hydra.run.dir", str(out_dir), f"cannot be written: {exc.strerror or exc}") from None
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            os.close(fd)
+            raise _busy(out_dir, holder) from None
+        try:  # the file locked is still the folder's lock, not one its holder removed meanwhile
+            if os.fstat(fd).st_ino == os.stat(lock).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+        fd = _open(lock)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    _HELD[str(lock)] = fd, created
     return True
+
+
+def release(out_dir) -> None:
+    """Let ``out_dir`` go: its lock file is removed before the lock is dropped (so a run
+    waiting on the old file retries on a new one), and so are ``.simprive/`` and the folders
+    taking it created, where that leaves them empty: a run that failed leaves nothing."""
+    lock = _lock_file(out_dir)
+    fd, created = _HELD.pop(str(lock), (None, []))
+    if fd is None:
+        return
+    try:
+        lock.unlink(missing_ok=True)
+        for folder in dict.fromkeys([lock.parent, *created]):
+            folder.rmdir()  # only while empty
+    except OSError:
+        pass  # it holds the run's results or saved configurations
+    finally:
+        os.close(fd)
+
+
+@atexit.register
+def _release_all() -> None:
+    """At exit, every folder this process still holds (the command line's) is let go."""
+    for lock in list(_HELD):
+        release(Path(lock).parent.parent)
 
 
 def check_free(out_dir) -> None:
     """Refuse a folder another live simprive run holds (without taking it)."""
-    lock = Path(out_dir) / ".simprive" / "lock"
-    try:
-        pid = int(lock.read_text().strip() or 0)
-    except (OSError, ValueError):
+    lock = _lock_file(out_dir)
+    if str(lock) in _HELD or not lock.exists():
         return
-    if pid and pid != os.getpid() and _alive(pid):
-        raise Busy("hydra.run.dir", str(out_dir), f"another simprive run (pid {pid}) is writing this folder: "
-                                                  "wait for it, or choose another folder")
+    try:
+        fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise _busy(out_dir, os.pread(fd, 32, 0).decode(errors="replace").strip()) from None
+    finally:
+        os.close(fd)
 
 
 @contextmanager
 def hold(out_dir):
-    """Hold ``out_dir`` for this process while the block runs; a stale lock is taken over."""
-    lock = Path(out_dir) / ".simprive" / "lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    check_free(out_dir)
-    lock.write_text(str(os.getpid()))
+    """Hold ``out_dir`` for this process while the block runs (:func:`acquire`); a folder
+    this process holds already (the command line took it before Hydra wrote) stays held."""
+    took = acquire(out_dir)
     try:
         yield
     finally:
-        try:
-            if lock.read_text().strip() == str(os.getpid()):
-                lock.unlink()
-        except OSError:
-            pass
+        if took:
+            release(out_dir)

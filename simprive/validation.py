@@ -192,13 +192,20 @@ def check_bool(key: str, value) -> bool:
     return value
 
 
-def check_name(value) -> str:
-    """A run's name, which names its folder: letters, digits, ``_ . -``; no path."""
+def is_name(value) -> bool:
+    """Whether ``value`` can name a file or folder: letters, digits, ``_ . -``; never a path
+    (no ``/``, no ``..``, nothing hidden) nor a URL (no ``:``), so what it names stays inside
+    the run's folder and a link to it is relative."""
     import re
 
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}", value):
-        raise ConfigError("name", value, "must be 1-100 letters, digits, _ . or - (it names the run's folder), "
-                                         "not starting with . or -")
+    return isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}", value) is not None
+
+
+def check_name(value, key: str = "name", names: str = "the run's folder") -> str:
+    """A name (:func:`is_name`), or a ConfigError naming ``key``."""
+    if not is_name(value):
+        raise ConfigError(key, value, f"must be 1-100 letters, digits, _ . or - (it names {names}), "
+                                      "not starting with . or -")
     return value
 
 

@@ -263,3 +263,48 @@ def test_a_mechanisms_epsilon_and_delta_are_checked_together(mechanism):
         validate_sweep([overrides], overrides)
     assert str(err.value).splitlines() == ["2 problems:", "invalid epsilon=-1.0: must be a finite number > 0",
                                            "invalid delta=2.0: must be in [0, 1)"]
+
+
+# == overrides Hydra would accept or misread (issue 17): checked one by one before composing ==
+OVERRIDE_CASES = [
+    (["epsilon=1", "epsilon=2"], "epsilon"),
+    (["mechanism=rr", "mechanism=laplace"], "mechanism"),
+    (["experiment=poll", "experiment=bounded_sum"], "experiment"),
+    (["+n=5", "n=6"], "n"),
+    (["hydra.run.dir="], "hydra.run.dir"),
+    (["hydra.sweep.dir= "], "hydra.sweep.dir"),
+    (["hydra.run.dir=${oc.env:SIMPRIVE_SURELY_UNSET}"], "hydra.run.dir"),
+    (["epsilon=1,1"], "epsilon"),
+    (["epsilon=１"], "epsilon"),
+    (["+ε=1"], "ε"),
+    (["epsilon=choice()"], "epsilon"),
+    (["n=[1,2"], "n"),
+    (["hydra/launcher=joblib", "hydra.launcher.n_jobs=-100"], "hydra.launcher.n_jobs"),
+    (["hydra/launcher=joblib", "hydra.launcher.n_jobs=0"], "hydra.launcher.n_jobs"),
+    (["hydra/launcher=joblib", "hydra.launcher.n_jobs=abc"], "hydra.launcher.n_jobs"),
+    (["hydra/launcher=joblib", "hydra.launcher.backend=nope"], "hydra.launcher.backend"),
+]
+
+
+@pytest.mark.parametrize("overrides, key", OVERRIDE_CASES, ids=[" ".join(o) for o, _ in OVERRIDE_CASES])
+def test_an_override_is_checked_on_its_own_naming_its_key(overrides, key):
+    from simprive.cli import check_overrides
+
+    with pytest.raises(ConfigError) as err:
+        check_overrides(overrides)
+    assert err.value.key == key and "\n" not in str(err.value), str(err.value)
+
+
+def test_a_resolvable_run_folder_and_distinct_keys_pass():
+    from simprive.cli import check_overrides
+
+    check_overrides(["experiment=poll", "epsilon=0.5,1", "hydra.run.dir=out/${now:%H}", "mechanism=rr",
+                     "mechanism.path=counts", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"])
+
+
+@pytest.mark.parametrize("args", [["epsilon=1", "epsilon=2"], ["n={a:1}"], ["~nope"]])
+def test_what_composing_refuses_names_the_override(args, tmp_path):
+    out = simprive("experiment=poll", *args, f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path, check=False)
+    assert out.returncode == 2 and "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert "invalid overrides=" not in out.stderr and args[-1].lstrip("~").split("=")[0] in out.stderr, out.stderr
+    assert not (tmp_path / "run").exists()

@@ -8,6 +8,14 @@ from simprive import ConfigError
 from simprive.figures import draw, draw_all, fill, layout
 
 
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 def rows(**columns):
     n = len(next(iter(columns.values())))
     base = {"metric": ["m"] * n, "value": np.arange(1, n + 1, dtype=float), "ci_low": 0.5, "ci_high": 9.0,
@@ -117,7 +125,8 @@ def test_no_preset_figure_averages_a_key_swept_on_top(preset):
         metrics = spec["metric"] if isinstance(spec["metric"], list) else [spec["metric"]]
         frame = pd.concat([configs.assign(metric=m) for m in metrics], ignore_index=True)
         try:
-            lay = layout(frame.assign(value=1.0, expected=np.nan), spec)
+            # every row its own value: a key that changes the data (here all of them) is never dropped
+            lay = layout(frame.assign(value=np.arange(len(frame), dtype=float), expected=np.nan), spec)
         except ConfigError as err:
             assert err.value == "seed"
             continue
@@ -130,6 +139,273 @@ def test_results_draw_their_figures_in_memory_and_show_as_a_table():
     res = run_experiment("poll", ["trials=50", "n=[100,1000]"])
     assert res.figures == [] and res.out_dir is None  # nothing written
     figs = res.draw()
-    assert len(figs) == 1 and [ax.get_title() for ax in figs[0].axes[:3]] == [f"prior p = {p}" for p in (0.1, 0.5, 0.9)]
+    # RR's error does not depend on the true share p (its closed form is one for all three):
+    # one panel, said in the title
+    assert len(figs) == 1 and len(figs[0].axes) == 1
+    assert "same for every share p of 1s: 0.1, 0.5, 0.9" in suptitle(figs[0])
     html = res._repr_html_()
     assert "<table" in html and f"{len(res.summary)} rows × {res.summary.shape[1]} columns" in html
+
+
+def suptitle(fig):
+    """The figure's title as one line (it is wrapped to the panels' width)."""
+    return " ".join(fig._suptitle.get_text().replace("\u00a0", " ").split()) if fig._suptitle else ""
+
+
+def test_a_key_that_changes_no_point_is_drawn_once_and_said():
+    # the bytes do not depend on the servers: two identical panels become one, named in the title
+    frame = rows(x=[1, 2, 1, 2], value=[3.0, 4.0, 3.0, 4.0], epsilon=np.nan, **{"mechanism.servers": [2, 2, 3, 3]})
+    fig = draw(frame, metric="m", x="x", title="t")
+    assert len(fig.axes) == 1 and titles(fig) == [""]
+    assert suptitle(fig) == "t same for every servers: 2, 3"
+    # a facet the spec asks for is dropped too when it changes nothing
+    fig = draw(frame, metric="m", x="x", col="mechanism.servers", title="t")
+    assert len(fig.axes) == 1 and "same for every servers" in suptitle(fig)
+    # one point that differs keeps the facets
+    fig = draw(frame.assign(value=[3.0, 4.0, 3.0, 5.0]), metric="m", x="x", title="t")
+    assert len(fig.axes) == 2 and "same" not in suptitle(fig)
+
+
+def test_simulations_of_one_closed_form_are_drawn_once_only_when_they_agree_with_it():
+    # each prior has its own random stream; the closed form and the check say they estimate one thing
+    frame = rows(x=[1, 1], value=[0.040, 0.047], ci_low=[0.032, 0.038], ci_high=[0.050, 0.057], expected=0.044,
+                 agreement="agrees", **{"adversary.prior": [0.1, 0.5]})
+    assert layout(frame, {"metric": "m", "x": "x"}).same == (("adversary.prior", (0.1, 0.5)),)
+    assert layout(frame.assign(agreement=["agrees", "differs"]), {"metric": "m", "x": "x"}).col == "adversary.prior"
+    assert layout(frame.assign(expected=[0.044, 0.05]), {"metric": "m", "x": "x"}).col == "adversary.prior"
+
+
+def test_what_the_adversary_knows_does_not_redraw_the_release_so_its_panels_are_one():
+    from simprive import run_experiment
+    from simprive.identity import streams
+
+    point = {"mechanism.kind": "laplace", "epsilon": 1.0, "adversary.kind": "knows_others",
+             "adversary.known_fraction": 0.5}
+    a, b = streams(0, {}, point), streams(0, {}, {**point, "adversary.known_fraction": 1.0})
+    assert a["mechanism"].random() == b["mechanism"].random() and a["adversary"].random() != b["adversary"].random()
+    # a point without adversary settings keeps its streams
+    from simprive.identity import config_hash
+
+    plain = {"mechanism.kind": "laplace", "epsilon": 1.0, "adversary.kind": "none"}
+    old = np.random.Generator(np.random.PCG64(np.random.SeedSequence(0, spawn_key=(int(config_hash(plain)[:16], 16), 1))))
+    assert streams(0, {}, plain)["mechanism"].random() == old.random()
+    res = run_experiment("outlier_sum", ["trials=200", "upper=[3000,100000]"])
+    fig = draw(res.summary, metric="abs_error", x="upper", hue="mechanism", col="adversary.known_fraction", title="t")
+    assert len(fig.axes) == 1 and suptitle(fig) == "t (ε = 1) same for every share of others known: 0.5, 1"
+    # wrapped to the panel's width, so it does not run under the legend
+    assert max(len(line) for line in fig._suptitle.get_text().split("\n")) <= 12 * (fig.get_figwidth() - 2.6)
+
+
+def test_p_is_the_share_of_1s_in_a_poll_and_the_prior_where_an_adversary_reads_it():
+    poll = rows(x=[1, 1], adversary="none", **{"scenario.p": [0.1, 0.9]})
+    assert titles(draw(poll, metric="m", x="x")) == ["share p of 1s = 0.1", "share p of 1s = 0.9"]
+    attacked = poll.assign(adversary="knows_votes")
+    assert titles(draw(attacked, metric="m", x="x")) == ["prior p = 0.1", "prior p = 0.9"]
+
+
+def major_labels(fig, ax, axis="x"):
+    """(position, label) of each major tick inside the axis's view, as drawn."""
+    fig.canvas.draw()
+    which = ax.xaxis if axis == "x" else ax.yaxis
+    low, high = sorted(which.get_view_interval())
+    return [(t.get_loc(), t.label1.get_text()) for t in which.get_major_ticks() if low <= t.get_loc() <= high]
+
+
+def test_panels_share_y_only_where_their_scales_are_comparable():
+    # ε = 0.1 reaches 4·10⁶, ε = 10 stays near 400: one linear y would flatten the second to 0
+    frame = rows(x=[1, 2] * 4, value=[2e6, 2.1e6, 4e6, 4.2e6, 200.0, 210.0, 400.0, 410.0],
+                 ci_low=np.nan, ci_high=np.nan, epsilon=[0.1] * 4 + [10.0] * 4, second=["no", "no", "yes", "yes"] * 2)
+    fig = draw(frame, metric="m", x="x", col="second", row="epsilon")
+    (a, b), (c, d) = np.array(fig.axes).reshape(2, 2)
+    shared = a.get_shared_y_axes()
+    assert shared.joined(a, b) and shared.joined(c, d) and not shared.joined(a, c)
+    assert c.get_ylim()[1] < 1000 < a.get_ylim()[1]
+    # comparable panels still share one scale
+    fig = draw(frame[frame.epsilon == 10.0], metric="m", x="x", col="second")
+    assert fig.axes[0].get_shared_y_axes().joined(*fig.axes)
+    # an exact ε of inf (floating-point Laplace) is no scale
+    fig = draw(frame[frame.epsilon == 10.0].assign(expected=[np.inf, 1, 2, 3]), metric="m", x="x", col="second")
+    assert fig.axes[0].get_shared_y_axes().joined(*fig.axes)
+
+
+def test_round_off_of_zero_is_zero_on_a_log_axis():
+    # RR's squared error at one trial: 3e-33 is 0 computed in floating point
+    frame = rows(x=[1, 10], value=[0.1, 3e-33], ci_low=[0.05, 3e-33], ci_high=[0.2, 3e-33])
+    fig = draw(frame, metric="m", x="x", logy=True)
+    ax = fig.axes[0]
+    assert ax.get_ylim()[0] > 1e-3
+    assert any(line.get_marker() == "v" for line in ax.lines)
+
+
+def test_every_major_tick_has_a_label():
+    # Engel's bounds: 750 and 1,500 do not fit a label beside 1,000 and 2,000; they keep a minor tick
+    frame = rows(x=[500, 750, 1000, 1500, 2000, 3000, 5000], value=[1e5, 7e4, 4e4, 2e4, 6e3, 2e3, 500.0])
+    fig = draw(frame, metric="m", x="x", logx=True, logy=True)
+    ax = fig.axes[0]
+    ticks = major_labels(fig, ax)
+    assert ticks and all(label for _, label in ticks)
+    assert {round(v) for v in ax.xaxis.get_minorticklocs()} >= {750, 1500}
+    assert not any(t.label1.get_text() for t in ax.xaxis.get_minor_ticks())
+    # a log y within a decade (0.47 to 4.3): labelled up past the top, not only at 0.5, 1, 2
+    frame = rows(x=[0, 9], value=[0.47, 4.3], ci_low=[0.47, 4.3], ci_high=[0.47, 4.3])
+    fig = draw(frame, metric="m", x="x", logy=True)
+    ticks = major_labels(fig, fig.axes[0], "y")
+    assert all(label for _, label in ticks) and max(v for v, _ in ticks) >= 4.3
+    # a top just past a labelled tick (1.016·10⁶ over 10⁶) is read against it: no stretch to 2·10⁶
+    frame = rows(x=[0, 9], value=[1e5, 1.016e6], ci_low=[1e5, 1.016e6], ci_high=[1e5, 1.016e6])
+    assert draw(frame, metric="m", x="x", logy=True).axes[0].get_ylim()[1] < 1.5e6
+
+
+def test_a_count_of_the_others_known_is_drawn_as_a_share_where_n_varies():
+    fraction = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0] * 2
+    n = [5] * 6 + [50] * 6
+    aux = [round(f * (k - 1)) for f, k in zip(fraction, n)]  # 0.4 and 0.6 of 4 others: both 2
+    value = [0.1, 0.2, 0.3, 0.3, 0.5, 1.0, 0.0, 0.0, 0.0, 0.0, 0.1, 1.0]
+    frame = rows(aux=aux, n=n, value=value, adversary="knows_votes", **{"adversary.known_fraction": fraction})
+    spec = {"metric": "m", "x": "aux", "xlabel": "other votes known (of n − 1 = {n-1})"}
+    lay = layout(frame, spec)
+    assert (lay.x, lay.col, lay.style) == ("aux_share", "n", None)
+    fig = draw(frame, **spec)
+    assert [len(ax.lines[0].get_xdata()) for ax in fig.axes] == [5, 6]  # one line each, not dots
+    assert fig.axes[0].get_shared_x_axes().joined(*fig.axes) and max(fig.axes[0].lines[0].get_xdata()) == 1.0
+    assert fig._supxlabel.get_text() == "share of the other votes the adversary knows"
+    assert "share of others known" not in [t.get_text() for t in fig.legends[0].texts]
+    # one n: the count, labelled as the spec says
+    assert layout(frame[frame.n == 50], spec).x == "aux"
+
+
+def legend_texts(fig):
+    return [t.get_text().replace("\u00a0", " ") for t in fig.legends[0].texts]
+
+
+def test_coinciding_lines_are_set_apart_and_the_legend_says_so():
+    # geometric noise under the noisy sum: the same error at every ε
+    frame = rows(x=[1, 2, 1, 2, 1, 2], value=[5.0, 2.0, 5.0, 2.0, 50.0, 20.0],
+                 mechanism=["laplace"] * 2 + ["mpc_noisy_sum"] * 2 + ["rr"] * 2)
+    fig = draw(frame, metric="m", x="x", hue="mechanism")
+    lines = {tuple(line.get_ydata()): line for line in fig.axes[0].lines if line.get_marker() not in ("None", "")}
+    texts = legend_texts(fig)
+    assert "noisy sum (MPC + DP)\n(coincides with Laplace)" in texts and "randomized response" in texts
+    under, over = [line for line in fig.axes[0].lines if list(line.get_ydata()) == [5.0, 2.0]]
+    assert under.get_marker() != over.get_marker() and under.get_markersize() > over.get_markersize()
+    assert over.get_linestyle() != "-" and over.get_zorder() > under.get_zorder()
+    assert len(lines) >= 2
+    # lines apart in one panel, together in another: the legend names the panel
+    two = pd.concat([frame.assign(p=0.5), frame.assign(p=0.9, value=[5.0, 2.0, 6.0, 9.0, 50.0, 20.0])])
+    texts = legend_texts(draw(two, metric="m", x="x", hue="mechanism", col="p"))
+    assert "noisy sum (MPC + DP)\n(coincides with Laplace at p = 0.5)" in texts
+
+
+def test_a_bound_on_a_line_is_drawn_over_a_halo_and_said():
+    frame = rows(x=[1, 2, 1, 2], value=[0.7, 0.7, 0.6, 0.65], mechanism=["rr", "rr", "geometric", "geometric"])
+    frame = frame.assign(ci_low=frame.value - 0.01, ci_high=frame.value + 0.01)
+    bound = frame[frame.mechanism == "rr"].assign(metric="bound", value=0.7)
+    fig = draw(pd.concat([frame, bound]), metric="m", x="x", hue="mechanism", reference="bound", dotted="the bound")
+    assert "the bound\n(coincides with randomized response)" in legend_texts(fig)
+    assert any(line.get_linewidth() >= 5 for line in fig.axes[0].lines)  # the halo under the dotted line
+
+
+def hue_colours(fig):
+    """Legend label → colour of each hue entry (the entries with a marker)."""
+    legend = fig.legends[0]
+    return {t.get_text(): tuple(h.get_color()) for t, h in zip(legend.texts, legend.legend_handles)
+            if h.get_marker() not in ("None", None, "") and isinstance(h.get_color(), tuple)}
+
+
+def test_contrasted_members_of_one_family_get_colours_apart():
+    from matplotlib import colormaps
+
+    tab10 = [tuple(c) for c in colormaps["tab10"].colors]
+    broken = ["broken_laplace_scale", "broken_no_clamp", "broken_svt", "broken_noisy_max"]
+    frame = rows(x=[1] * 6, value=np.arange(6.0), mechanism=["laplace", "geometric", *broken])
+    colours = hue_colours(draw(frame, metric="m", x="x", hue="mechanism"))
+    assert len(colours) == 6 and len(set(colours.values())) == 6 and set(colours.values()) <= set(tab10)
+    assert colours["Laplace"] == tab10[0]  # a family's first member keeps the family's colour
+    # families contrasted, one member each: the family colours, the same in every figure
+    colours = hue_colours(draw(rows(x=[1, 1], mechanism=["laplace", "rr"]), metric="m", x="x", hue="mechanism"))
+    assert colours == {"Laplace": tab10[0], "randomized response": tab10[1]}
+
+
+def test_a_privacy_figure_says_its_epsilon_and_delta():
+    frame = rows(x=[1, 2, 1, 2], mechanism=["laplace"] * 2 + ["exact"] * 2, epsilon=[1.0, 1.0, np.nan, np.nan])
+    assert suptitle(draw(frame, metric="m", x="x", hue="mechanism", title="Differencing attack")) == \
+        "Differencing attack (ε = 1)"
+    gaussian = frame.assign(delta=[1e-5, 1e-5, np.nan, np.nan])
+    assert suptitle(draw(gaussian, metric="m", x="x", hue="mechanism", title="t")) == "t (ε = 1, δ = 10⁻⁵)"
+    # said already, or shown on a facet: not repeated
+    assert suptitle(draw(frame, metric="m", x="x", hue="mechanism", title="t (ε = {epsilon})")) == "t (ε = 1)"
+    two = frame.assign(epsilon=[0.1, 0.1, 10.0, 10.0])
+    assert suptitle(draw(two, metric="m", x="x", hue="mechanism", title="t")) == "t"
+
+
+def test_exact_values_are_not_called_simulated_and_one_setting_draws_a_bar():
+    computed = rows(x=[1, 2], value=[1.0, 2.0], ci_low=[1.0, 2.0], ci_high=[1.0, 2.0])
+    texts = legend_texts(draw(computed, metric="m", x="x"))
+    assert "exact or computed (no sampling error)" in texts and not any("simulated" in t for t in texts)
+    mixed = pd.concat([computed.assign(metric="a"), rows(x=[1, 2], metric="b")])
+    texts = legend_texts(draw(mixed, metric=["a", "b"], x="x"))
+    assert "exact or computed (no sampling error)" in texts and "simulated (band: 95% CI)" in texts
+    one = rows(x=[1, 1], mechanism=["laplace", "rr"])
+    fig = draw(one, metric="m", x="x", hue="mechanism")
+    assert "simulated (bar: 95% CI)" in legend_texts(fig) and len(fig.axes[0].containers) == 2  # an error bar each
+
+
+def test_a_users_component_is_named_by_its_class_and_y_labels_stay_one_line():
+    frame = rows(x=[1, 1], mechanism=["laplace", "mylab:Staircase"])
+    long = "party 0's accuracy on Y-membership (MAP, with its prior) and more words"
+    fig = draw(frame, metric="m", x="x", hue="mechanism", ylabel=long)
+    assert "Staircase" in legend_texts(fig) and not any("mylab" in t for t in legend_texts(fig))
+    label = fig.axes[0].yaxis.label
+    assert label.get_text() == long and label.get_fontsize() < 9
+
+
+def test_results_plot_is_a_seaborn_grid_with_the_summarys_bands():
+    from simprive import Results
+
+    frame = rows(x=[1, 2] * 4, value=np.arange(1.0, 9.0), ci_low=np.arange(1.0, 9.0) - 0.5,
+                 ci_high=np.arange(1.0, 9.0) + 0.5, mechanism=["laplace"] * 4 + ["rr"] * 4, epsilon=[0.5] * 2 + [1.0] * 2
+                 + [0.5] * 2 + [1.0] * 2)
+    res = Results(summary=frame)
+    grid = res.plot(x="x", hue="mechanism", col="epsilon", metric="m")
+    assert grid.axes.shape == (1, 2) and [ax.get_title() for ax in grid.axes.flat] == ["epsilon = 0.5", "epsilon = 1.0"]
+    ax = grid.axes.flat[0]
+    lines = [line for line in ax.lines if len(line.get_xdata()) == 2]
+    assert sorted(tuple(line.get_ydata()) for line in lines) == [(1.0, 2.0), (5.0, 6.0)]  # one per mechanism
+    bands = ax.collections
+    assert len(bands) == 2  # the summary's intervals, not a bootstrap
+    tops = sorted(float(b.get_paths()[0].vertices[:, 1].max()) for b in bands)
+    assert tops == [2.5, 6.5]
+    # a column that varies and is not mapped: refused by name
+    with pytest.raises(ConfigError) as err:
+        res.plot(x="x", hue="mechanism", metric="m")
+    assert err.value.value == "epsilon" and "not mapped" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["../escape", "/tmp/abs", ".hidden", "a/b", "javascript:alert(1)", ""])
+def test_a_figure_name_is_a_name_not_a_path(name, tmp_path):
+    from simprive import ConfigError, run_experiment
+
+    with pytest.raises(ConfigError) as err:
+        run_experiment("poll", ["trials=10", "n=[100]", f"figure.plots.0.name='{name}'"], out_dir=tmp_path / "run")
+    assert err.value.key == "figure.plots.name"
+    assert not list(tmp_path.parent.glob("escape*")) and not (tmp_path / "run").exists()
+
+
+def test_a_figure_whose_x_no_row_has_is_left_out_with_a_note(tmp_path, capsys):
+    """x = ε for an exact protocol (no ε claim: NaN in every row) draws nothing: no empty figure."""
+    from simprive import run_experiment
+
+    res = run_experiment("bounded_sum", ["mechanism=mpc_client_server", "scenario.integer=true", "trials=20"],
+                         out_dir=tmp_path)
+    assert "figure bounded_sum_abs_error not drawn" in capsys.readouterr().err
+    assert sorted(p.name for p in res.figures) == ["bounded_sum_bias.png", "bounded_sum_bias.svg"]
+
+
+def test_more_coinciding_lines_than_markers_are_still_drawn():
+    """Fourteen hue levels on one curve: the markers are reused, not run out (it was StopIteration)."""
+    from simprive.figures import MARKERS
+
+    levels = 2 * len(MARKERS) + 2
+    frame = rows(x=[1, 2] * levels, value=[5.0, 2.0] * levels, epsilon=[e for e in range(levels) for _ in (0, 1)])
+    fig = draw(frame, metric="m", x="x", hue="epsilon")
+    assert sum(1 for t in legend_texts(fig) if "coincides with" in t) == levels - 1

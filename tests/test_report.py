@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from helpers import simprive
@@ -13,6 +14,7 @@ from helpers import simprive
 from simprive import run_experiment
 from simprive.report import write_report
 from simprive.results import COLUMNS, tidy, write_summary
+from simprive.validation import ConfigError
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 # what a row says, shown even when every row says the same (issue 16)
@@ -211,7 +213,7 @@ def test_a_sweep_root_lists_each_job_with_its_overrides_status_and_wall_time(tmp
     assert [r["status"]["text"] for r in rows] == ["ok", "ok", "error: ValueError: boom", "missing"]
     walls = [json.loads((sweep / str(i) / "meta.json").read_text())["wall_time_s"] for i in (0, 1)]
     assert [r["wall time"]["text"] for r in rows] == [f"{w:g} s" for w in walls] + ["—", "—"]
-    assert [r["job"]["href"] for r in rows] == ["0/report.html", "1/report.html", None, None]
+    assert [r["job"]["href"] for r in rows] == ["./0/report.html", "./1/report.html", None, None]
     assert re.search(r"every job:\s*<code>experiment=poll n=100 trials=20</code>", html)
     # the failed and missing jobs are rows of the Jobs table, not blanks that make every column vary
     written = sum(len((sweep / str(i) / "summary.csv").read_text().splitlines()) - 1 for i in (0, 1))
@@ -249,7 +251,63 @@ def test_a_sweep_and_its_jobs_link_to_each_other(tmp_path):
              cwd=tmp_path)
     root = (sweep / "report.html").read_text()
     jobs = sorted(p.name for p in sweep.iterdir() if (p / "summary.csv").exists())
-    assert len(jobs) == 2 and all(f'href="{job}/report.html"' in root for job in jobs)
+    assert len(jobs) == 2 and all(f'href="./{job}/report.html"' in root for job in jobs)
     assert all('href="../report.html"' in (sweep / job / "report.html").read_text() for job in jobs)
     assert json.loads((sweep / "meta.json").read_text())["jobs"] == 2
     assert [r["overrides"]["text"] for r in Tables(root).records("jobs")] == ["epsilon=0.5", "epsilon=1.0"]
+
+
+# == names in a results folder are names: nothing outside it is read, no link leaves it (issue 17) ==
+def _links(html: str) -> list[str]:
+    return re.findall(r'(?:href|src)="([^"]*)"', html)
+
+
+def _relative(link: str) -> bool:
+    return link.startswith(("./", "../report.html", "#", "data:image/png;base64,"))
+
+
+def test_a_job_named_like_a_url_or_a_path_is_listed_but_never_linked_or_read(tmp_path):
+    from simprive.cli import build_sweep
+
+    sweep, outside = tmp_path / "sweep", tmp_path / "outside"
+    run_experiment("poll", ["n=100", "trials=20", "epsilon=0.5"], out_dir=sweep / "0")
+    run_experiment("poll", ["n=100", "trials=20", "epsilon=2"], out_dir=outside)  # a run outside the sweep
+    for name in ("javascript:alert(1)", "../outside"):
+        if name.startswith("javascript"):
+            shutil.copytree(sweep / "0", sweep / name)
+    jobs = [{"num": n, "overrides": ["experiment=poll", f"epsilon={e}"]}
+            for n, e in ((0, 0.5), ("javascript:alert(1)", 1), ("../outside", 2))]
+    (sweep / "jobs.json").write_text(json.dumps({"command": ["simprive", "-m"], "jobs": jobs}))
+    build_sweep(sweep)
+    html = (sweep / "report.html").read_text()
+    assert all(_relative(link) for link in _links(html)), [x for x in _links(html) if not _relative(x)]
+    rows = Tables(html).records("jobs")
+    assert [r["job"]["href"] for r in rows] == ["./0/report.html", None, None]
+    outside_wall = json.loads((outside / "meta.json").read_text())["wall_time_s"]
+    assert rows[2]["wall time"]["text"] == "—" and f"{outside_wall:g} s" not in rows[2]["wall time"]["text"]
+
+
+def test_meta_json_cannot_pull_outside_files_into_the_report(tmp_path):
+    from simprive.config import EXPERIMENTS_DIR
+
+    run_dir = tmp_path / "run"
+    run_experiment("poll", ["n=100", "trials=20", "epsilon=0.5"], out_dir=run_dir)
+    (tmp_path / "secret.yaml").write_text("# SECRET-TEXT of another file\nname: x\n")
+    (tmp_path / "secret.png").write_bytes((run_dir / "poll_sq_error.png").read_bytes()[:100] + b"OUTSIDE-PNG")
+    meta = json.loads((run_dir / "meta.json").read_text())
+    meta["experiment"] = str(Path("..") / Path(*[".."] * len(EXPERIMENTS_DIR.parts)) / (tmp_path / "secret"))
+    (run_dir / "meta.json").write_text(json.dumps(meta))
+    html = write_report(run_dir).read_text()
+    assert "SECRET-TEXT" not in html
+    import base64
+
+    embedded = [base64.b64decode(b) for b in re.findall(r'src="data:image/png;base64,([^"]+)"', html)]
+    assert embedded == [(run_dir / "poll_sq_error.png").read_bytes()]
+    assert all(_relative(link) for link in _links(html))
+    # a plot named like a path or a URL (simprive-plot would write NAME.png there): refused, naming the key
+    # (issue 17; it was skipped, the report written)
+    for name in (str(tmp_path / "secret"), "javascript:alert(1)"):
+        plots = [*meta["config"]["figure"]["plots"], {"name": name, "metric": "sq_error", "x": "n"}]
+        (run_dir / "meta.json").write_text(json.dumps({**meta, "config": {**meta["config"], "figure": {"plots": plots}}}))
+        with pytest.raises(ConfigError, match=r"config\.figure\.plots\[1\]\.name is '"):
+            write_report(run_dir)

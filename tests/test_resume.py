@@ -1,12 +1,13 @@
 """Runs that survive: a rerun into the same folder reuses every finished configuration and
 gives byte-identical results; one run per folder; a sweep knows every job it launched."""
 
-import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 
+import pandas as pd
 import pytest
 from helpers import BIN, simprive
 
@@ -50,17 +51,47 @@ def test_a_changed_config_or_version_never_reuses_rows(tmp_path, capsys, monkeyp
     assert "reused 3 of 3" in capsys.readouterr().err
 
 
+def _holder(folder):
+    """Another process that takes ``folder`` and keeps it until it is killed."""
+    code = f"import time; from simprive.store import acquire; acquire({str(folder)!r}); print('held', flush=True); " \
+           "time.sleep(60)"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
 def test_one_run_per_folder_and_a_dead_runs_lock_is_taken_over(tmp_path):
-    with hold(tmp_path):
-        (tmp_path / ".simprive" / "lock").write_text(str(os.getppid()))  # … as a live process
+    holder = _holder(tmp_path)
+    try:
         with pytest.raises(Busy) as err:
             run_experiment("poll", POLL, out_dir=tmp_path)
-        assert err.value.key == "hydra.run.dir" and "another simprive run" in str(err.value)
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    (tmp_path / ".simprive" / "lock").write_text(str(dead.pid))  # a killed run's lock
-    run_experiment("poll", POLL, out_dir=tmp_path)
+        assert err.value.key == "hydra.run.dir" and f"pid {holder.pid}" in str(err.value)
+        with pytest.raises(Busy), hold(tmp_path):
+            pass
+    finally:
+        holder.kill()  # SIGKILL: no clean-up of its own
+        holder.wait()
+    run_experiment("poll", POLL, out_dir=tmp_path)  # the kernel dropped the dead run's lock
     assert (tmp_path / "summary.csv").exists() and not (tmp_path / ".simprive" / "lock").exists()
+
+
+@pytest.mark.parametrize("tries", [3, pytest.param(20, marks=pytest.mark.slow)])
+def test_of_two_processes_taking_one_folder_at_once_exactly_one_wins(tmp_path, tries):
+    """Two processes, each ready (imports done), released at the same moment, take one folder."""
+    code = ("import os, sys, time\n"
+            "from simprive.store import Busy, acquire\n"
+            "print('ready', flush=True)\n"
+            "while not os.path.exists(sys.argv[2]): pass\n"
+            "try: acquire(sys.argv[1]); print('won', flush=True); time.sleep(0.3)\n"
+            "except Busy: print('lost', flush=True)\n")
+    for i in range(tries):
+        folder, go = tmp_path / f"f{i}", tmp_path / f"go{i}"
+        procs = [subprocess.Popen([sys.executable, "-c", code, str(folder), str(go)], stdout=subprocess.PIPE,
+                                  text=True) for _ in range(2)]
+        assert [p.stdout.readline().strip() for p in procs] == ["ready", "ready"]
+        go.touch()
+        outcomes = sorted(p.communicate()[0].strip() for p in procs)
+        assert outcomes == ["lost", "won"], (i, outcomes)
 
 
 @pytest.mark.slow
@@ -183,3 +214,57 @@ def test_a_tampered_cache_entry_is_computed_again(tmp_path, capsys, how):
     assert "1 saved configuration in" in err and "failed their check and are computed again" in err, err
     assert "reused 17 of 18" in err
     assert (tampered / "summary.csv").read_bytes() == (whole / "summary.csv").read_bytes()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("multirun", [False, True])
+def test_a_second_command_into_a_held_folder_writes_nothing(tmp_path, multirun):
+    """Two sweeps (or two runs) into one folder: the second is refused before Hydra writes
+    anything in it, so the first one's .hydra/ and table are its own."""
+    folder = tmp_path / "out"
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    first = ["-m", "epsilon=0.5,1"] if multirun else []
+    proc = subprocess.Popen([str(BIN / "simprive"), *first, "experiment=poll", "trials=100000", f"{key}={folder}"],
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while not (folder / ".simprive" / "lock").exists() and time.time() < deadline:
+        time.sleep(0.02)
+    hydra = folder / ("multirun.yaml" if multirun else ".hydra/overrides.yaml")
+    while not hydra.exists() and time.time() < deadline:
+        time.sleep(0.02)
+    before = hydra.read_bytes()
+    second = ["-m", "n=100,1000"] if multirun else []
+    out = simprive(*second, "experiment=bounded_sum", f"{key}={folder}", cwd=tmp_path, check=False)
+    assert out.returncode == 2 and "another simprive run" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert hydra.read_bytes() == before
+    proc.wait()
+    assert proc.returncode == 0
+    assert set(pd.read_csv(folder / "summary.csv")["experiment"]) == {"poll"}
+
+
+@pytest.mark.parametrize("folder", ["/proc/self/simprive-run", "FILE/run"])
+def test_a_folder_that_cannot_be_written_is_refused_in_one_line(tmp_path, folder):
+    (tmp_path / "FILE").write_text("a file where a folder should be")
+    out = simprive("experiment=poll", "trials=10", "n=[100]", f"hydra.run.dir={folder}", cwd=tmp_path, check=False)
+    assert out.returncode == 2 and "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert "invalid hydra.run.dir=" in out.stderr and "cannot be written" in out.stderr, out.stderr
+
+
+def test_a_full_disk_says_how_much_space_and_keeps_what_was_computed(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from simprive import ConfigError, runner
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "summary.csv"))
+
+    monkeypatch.setattr(runner, "write_summary", full)
+    with pytest.raises(ConfigError) as err:
+        run_experiment("poll", POLL, out_dir=tmp_path)
+    assert err.value.key == "hydra.run.dir" and "No space left on device" in str(err.value)
+    assert "MiB free" in str(err.value) and "rerun to resume" in str(err.value)
+    assert len(configs(tmp_path)) == 18  # every configuration computed is kept
+    monkeypatch.undo()
+    capsys.readouterr()
+    run_experiment("poll", POLL, out_dir=tmp_path)
+    assert "reused 18 of 18" in capsys.readouterr().err and (tmp_path / "summary.csv").exists()
