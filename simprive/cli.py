@@ -13,8 +13,8 @@ import contextlib
 import functools
 import io
 import itertools
-import json
 import os
+import shlex
 import shutil
 import sys
 import traceback
@@ -34,7 +34,16 @@ from simprive.grid import AXES, PIPELINE_GROUPS, expand, fixed_settings, flatten
 from simprive.jobs import checked_jobs, task_overrides
 from simprive.progress import Progress
 from simprive.report import write_report
-from simprive.results import aggregate, check_summary, read_summary, write_json, write_summary
+from simprive.results import (
+    aggregate,
+    check_summary,
+    figure_spec,
+    read_jobs,
+    read_meta,
+    read_summary,
+    write_json,
+    write_summary,
+)
 from simprive.runner import check_figures, check_settings, extra_columns, identity_row, override_keys, plan, run
 from simprive.store import Busy, acquire
 from simprive.validation import ConfigError, check_each
@@ -377,11 +386,12 @@ def _multirun_job(cfg: dict, out_dir: Path, overrides: list[str]) -> None:
 def build_sweep(sweep_dir: Path) -> Path:
     """Combined ``summary.csv``, ``meta.json`` and figures at a sweep's root."""
     summary = aggregate(sweep_dir)
-    path = write_summary(summary, sweep_dir)
-    jobs = sorted(p for p in sweep_dir.glob("*/meta.json"))
-    first = json.loads(jobs[0].read_text()) if jobs else {}
+    manifest = read_jobs(sweep_dir)
+    paths = sorted(sweep_dir.glob("*/meta.json"))
+    metas = [read_meta(p) for p in paths]
+    first = metas[0] if metas else {}
     meta = {
-        "jobs": (len(json.loads((sweep_dir / "jobs.json").read_text())["jobs"]) if (sweep_dir / "jobs.json").exists()
+        "jobs": (len(manifest["jobs"]) if manifest is not None
                  else len([p for p in sweep_dir.iterdir() if p.is_dir() and not p.name.startswith(".")])),
         "missing": int((summary.get("status") == "missing").sum()) if "status" in summary else 0,
         "failed": int(summary["status"].astype(str).str.startswith("error").sum()) if "status" in summary else 0,
@@ -390,10 +400,11 @@ def build_sweep(sweep_dir: Path) -> Path:
         "packages": first.get("packages"),
         "python": first.get("python"),
         "git_revision": first.get("git_revision"),
-        "config": {"figure": (first.get("config") or {}).get("figure")},
+        "config": {"figure": (figure_spec(first, paths[0]) if paths else {}) or None},
         # the settings every job shares, for figure texts that name one (the swept ones vary)
-        "fixed": fixed_settings([json.loads(p.read_text()).get("config") or {} for p in jobs]),
+        "fixed": fixed_settings([m.get("config") or {} for m in metas]),
     }
+    path = write_summary(summary, sweep_dir)
     write_json(sweep_dir / "meta.json", meta)
     try:
         redraw(sweep_dir)
@@ -403,24 +414,17 @@ def build_sweep(sweep_dir: Path) -> Path:
     return path
 
 
-def figure_spec(run_dir: Path) -> dict | None:
-    meta = run_dir / "meta.json"
-    if meta.exists():
-        return (json.loads(meta.read_text()).get("config") or {}).get("figure")
-    return None
-
-
 def redraw(run_dir: Path) -> list[Path]:
     """Draw a directory's figures from its summary.csv (and the spec in meta.json)."""
     from simprive.figures import draw_all
 
-    spec = figure_spec(run_dir)
-    if not spec or not spec.get("plots"):
+    meta = read_meta(run_dir / "meta.json")
+    spec = figure_spec(meta, run_dir / "meta.json")
+    if not spec.get("plots"):
         return []
     summary = check_summary(read_summary(run_dir), run_dir / "summary.csv")
     if "status" in summary:
         summary = summary[summary["status"] == "ok"]
-    meta = json.loads((run_dir / "meta.json").read_text())
     fixed = meta.get("fixed") or fixed_settings([meta.get("config") or {}])
     return draw_all(summary, spec["plots"], run_dir, fixed)
 
@@ -458,58 +462,99 @@ def _dir_arg(description: str) -> Path:
     return args.dir
 
 
-@entry_point
-def plot_main() -> None:
-    run_dir = _dir_arg("Redraw a run's figures from its summary.csv alone.")
-    if not (run_dir / "summary.csv").exists():
-        fail(f"invalid dir={str(run_dir)!r}: no summary.csv (for a sweep, run simprive-aggregate first)")
+def _from_summary(run_dir: Path) -> Path:
+    """A run or sweep folder to draw from: its summary.csv must be a file."""
+    if not (run_dir / "summary.csv").is_file():
+        what = "its summary.csv is not a file" if (run_dir / "summary.csv").exists() else "no summary.csv"
+        fail(f"invalid dir={str(run_dir)!r}: {what} (for a sweep, run simprive-aggregate first)")
+    return run_dir
+
+
+@contextlib.contextmanager
+def _refusing_bad_files():
+    """A folder's broken file is one line naming it, exit 2: ConfigError (what simprive checks),
+    OSError (a file it cannot write)."""
     try:
-        for path in redraw(run_dir):
-            say(path)
+        yield
     except ConfigError as exc:
         fail(str(exc))
+    except OSError as exc:  # write_atomic's rename names the file it replaces second
+        fail(f"cannot write {exc.filename2 or exc.filename}: {exc.strerror}")
+
+
+@entry_point
+def plot_main() -> None:
+    run_dir = _from_summary(_dir_arg("Redraw a run's figures from its summary.csv alone."))
+    with _refusing_bad_files():
+        paths = redraw(run_dir)
+    say(*paths)
 
 
 @entry_point
 def aggregate_main() -> None:
     sweep_dir = _dir_arg("Rebuild a sweep's combined summary.csv and figures from its job folders.")
-    try:
-        say(build_sweep(sweep_dir))
-    except FileNotFoundError as exc:
-        fail(str(exc))
-    problem = unfinished(sweep_dir)
+    with _refusing_bad_files():
+        try:
+            path = build_sweep(sweep_dir)
+        except FileNotFoundError as exc:  # no job folder
+            fail(str(exc))
+        say(path)
+        problem = unfinished(sweep_dir, read_summary(path))
     if problem:
         fail(problem, code=1)
 
 
-def unfinished(sweep_dir: Path) -> str | None:
-    """One line naming a sweep's missing and failed jobs and the command that completes it
-    (finished configurations are reused), or None when every job finished."""
-    manifest = sweep_dir / "jobs.json"
-    if not manifest.exists():
+def unfinished(sweep_dir: Path, summary) -> str | None:
+    """One line naming a sweep's missing and failed jobs (as its combined ``summary`` has them)
+    and the command that completes it (finished configurations are reused), or None when
+    every job finished."""
+    manifest = read_jobs(sweep_dir)
+    if manifest is None:
         return None
-    listed = json.loads(manifest.read_text())
-    states = {}
-    for job in listed["jobs"]:
-        folder = sweep_dir / str(job["num"])
-        states[job["num"]] = ("ok" if (folder / "summary.csv").exists() else
-                              "failed" if (folder / "error.json").exists() else "missing")
-    missing = [n for n, s in states.items() if s == "missing"]
-    failed = [n for n, s in states.items() if s == "failed"]
+    states: dict[str, str] = {}
+    if "job" in summary:  # the rows of the jobs that did not finish name them
+        for job, status in summary.loc[summary["status"] != "ok", ["job", "status"]].itertuples(index=False):
+            states[str(int(job)) if isinstance(job, float) and job.is_integer() else str(job)] = str(status)
+    nums = [job["num"] for job in manifest["jobs"]]
+    missing = [n for n in nums if states.get(str(n)) == "missing"]
+    failed = [n for n in nums if states.get(str(n), "ok").startswith("error")]
     if not missing and not failed:
         return None
-    command = " ".join([*listed["command"], f"hydra.sweep.dir={sweep_dir}"])
-    return (f"{len(missing)} of {len(states)} jobs missing {missing[:10]}{' …' if len(missing) > 10 else ''}, "
+    return (f"{len(missing)} of {len(nums)} jobs missing {missing[:10]}{' …' if len(missing) > 10 else ''}, "
             f"{len(failed)} failed {failed[:10]}; complete the sweep (finished configurations are reused) with: "
-            f"{command}")
+            f"{resume_command(sweep_dir, manifest['command'])}")
+
+
+def resume_command(sweep_dir: Path, recorded: list[str]) -> str:
+    """The command line that started a sweep, into this folder, as a shell reads it: as Hydra
+    recorded it in ``multirun.yaml`` (the config folders, the task's overrides and Hydra's own,
+    such as ``hydra/launcher=joblib``), else as ``jobs.json`` has it (``recorded``)."""
+    record = sweep_dir / "multirun.yaml"
+    if not record.exists():
+        return shlex.join([*(recorded or ["simprive", "-m"]), f"hydra.sweep.dir={sweep_dir}"])
+    try:
+        hydra_cfg = OmegaConf.load(record).hydra
+        flags = []
+        for source in hydra_cfg.runtime.config_sources:
+            if source.provider == "command-line":
+                flags += ["--config-dir", str(source.path)]
+            elif source.provider == "main" and Path(source.path) != CONF_DIR:
+                flags += ["--config-path", str(source.path)]
+        if hydra_cfg.job.config_name != "config":
+            flags += ["--config-name", str(hydra_cfg.job.config_name)]
+        task = [str(o) for o in hydra_cfg.overrides.task]
+        # all but what changes: the folder (where it is now), the mode (-m), the logging a pipe gets anyway
+        own = [str(o) for o in hydra_cfg.overrides.hydra
+               if o.split("=", 1)[0] not in ("hydra.sweep.dir", "hydra.mode") and o != "hydra/hydra_logging=disabled"]
+    except Exception as exc:  # noqa: BLE001 - a broken record: say so, rather than drop the settings it holds
+        return (f"the command that started it and hydra.sweep.dir={sweep_dir} ({record} is unreadable: "
+                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
+    return shlex.join(["simprive", "-m", *flags, *task, *own, f"hydra.sweep.dir={sweep_dir}"])
 
 
 @entry_point
 def report_main() -> None:
-    run_dir = _dir_arg("Rebuild report.html of a run or sweep from its summary.csv and meta.json.")
-    if not (run_dir / "summary.csv").exists():
-        fail(f"invalid dir={str(run_dir)!r}: no summary.csv (for a sweep, run simprive-aggregate first)")
-    try:
-        say(write_report(run_dir))
-    except ConfigError as exc:
-        fail(str(exc))
+    run_dir = _from_summary(_dir_arg("Rebuild report.html of a run or sweep from its summary.csv and meta.json."))
+    with _refusing_bad_files():
+        path = write_report(run_dir)
+    say(path)

@@ -19,8 +19,8 @@ from omegaconf import OmegaConf
 
 from simprive.config import EXPERIMENTS_DIR
 from simprive.files import write_atomic
-from simprive.results import check_summary, read_summary
-from simprive.validation import is_name
+from simprive.results import check_summary, figure_spec, read_job, read_jobs, read_json, read_meta, read_summary
+from simprive.validation import ConfigError, is_name
 
 __all__ = ["write_report"]
 
@@ -88,7 +88,7 @@ def _table(summary: pd.DataFrame) -> dict:
 
 
 def _figures(run_dir: Path, meta: dict) -> list[dict]:
-    plots = ((meta.get("config") or {}).get("figure") or {}).get("plots") or []
+    plots = figure_spec(meta, run_dir / "meta.json").get("plots", [])
     out = []
     for spec in plots:
         name = spec.get("name") if isinstance(spec, dict) else None
@@ -98,34 +98,22 @@ def _figures(run_dir: Path, meta: dict) -> list[dict]:
     return out
 
 
-def _read_json(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
 def _overrides(job: Path) -> list[str]:
     """A job's command-line overrides, from Hydra's record of them or the job's meta.json."""
     hydra = job / ".hydra" / "overrides.yaml"
     if hydra.exists():
         return [str(o) for o in OmegaConf.to_container(OmegaConf.load(hydra)) or []]
-    return list(_read_json(job / "meta.json").get("overrides") or [])
-
-
-def _status(job: Path) -> str:
-    """As ``simprive-aggregate`` counts it: ok, the error a failed job recorded, or missing."""
-    if (job / "summary.csv").exists():
-        return "ok"
-    if (job / "error.json").exists():
-        return str(_read_json(job / "error.json").get("status") or "error")
-    return "missing"
+    overrides = read_meta(job / "meta.json").get("overrides") or []
+    return [str(o) for o in overrides] if isinstance(overrides, list) else []
 
 
 def _jobs(run_dir: Path) -> tuple[list[dict], list[str]]:
     """A sweep's jobs in job order — every job it launched (``jobs.json``), else its job folders —
     each with the overrides that set it apart, its status and wall time; and the overrides
     every job shares."""
-    manifest = run_dir / "jobs.json"
-    if manifest.exists():
-        listed = [(str(job["num"]), list(job["overrides"])) for job in _read_json(manifest)["jobs"]]
+    manifest = read_jobs(run_dir)
+    if manifest is not None:
+        listed = [(str(job["num"]), [str(o) for o in job["overrides"]]) for job in manifest["jobs"]]
     else:
         folders = [p for p in run_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
                    and ((p / "meta.json").exists() or (p / ".hydra").exists())]
@@ -138,19 +126,29 @@ def _jobs(run_dir: Path) -> tuple[list[dict], list[str]]:
                          "status": "missing", "wall_time_s": None})
             continue
         folder = run_dir / name
-        wall = _read_json(folder / "meta.json").get("wall_time_s")
-        # a link to a job folder is relative ("./"), never a URL
+        wall = read_meta(folder / "meta.json").get("wall_time_s")
+        # a link to a job folder is relative ("./"), never a URL; its status as simprive-aggregate counts it:
+        # ok, its error (a file it cannot read), or missing
         jobs.append({"name": name, "href": f"./{name}/report.html" if (folder / "report.html").is_file() else None,
-                     "overrides": [o for o in overrides if o not in shared], "status": _status(folder),
-                     "wall_time_s": wall})
+                     "overrides": [o for o in overrides if o not in shared], "status": read_job(folder)[0],
+                     "wall_time_s": wall if isinstance(wall, int | float) else None})
     return jobs, shared
 
 
 def _wall_time(meta: dict, jobs: list[dict]) -> str:
-    if "wall_time_s" in meta:
+    if isinstance(meta.get("wall_time_s"), int | float):
         return f"{meta['wall_time_s']:g} s"
     walls = [job["wall_time_s"] for job in jobs if job["wall_time_s"] is not None]
     return f"{sum(walls):g} s (sum of {len(walls)} jobs)" if walls else "—"
+
+
+def _parent_meta(parent: Path) -> dict:
+    """The meta.json of a run's parent folder, which may be a sweep's: another folder's broken
+    file does not stop this run's report."""
+    try:
+        return read_json(parent / "meta.json")
+    except ConfigError:
+        return {}
 
 
 @functools.cache
@@ -166,11 +164,11 @@ def write_report(run_dir) -> Path:
     """Write ``report.html`` in a run or sweep folder from its ``summary.csv`` and ``meta.json``."""
     run_dir = Path(run_dir)
     summary = check_summary(read_summary(run_dir / "summary.csv"), run_dir / "summary.csv")
-    meta = _read_json(run_dir / "meta.json")
+    meta = read_meta(run_dir / "meta.json")
     experiment = meta.get("experiment") or (summary["experiment"].iloc[0] if len(summary) else None)
     is_sweep = "jobs" in meta
     parent = run_dir.parent
-    in_sweep = (parent / "multirun.yaml").exists() or "jobs" in _read_json(parent / "meta.json")
+    in_sweep = (parent / "multirun.yaml").exists() or "jobs" in _parent_meta(parent)
     jobs, shared = _jobs(run_dir) if is_sweep else ([], [])
     # a sweep's failed and missing jobs are rows of its Jobs table, with their overrides and errors:
     # as summary rows they would only be blanks that make every column vary
@@ -179,7 +177,7 @@ def write_report(run_dir) -> Path:
                  if "agreement" in results else pd.Series(dtype=object))
     facts = [("experiment", experiment), ("rows", len(results)),
              ("configurations", summary["config_hash"].nunique() if "config_hash" in summary else "—"),
-             ("seed", meta.get("seed")), ("git", (meta.get("git_revision") or "—")[:10]),
+             ("seed", meta.get("seed")), ("git", str(meta.get("git_revision") or "—")[:10]),
              ("wall time", _wall_time(meta, jobs))]
     if is_sweep:
         facts[1:1] = [("jobs", meta.get("jobs"))] + [(k, meta[k]) for k in ("failed", "missing") if meta.get(k)]

@@ -13,8 +13,8 @@ import pandas as pd
 from simprive.files import write_atomic
 
 __all__ = [
-    "COLUMNS", "Figures", "Results", "aggregate", "check_summary", "read_summary", "tidy", "write_atomic",
-    "write_summary",
+    "COLUMNS", "Figures", "Results", "aggregate", "check_summary", "figure_spec", "read_jobs", "read_json",
+    "read_meta", "read_summary", "tidy", "write_atomic", "write_summary",
 ]
 
 COLUMNS = [
@@ -120,6 +120,79 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 
 NUMERIC = ("value", "std", "ci_low", "ci_high", "expected")
+# what a summary must hold: the columns figures and reports read first (named first when missing), then the rest
+REQUIRED = ["metric", *NUMERIC, *(c for c in COLUMNS if c not in ("metric", *NUMERIC))]
+
+
+def read_json(path) -> dict:
+    """A JSON object simprive wrote (``meta.json``, ``jobs.json``, ``error.json``), ``{}`` when
+    the file is absent; a one-line ConfigError naming the file when it is not a JSON object."""
+    from simprive.validation import ConfigError
+
+    path = Path(path)
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise ConfigError(path.name, str(path), f"not a JSON file: {reason}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(path.name, str(path), f"holds {json.dumps(data)[:40]}, not a JSON object")
+    return data
+
+
+def figure_spec(meta: dict, path) -> dict:
+    """The ``config.figure`` a ``meta.json`` records, its ``plots`` a list of specs, each named
+    as a file is (``{}`` when it records none); a ConfigError naming the file and the key otherwise."""
+    from simprive.validation import ConfigError, is_name
+
+    def refuse(key, value, allowed):
+        raise ConfigError("meta.json", str(path), f"its {key} is {value!r}, {allowed}")
+
+    config = meta.get("config") or {}
+    if not isinstance(config, dict):
+        refuse("config", config, "not a mapping")
+    figure = config.get("figure") or {}
+    if not isinstance(figure, dict):
+        refuse("config.figure", figure, "not a mapping")
+    plots = figure.get("plots") or []
+    if not isinstance(plots, list):
+        refuse("config.figure.plots", plots, "not a list of plots")
+    for i, spec in enumerate(plots):
+        if not isinstance(spec, dict):
+            refuse(f"config.figure.plots[{i}]", spec, "not a plot (a mapping with a name)")
+        name = spec.get("name")  # a file's name: NAME.png beside summary.csv
+        if not is_name(name):
+            refuse(f"config.figure.plots[{i}].name", name, "not a plot's name (1-100 letters, digits, _ . -)")
+    return {**figure, "plots": plots} if figure else {}
+
+
+def read_meta(path) -> dict:
+    """A run's ``meta.json`` (``{}`` when absent), checked as far as simprive reads it back:
+    a JSON object whose figure specs are plots with names."""
+    meta = read_json(path)
+    figure_spec(meta, path)
+    return meta
+
+
+def read_jobs(sweep_dir) -> dict | None:
+    """A sweep's ``jobs.json`` (every job it launched: ``num`` and ``overrides``), None when it
+    has none; a ConfigError naming the file and key when it is not one."""
+    from simprive.validation import ConfigError
+
+    path = Path(sweep_dir) / "jobs.json"
+    if not path.exists():
+        return None
+    listed = read_json(path)
+    jobs = listed.get("jobs")
+    if not isinstance(jobs, list) or not all(isinstance(j, dict) and isinstance(j.get("num"), int | str)
+                                             and isinstance(j.get("overrides"), list) for j in jobs):
+        raise ConfigError("jobs.json", str(path), "its key jobs is not a list of jobs, each with num and overrides")
+    command = listed.get("command", [])
+    if not isinstance(command, list) or not all(isinstance(c, str) for c in command):
+        raise ConfigError("jobs.json", str(path), f"its key command is {command!r}, not a list of words")
+    return {"command": command, "jobs": jobs}
 
 
 def read_summary(path) -> pd.DataFrame:
@@ -127,12 +200,14 @@ def read_summary(path) -> pd.DataFrame:
     from simprive.validation import ConfigError
 
     path = Path(path)
-    if path.is_dir():
+    if path.is_dir() and path.suffix != ".csv":  # a run's folder
         path = path / "summary.csv"
     try:
         frame = pd.read_csv(path, keep_default_na=True, dtype={"config_hash": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise ConfigError("summary.csv", str(path), f"not a summary table: {str(exc).splitlines()[0]}") from None
+    except OSError as exc:  # a folder, unreadable, gone
+        raise ConfigError("summary.csv", str(path), f"not a summary table: {exc.strerror}") from None
     return frame
 
 
@@ -140,9 +215,10 @@ def check_summary(frame: pd.DataFrame, path) -> pd.DataFrame:
     """A summary to draw from: the contract's columns, rows, numbers where numbers belong."""
     from simprive.validation import ConfigError
 
-    missing = [c for c in ("metric", *NUMERIC) if c not in frame.columns]
+    missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        raise ConfigError("summary.csv", str(path), f"not a summary table: no column {missing[0]!r}")
+        more = f" (nor {', '.join(missing[1:4])}{', …' if len(missing) > 4 else ''})" if len(missing) > 1 else ""
+        raise ConfigError("summary.csv", str(path), f"not a summary table: no column {missing[0]!r}{more}")
     if frame.empty:
         raise ConfigError("summary.csv", str(path), "has a header and no rows: nothing to draw")
     for column in NUMERIC:
@@ -165,22 +241,51 @@ def _setting(override: str) -> tuple[str, object]:
         return key, value
 
 
+def read_job(folder: Path) -> tuple[str, pd.DataFrame | dict | None]:
+    """A sweep job's outcome: ``("ok", its summary)``; its error and the row ``error.json``
+    holds; or ``("missing", None)``.  A job whose summary or error.json cannot be read failed:
+    its error names the file and what is wrong (a contract column its summary lacks)."""
+    from simprive.validation import ConfigError
+
+    summary, error = folder / "summary.csv", folder / "error.json"
+    if summary.exists():
+        try:
+            return "ok", check_summary(read_summary(summary), summary)
+        except ConfigError as exc:
+            return f"error: {summary}: {exc.allowed}", {}
+    if error.exists():
+        try:
+            row = read_json(error)
+        except ConfigError as exc:
+            return f"error: {error} unreadable: {exc.allowed}", {}
+        return str(row.get("status") or "error"), row
+    return "missing", None
+
+
+def _job_number(name: str) -> int | str:
+    return int(name) if name.isdigit() else name
+
+
 def aggregate(sweep_dir) -> pd.DataFrame:
     """One table from a sweep's job folders.  A job that failed left ``error.json``
-    instead of ``summary.csv``; it becomes a row whose ``status`` says why."""
+    instead of ``summary.csv``; it becomes a row whose ``status`` says why, and so does a job
+    whose files cannot be read, or that ``jobs.json`` lists and left nothing (``missing``)."""
+    from simprive.validation import is_name
+
     sweep_dir = Path(sweep_dir)
+    manifest = read_jobs(sweep_dir)  # every job the sweep launched: one that left nothing is missing
+    listed = {str(job["num"]): job["overrides"] for job in (manifest or {"jobs": []})["jobs"]}
+    folders = {p.name for p in sweep_dir.iterdir() if p.is_dir() and not p.name.startswith(".")}
     frames, rows = [], []
-    for job in sorted(p for p in sweep_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        if (job / "summary.csv").exists():
-            frames.append(read_summary(job).assign(status="ok"))
-        elif (job / "error.json").exists():
-            rows.append(json.loads((job / "error.json").read_text()))
-    manifest = sweep_dir / "jobs.json"
-    if manifest.exists():  # every job the sweep launched: one that left nothing is missing
-        for job in json.loads(manifest.read_text())["jobs"]:
-            folder = sweep_dir / str(job["num"])
-            if not (folder / "summary.csv").exists() and not (folder / "error.json").exists():
-                rows.append({"status": "missing", "job": job["num"], **dict(_setting(o) for o in job["overrides"])})
+    for name in sorted(folders | set(listed), key=lambda n: (len(n), n)):
+        # a job named like a path (../x) or a URL is missing: nothing outside the sweep is read
+        status, found = read_job(sweep_dir / name) if is_name(name) else ("missing", None)
+        if status == "ok":
+            frames.append(found.assign(status="ok"))
+        elif status != "missing" or name in listed:  # a folder that is no job's is not one
+            # what sets the job apart: the row error.json holds, else the overrides it was launched with
+            setting = found or dict(_setting(o) for o in listed.get(name, []))
+            rows.append({**setting, "status": status, "job": _job_number(name)})
     if not frames and not rows:
         raise FileNotFoundError(f"no job folder with summary.csv or error.json under {sweep_dir}")
     # jobs may share a configuration (one that ignores the key they differ in): its rows are

@@ -10,9 +10,11 @@ the closed forms use, computed as exact finite sums over the rows.
 
 from __future__ import annotations
 
+import csv
 import functools
 import hashlib
 import importlib
+import io
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +34,47 @@ DATASETS = {
                                           "extramarital affairs (heavy-tailed, mostly 0)"),
 }
 
-READERS = {".csv": pd.read_csv, ".tsv": functools.partial(pd.read_csv, sep="\t"), ".parquet": pd.read_parquet,
-           ".feather": pd.read_feather, ".json": pd.read_json}
+HEADER_BYTES = 1 << 20  # a first line longer than this is no table's header (3 million columns hang pandas)
+SNIFF_BYTES = 1 << 16  # the first lines, enough to tell a delimiter
+
+
+def read_text_table(file: str, default: str = ",") -> pd.DataFrame:
+    """A CSV or TSV file, read with the delimiter its first lines show (``default`` when they
+    show none, e.g. a single column); refused when its rows have more fields than its header
+    (pandas would silently take the first as row names: ``x`` of "x\\n1,5" would be 5)."""
+    head = _first_lines(file)
+    sample = head[:SNIFF_BYTES]
+    try:
+        delimiter = csv.Sniffer().sniff(sample[: sample.rfind("\n") + 1] or sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = default
+    try:
+        rows = (row for row in csv.reader(io.StringIO(head), delimiter=delimiter) if row)
+        header, first = next(rows, []), next(rows, [])
+    except csv.Error:  # not text pandas reads either: its error says so
+        header, first = [], []
+    if len(first) > len(header):
+        raise ConfigError("scenario.path", file, f"row 1 has {len(first)} {delimiter!r}-separated fields, its header "
+                                                 f"{len(header)} (a decimal comma, or another delimiter?): give one "
+                                                 "field per column")
+    return pd.read_csv(file, sep=delimiter)
+
+
+def _first_lines(file: str) -> str:
+    """The whole lines in a file's first HEADER_BYTES, refused when the first line is longer."""
+    with open(file, "rb") as f:
+        head = f.read(HEADER_BYTES)
+    if len(head) == HEADER_BYTES:
+        end = max(head.rfind(b"\n"), head.rfind(b"\r"))
+        if end < 0:
+            raise ConfigError("scenario.path", file, f"its first line is longer than {HEADER_BYTES >> 20} MB, too long "
+                                                     "for a table's header: is it a table, one line per row?")
+        head = head[: end + 1]
+    return head.decode("utf-8-sig", errors="replace")
+
+
+READERS = {".csv": read_text_table, ".tsv": functools.partial(read_text_table, default="\t"),
+           ".parquet": pd.read_parquet, ".feather": pd.read_feather, ".json": pd.read_json}
 
 
 def load_column(path: str | None, dataset: str | None, column: str) -> pd.Series:
@@ -61,6 +102,8 @@ def _from_file(file: str, mtime_ns: int, size: int, column: str) -> pd.Series:
                                                  f"give one of {', '.join(READERS)}")
     try:
         table = reader(file)
+    except ConfigError:
+        raise
     except (ValueError, OSError, pd.errors.ParserError, ImportError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError("scenario.path", file, f"cannot be read as a {Path(file).suffix} table: {first}") from None
@@ -96,7 +139,17 @@ def _checked(table: pd.DataFrame, column: str, key: str, source: str) -> pd.Seri
 
 
 def numbers(values: pd.Series, column: str) -> np.ndarray:
-    """The column as floats, or an error naming its first cell that is not a number."""
+    """The column as floats, or an error naming its first cell that is not a number.  A column
+    whose type is not a number's (dates, durations, true/false) is refused by its type's name:
+    pandas would turn it into numbers (nanoseconds since 1970, 0 and 1) without a word."""
+    dtype = values.dtype
+    text = pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+    real = pd.api.types.is_numeric_dtype(dtype) and not (pd.api.types.is_bool_dtype(dtype)
+                                                         or pd.api.types.is_complex_dtype(dtype))
+    if not (text or real):
+        hint = ("for a yes/no question list its yes in scenario.yes_values" if dtype.kind not in "mM"
+                else "give a column of numbers (e.g. a duration in seconds) instead")
+        raise ConfigError("scenario.column", column, f"holds {dtype} values, not numbers: {hint}")
     converted = pd.to_numeric(values, errors="coerce")
     bad = converted.isna().to_numpy() | ~np.isfinite(converted.to_numpy(dtype=float, na_value=np.nan))
     if bad.any():

@@ -14,6 +14,7 @@ from helpers import simprive
 from simprive import run_experiment
 from simprive.report import write_report
 from simprive.results import COLUMNS, tidy, write_summary
+from simprive.validation import ConfigError
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 # what a row says, shown even when every row says the same (issue 16)
@@ -295,8 +296,6 @@ def test_meta_json_cannot_pull_outside_files_into_the_report(tmp_path):
     (tmp_path / "secret.png").write_bytes((run_dir / "poll_sq_error.png").read_bytes()[:100] + b"OUTSIDE-PNG")
     meta = json.loads((run_dir / "meta.json").read_text())
     meta["experiment"] = str(Path("..") / Path(*[".."] * len(EXPERIMENTS_DIR.parts)) / (tmp_path / "secret"))
-    meta["config"]["figure"]["plots"].append({"name": str(tmp_path / "secret"), "metric": "sq_error", "x": "n"})
-    meta["config"]["figure"]["plots"].append({"name": "javascript:alert(1)", "metric": "sq_error", "x": "n"})
     (run_dir / "meta.json").write_text(json.dumps(meta))
     html = write_report(run_dir).read_text()
     assert "SECRET-TEXT" not in html
@@ -305,3 +304,10 @@ def test_meta_json_cannot_pull_outside_files_into_the_report(tmp_path):
     embedded = [base64.b64decode(b) for b in re.findall(r'src="data:image/png;base64,([^"]+)"', html)]
     assert embedded == [(run_dir / "poll_sq_error.png").read_bytes()]
     assert all(_relative(link) for link in _links(html))
+    # a plot named like a path or a URL (simprive-plot would write NAME.png there): refused, naming the key
+    # (issue 17; it was skipped, the report written)
+    for name in (str(tmp_path / "secret"), "javascript:alert(1)"):
+        plots = [*meta["config"]["figure"]["plots"], {"name": name, "metric": "sq_error", "x": "n"}]
+        (run_dir / "meta.json").write_text(json.dumps({**meta, "config": {**meta["config"], "figure": {"plots": plots}}}))
+        with pytest.raises(ConfigError, match=r"config\.figure\.plots\[1\]\.name is '"):
+            write_report(run_dir)

@@ -13,7 +13,8 @@ from simprive.attacks import VoteAttack
 from simprive.files import write_atomic
 from simprive.metrics import INDICATOR, LOWER_BOUND, MEASUREMENT, agreement, kind_of, skew_corrected_z, summarise
 from simprive.progress import Progress
-from simprive.results import COLUMNS, aggregate, tidy
+from simprive.results import COLUMNS, aggregate, check_summary, read_summary, tidy
+from simprive.validation import ConfigError
 
 
 def row(**kw):
@@ -45,6 +46,37 @@ def test_write_atomic_leaves_no_temporary_file(tmp_path):
 def test_aggregate_of_an_empty_folder_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="no job folder"):
         aggregate(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def two_jobs(tmp_path_factory):
+    """A sweep's two job folders, 15 configurations × 5 metrics each (75 rows), no manifest."""
+    sweep = tmp_path_factory.mktemp("sweep")
+    for job, mechanism in enumerate(("rr", "laplace")):
+        run_experiment("poll", [f"mechanism={mechanism}", "trials=20", "n=[100]",
+                                "epsilon=[0.25,0.5,1.0,2.0,4.0]"], out_dir=sweep / str(job))
+    return sweep
+
+
+@pytest.mark.parametrize("column", COLUMNS)
+def test_a_summary_without_a_contract_column_is_refused_naming_it(two_jobs, column):
+    frame = read_summary(two_jobs / "0").drop(columns=column)
+    with pytest.raises(ConfigError, match=f"no column '{column}'"):
+        check_summary(frame, two_jobs / "0" / "summary.csv")
+
+
+def test_aggregate_marks_a_job_whose_summary_lost_a_contract_column_failed(two_jobs, tmp_path):
+    sweep = tmp_path / "sweep"
+    for job in ("0", "1"):
+        (sweep / job).mkdir(parents=True)
+        (sweep / job / "summary.csv").write_bytes((two_jobs / job / "summary.csv").read_bytes())
+    kept = pd.read_csv(sweep / "0" / "summary.csv")
+    pd.read_csv(sweep / "1" / "summary.csv").drop(columns="config_hash").to_csv(sweep / "1" / "summary.csv", index=False)
+    combined = aggregate(sweep)  # was: job 1's 75 rows collapsed to 5 (one per metric, hash NaN), all "ok"
+    ok, failed = combined[combined.status == "ok"], combined[combined.status != "ok"]
+    assert len(kept) == 75 and len(ok) == 75 and set(ok.mechanism) == {"rr"}
+    assert failed.job.tolist() == [1] and "1/summary.csv: not a summary table: no column 'config_hash'" in \
+        failed.status.iloc[0]
 
 
 def test_summarise_interval_covers_the_mean_at_the_stated_rate():

@@ -4,6 +4,7 @@ per process, and a one-line error naming the key for every broken table."""
 
 import itertools
 import statistics
+import time
 
 import numpy as np
 import pandas as pd
@@ -185,3 +186,49 @@ def test_two_parties_sets_from_two_files(tmp_path):
     truth = s[s.metric == "truth"]
     assert (truth.value == len(set(mine) & set(theirs))).all() and (truth.agreement == "agrees").all()
     assert_agrees(run_experiment("set_intersection_dp", [*sets, "trials=1000"]).summary)
+
+
+def test_a_semicolon_table_is_read_with_its_own_delimiter(tmp_path):
+    (tmp_path / "t.csv").write_text("id;x\n1;5.5\n2;7\n3;-1\n")
+    (tmp_path / "t.tsv").write_text("id\tx\n1\t5.5\n2\t7\n3\t-1\n")
+    for name in ("t.csv", "t.tsv"):
+        assert table(str(tmp_path / name)).rows.tolist() == [5.5, 7.0, -1.0]
+
+
+@pytest.mark.parametrize("text, says", [
+    ("x\n1,5\n2,5\n", "row 1 has 2 ','-separated fields, its header 1"),  # decimal commas: was x = [5, 5]
+    ("x;y\n1,5;2\n3,5;4\n", "row 1 holds '1,5'"),  # read with ';': a decimal comma is not a number
+])
+def test_rows_that_do_not_split_as_the_header_are_refused(tmp_path, text, says):
+    (tmp_path / "t.csv").write_text(text)
+    with pytest.raises(ConfigError) as err:
+        table(str(tmp_path / "t.csv"))
+    assert err.value.key in ("scenario.path", "scenario.column") and says in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize("values, says", [
+    (pd.to_datetime(["2023-01-01", "2023-02-01"]), "holds datetime64"),  # was 1.67e15, microseconds since 1970
+    (pd.to_timedelta(["55 days", "1 day"]), "holds timedelta64"),
+    ([True, False], "holds bool values"),
+])
+def test_a_column_of_dates_durations_or_booleans_is_refused_by_its_type(tmp_path, values, says):
+    pd.DataFrame({"x": values}).to_parquet(tmp_path / "t.parquet")
+    with pytest.raises(ConfigError) as err:
+        table(str(tmp_path / "t.parquet"))
+    assert err.value.key == "scenario.column" and says in str(err.value), str(err.value)
+
+
+def test_a_boolean_column_is_a_yes_no_question_when_its_yes_is_given(tmp_path):
+    pd.DataFrame({"x": [True, False, True, True]}).to_parquet(tmp_path / "t.parquet")
+    assert table(str(tmp_path / "t.parquet"), yes_values=(True,)).p == pytest.approx(0.75)
+
+
+def test_a_header_line_too_long_for_a_table_is_refused_at_once(tmp_path):
+    path = tmp_path / "t.csv"
+    with open(path, "w") as f:  # 3 million columns (26 MB): pandas hung on the header
+        f.write(",".join(f"c{i}" for i in range(3_000_000)) + ",x\n" + "1," * 3_000_000 + "2\n")
+    start = time.perf_counter()
+    with pytest.raises(ConfigError) as err:
+        table(str(path))
+    assert err.value.key == "scenario.path" and "first line is longer than 1 MB" in str(err.value), str(err.value)
+    assert time.perf_counter() - start < 5  # a megabyte read, not 26
