@@ -168,7 +168,7 @@ def check_overrides(overrides: list[str]) -> None:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.core.utils import setup_globals
 
-    parser, seen = OverridesParser.create(), {}
+    parser, seen = OverridesParser.create(), dict[str, str]()
     for o in overrides:
         key, _, value = o.lstrip("+~").partition("=")
         try:

@@ -13,6 +13,7 @@ import json
 import math
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from omegaconf import OmegaConf
@@ -119,7 +120,7 @@ def _jobs(run_dir: Path) -> tuple[list[dict], list[str]]:
                    and ((p / "meta.json").exists() or (p / ".hydra").exists())]
         listed = [(p.name, _overrides(p)) for p in sorted(folders, key=lambda p: (len(p.name), p.name))]
     shared = [o for o in listed[0][1] if all(o in overrides for _, overrides in listed)] if listed else []
-    jobs = []
+    jobs: list[dict[str, Any]] = []
     for name, overrides in listed:
         if not is_name(name):  # a job named like a path or a URL: nothing of it is read or linked
             jobs.append({"name": name, "href": None, "overrides": [o for o in overrides if o not in shared],

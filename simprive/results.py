@@ -281,6 +281,7 @@ def aggregate(sweep_dir) -> pd.DataFrame:
         # a job named like a path (../x) or a URL is missing: nothing outside the sweep is read
         status, found = read_job(sweep_dir / name) if is_name(name) else ("missing", None)
         if status == "ok":
+            assert isinstance(found, pd.DataFrame)  # an ok job's is its summary
             frames.append(found.assign(status="ok"))
         elif status != "missing" or name in listed:  # a folder that is no job's is not one
             # what sets the job apart: the row error.json holds, else the overrides it was launched with
