@@ -157,8 +157,43 @@ def _check_backend(key: str, value) -> None:
         raise ConfigError(key, value, f"choose one of {', '.join(JOBLIB_BACKENDS)} (joblib's backends)")
 
 
-# launcher settings Hydra passes on unchecked (joblib ignores an unknown backend, fails late on the rest)
-LAUNCHER_CHECKS = {"hydra.launcher.n_jobs": _check_n_jobs, "hydra.launcher.backend": _check_backend}
+def _check_ray_cpus(key: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(key, value, "must be a whole number of CPUs, 1 or more")
+
+
+RAY_PORT = 10001  # Ray Client's default port, in ray://HOST
+REACH_SECONDS = 3.0  # how long to wait for a Ray head before saying it cannot be reached
+
+
+def _check_ray_address(key: str, value) -> None:
+    """A Ray head that answers at all, within a few seconds (Ray itself tries for about
+    40 s, then fails with its own traceback and files left behind)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if value in (None, "auto", "local"):
+        return
+    try:
+        where = urlsplit(value if "://" in str(value) else f"ray://{value}")
+        host, port = where.hostname, where.port or RAY_PORT
+    except ValueError:
+        host, port = None, None
+    if not host:
+        raise ConfigError(key, value, "must be ray://HOST[:PORT], HOST:PORT, auto or local")
+    try:
+        socket.create_connection((host, port), timeout=REACH_SECONDS).close()
+    except OSError as exc:
+        raise ConfigError(key, value, f"no Ray head answers at {host}:{port} within {REACH_SECONDS:g} s "
+                                      f"({exc.strerror or exc})") from None
+
+
+# launcher settings Hydra passes on unchecked (joblib ignores an unknown backend, fails late on
+# the rest; Ray takes 40 s to give up on an address, then leaves the run's files behind)
+LAUNCHER_CHECKS = {"hydra.launcher.n_jobs": _check_n_jobs, "hydra.launcher.backend": _check_backend,
+                   "hydra.launcher.ray.init.num_cpus": _check_ray_cpus,
+                   "hydra.launcher.ray.init.num_gpus": _check_ray_cpus,
+                   "hydra.launcher.ray.init.address": _check_ray_address}
 
 
 def check_overrides(overrides: list[str]) -> None:

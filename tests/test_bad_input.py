@@ -283,6 +283,10 @@ OVERRIDE_CASES = [
     (["hydra/launcher=joblib", "hydra.launcher.n_jobs=0"], "hydra.launcher.n_jobs"),
     (["hydra/launcher=joblib", "hydra.launcher.n_jobs=abc"], "hydra.launcher.n_jobs"),
     (["hydra/launcher=joblib", "hydra.launcher.backend=nope"], "hydra.launcher.backend"),
+    (["hydra/launcher=ray", "+hydra.launcher.ray.init.num_cpus=abc"], "hydra.launcher.ray.init.num_cpus"),
+    (["hydra/launcher=ray", "+hydra.launcher.ray.init.num_cpus=0"], "hydra.launcher.ray.init.num_cpus"),
+    (["hydra/launcher=ray", "+hydra.launcher.ray.init.address=ray://127.0.0.1:9"], "hydra.launcher.ray.init.address"),
+    (["hydra/launcher=ray", "+hydra.launcher.ray.init.address=ray://"], "hydra.launcher.ray.init.address"),
 ]
 
 
