@@ -314,7 +314,7 @@ def check_duration(plans: list[Plan], estimates: list[float], axes, max_minutes)
         return
     longest = max(range(len(plans)), key=estimates.__getitem__)
     p, seconds = plans[longest], estimates[longest]
-    where = " ".join(f"{k}={p.point[k]}" for k in dict.fromkeys([*axes, "n", "trials"]))
+    where = _where(p, dict.fromkeys([*axes, "n", "trials"]))
     line = (f"about {_duration(total)} for {len(plans)} configuration{'s' * (len(plans) > 1)} (estimated from a first "
             f"batch of each; the longest, {where}, ~{_duration(seconds)})")
     if total <= limit:
@@ -421,14 +421,14 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
     store = Store(out_dir) if out_dir is not None and not cfg.get("save_trials") else None
     if out_dir is not None:
         check_free(out_dir)
-    # every configuration's first batch, timed, before the rest: a run too long stops here,
-    # before it writes anything
     cached = {p.config_hash: store.load(_key(cfg, p, extra)) for p in plans} if store else {}
     if store and store.rejected:
         print(f"simprive: {len(store.rejected)} saved configuration{'s' * (len(store.rejected) > 1)} in {out_dir} "
               f"failed their check and are computed again ({'; '.join(store.rejected[:3])}"
               f"{', …' if len(store.rejected) > 3 else ''})", file=sys.stderr)
     todo = [p for p in plans if cached.get(p.config_hash) is None]
+    # every configuration's first batch, timed, before the rest: a run too long stops here,
+    # before it writes anything
     bar = Progress(len(plans), cfg.get("name", "run"), enabled=cfg.get("progress"))
     begun, finished, estimates = {}, {}, []
     for p in todo:
