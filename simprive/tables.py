@@ -73,8 +73,10 @@ def _first_lines(file: str) -> str:
     return head.decode("utf-8-sig", errors="replace")
 
 
+# JSON as written (dtype=False): a true among numbers stays true, not 1
 READERS = {".csv": read_text_table, ".tsv": functools.partial(read_text_table, default="\t"),
-           ".parquet": pd.read_parquet, ".feather": pd.read_feather, ".json": pd.read_json}
+           ".parquet": pd.read_parquet, ".feather": pd.read_feather,
+           ".json": functools.partial(pd.read_json, dtype=False)}
 
 
 def load_column(path: str | None, dataset: str | None, column: str) -> pd.Series:
@@ -152,6 +154,8 @@ def numbers(values: pd.Series, column: str) -> np.ndarray:
         raise ConfigError("scenario.column", column, f"holds {dtype} values, not numbers: {hint}")
     converted = pd.to_numeric(values, errors="coerce")
     bad = converted.isna().to_numpy() | ~np.isfinite(converted.to_numpy(dtype=float, na_value=np.nan))
+    if text:  # a mixed column (JSON's [1, true, 3]): its true/false cells too are not numbers
+        bad |= values.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
     if bad.any():
         row = int(np.argmax(bad))
         raise ConfigError("scenario.column", column, f"row {row + 1} holds {values.iloc[row]!r}, not a finite number; "

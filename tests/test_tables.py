@@ -232,3 +232,15 @@ def test_a_header_line_too_long_for_a_table_is_refused_at_once(tmp_path):
         table(str(path))
     assert err.value.key == "scenario.path" and "first line is longer than 1 MB" in str(err.value), str(err.value)
     assert time.perf_counter() - start < 5  # a megabyte read, not 26
+
+
+def test_a_true_among_the_numbers_of_a_json_column_is_not_read_as_1(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text('[{"x": 1}, {"x": true}, {"x": 3}]')  # pandas' default reading gave [1, 1, 3]
+    with pytest.raises(ConfigError) as err:
+        table(str(path))
+    assert err.value.key == "scenario.column" and "row 2 holds True" in str(err.value), str(err.value)
+    path.write_text('[{"x": true}, {"x": false}, {"x": true}, {"x": true}]')  # a yes/no column is still one
+    assert table(str(path), yes_values=(True,)).p == pytest.approx(0.75)
+    path.write_text('[{"x": 1}, {"x": 2.5}, {"x": "3"}]')
+    assert sorted(table(str(path)).rows) == [1.0, 2.5, 3.0]
