@@ -23,7 +23,7 @@ from simprive.files import write_atomic
 from simprive.results import check_summary, figure_spec, read_job, read_jobs, read_json, read_meta, read_summary
 from simprive.validation import ConfigError, is_name
 
-__all__ = ["write_report"]
+__all__ = ["sweep_jobs", "write_report"]
 
 VERDICTS = ("agrees", "differs", "unresolved", "unchecked")
 # what a row says: shown even when every row says the same
@@ -103,12 +103,19 @@ def _overrides(job: Path) -> list[str]:
     """A job's command-line overrides, from Hydra's record of them or the job's meta.json."""
     hydra = job / ".hydra" / "overrides.yaml"
     if hydra.exists():
-        return [str(o) for o in OmegaConf.to_container(OmegaConf.load(hydra)) or []]
+        try:
+            recorded = OmegaConf.to_container(OmegaConf.load(hydra))
+        except Exception as exc:  # noqa: BLE001 - YAML's, OmegaConf's or the file system's: one line naming the file
+            why = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise ConfigError("overrides.yaml", str(hydra), f"not Hydra's record of the job's overrides: {why}") from None
+        if not isinstance(recorded, list):
+            raise ConfigError("overrides.yaml", str(hydra), f"holds {recorded!r:.40}, not a list of overrides")
+        return [str(o) for o in recorded]
     overrides = read_meta(job / "meta.json").get("overrides") or []
     return [str(o) for o in overrides] if isinstance(overrides, list) else []
 
 
-def _jobs(run_dir: Path) -> tuple[list[dict], list[str]]:
+def sweep_jobs(run_dir: Path) -> tuple[list[dict], list[str]]:
     """A sweep's jobs in job order — every job it launched (``jobs.json``), else its job folders —
     each with the overrides that set it apart, its status and wall time; and the overrides
     every job shares."""
@@ -170,7 +177,7 @@ def write_report(run_dir) -> Path:
     is_sweep = "jobs" in meta
     parent = run_dir.parent
     in_sweep = (parent / "multirun.yaml").exists() or "jobs" in _parent_meta(parent)
-    jobs, shared = _jobs(run_dir) if is_sweep else ([], [])
+    jobs, shared = sweep_jobs(run_dir) if is_sweep else ([], [])
     # a sweep's failed and missing jobs are rows of its Jobs table, with their overrides and errors:
     # as summary rows they would only be blanks that make every column vary
     results = summary[summary["status"] == "ok"] if "status" in summary else summary

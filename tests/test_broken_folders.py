@@ -47,6 +47,13 @@ def error_json_instead_of_summary(path):  # a job that failed and left a broken 
     path.write_text("{broken")
 
 
+def record_without_manifest(content):  # a sweep whose jobs are known only from their folders
+    def edit(path):
+        (path.parents[2] / "jobs.json").unlink()
+        path.write_text(content)
+    return edit
+
+
 REFUSED = "refused"  # exit 2, one line naming the file (and key), no traceback, nothing written
 FAILED_JOB = "failed job"  # simprive-aggregate: exit 1, job 1 failed, the reason in its row
 OK = "ok"
@@ -69,6 +76,10 @@ CASES = [
     ("sweep", "jobs.json", text("{}"), (REFUSED, OK, REFUSED), "jobs.json': its key jobs is not a list of jobs"),
     ("sweep", "1/error.json", error_json_instead_of_summary, (OK, OK, FAILED_JOB), "1/error.json unreadable"),
     ("sweep", "1/summary.csv", text(""), (OK, OK, FAILED_JOB), "1/summary.csv: not a summary table: No columns"),
+    ("sweep", "0/.hydra/overrides.yaml", record_without_manifest("[unclosed"), (REFUSED, OK, REFUSED),
+     "0/.hydra/overrides.yaml': not Hydra's record of the job's overrides"),
+    ("sweep", "0/.hydra/overrides.yaml", record_without_manifest("a: 1"), (REFUSED, OK, REFUSED),
+     "0/.hydra/overrides.yaml': holds {{'a': 1}}, not a list of overrides"),
     ("sweep", "summary.csv", directory, (REFUSED, REFUSED, REFUSED),
      ("its summary.csv is not a file",) * 2 + ("cannot write {folder}/summary.csv: Is a directory",)),
 ]
