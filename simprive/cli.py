@@ -29,11 +29,20 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from simprive import interrupt
-from simprive.config import CONF_DIR, Sources, compose, compose_each, honour_group_choices, register_presets
+from simprive.config import (
+    CONF_DIR,
+    CONFIG_GROUPS,
+    Sources,
+    check_hydra,
+    compose_each,
+    group_options,
+    honour_group_choices,
+    register_presets,
+)
 from simprive.grid import AXES, PIPELINE_GROUPS, expand, fixed_settings, flatten
 from simprive.jobs import checked_jobs, task_overrides
 from simprive.progress import Progress
-from simprive.report import write_report
+from simprive.report import sweep_jobs, write_report
 from simprive.results import (
     aggregate,
     check_summary,
@@ -44,7 +53,16 @@ from simprive.results import (
     write_json,
     write_summary,
 )
-from simprive.runner import check_figures, check_settings, extra_columns, identity_row, override_keys, plan, run
+from simprive.runner import (
+    check_figures,
+    check_settings,
+    extra_columns,
+    identity_row,
+    override_keys,
+    plan,
+    run,
+    vocabulary,
+)
 from simprive.store import Busy, acquire
 from simprive.validation import ConfigError, check_each
 from simprive.version import __version__
@@ -196,10 +214,38 @@ LAUNCHER_CHECKS = {"hydra.launcher.n_jobs": _check_n_jobs, "hydra.launcher.backe
                    "hydra.launcher.ray.init.address": _check_ray_address}
 
 
-def check_overrides(overrides: list[str]) -> None:
+def sweep_values(parsed, sources: Sources | None = None) -> list[str]:
+    """The values of a parsed sweep override, in Hydra's order: a choice, a range, or
+    ``glob(…)`` over a config group's options; an ``interval(…)``, which only an optimising
+    sweeper can search, or a glob of a key that is not a group is a :class:`ConfigError`."""
+    from hydra.core.override_parser.types import Glob, IntervalSweep
+
+    name, value = parsed.key_or_group, parsed.input_line.partition("=")[2]
+    swept = parsed.value()
+    if isinstance(swept, IntervalSweep):
+        raise ConfigError(name, value, "interval(…) is a range for an optimiser to search, not values to run: list "
+                                       "them (0.5,1,2) or step through them (range(1,10,2))")
+    if isinstance(swept, Glob):
+        if name not in CONFIG_GROUPS:
+            raise ConfigError(name, value, f"glob(…) picks options of a config group ({', '.join(CONFIG_GROUPS)}); "
+                                           f"list the values of {name} instead")
+        options = group_options(name, sources)
+        picked = swept.filter(options)
+        if not picked:
+            raise ConfigError(name, value, f"matches none of {name}'s options: {', '.join(options)}")
+        return picked
+    try:
+        return list(parsed.sweep_string_iterator())
+    except Exception as exc:  # noqa: BLE001 - what Hydra's grammar accepts but cannot enumerate (range(1,3),1)
+        raise ConfigError(name, value, f"Hydra cannot list the values of {parsed.input_line!r}: "
+                                       f"{(str(exc).splitlines() or [type(exc).__name__])[0]}") from None
+
+
+def check_overrides(overrides: list[str], sources: Sources | None = None, multirun: bool = True) -> None:
     """Each override on its own, before anything composes: one Hydra cannot parse is named
-    with what Hydra said of it; a key given twice (Hydra would keep the last), a sweep listing
-    a value twice, and an empty or unresolvable run folder are refused."""
+    with what Hydra said of it; a key given twice (Hydra would keep the last), a sweep without
+    ``-m`` (``multirun``) or listing a value twice, and an empty or unresolvable run folder are
+    refused."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.core.utils import setup_globals
 
@@ -212,12 +258,18 @@ def check_overrides(overrides: list[str]) -> None:
             raise ConfigError(key, value or None, f"Hydra cannot read the override {o!r}: "
                                                   f"{str(exc).splitlines()[0]}") from None
         name = parsed.key_or_group
+        if not name:
+            raise ConfigError("overrides", o, "an override names a key before its '=' (key=value, +key=value, ~key)")
         if name in seen:
             raise ConfigError(name, value, f"given twice ({seen[name]!r} and {o!r}): Hydra would keep the last one; "
                                            "give it once")
         seen[name] = o
         if parsed.is_sweep_override():
-            values = list(parsed.sweep_string_iterator())
+            if not multirun:
+                listed = f"[{value}]" if "(" not in value else "[…]"
+                raise ConfigError(name, value, f"lists values to sweep: add -m to run a job per value, or give a "
+                                               f"list ({name}={listed}) to run them in one job")
+            values = sweep_values(parsed, sources)
             twice = next((v for i, v in enumerate(values) if v in values[:i]), None)
             if twice is not None:
                 raise ConfigError(name, value, f"sweeps {twice} twice: every job would run twice")
@@ -234,7 +286,7 @@ def check_overrides(overrides: list[str]) -> None:
                     raise ConfigError(name, value, f"does not resolve: {str(exc).splitlines()[0]}") from None
 
 
-def job_overrides(overrides: list[str], multirun: bool) -> list[list[str]]:
+def job_overrides(overrides: list[str], multirun: bool, sources: Sources | None = None) -> list[list[str]]:
     """The override list of every job a multirun launches: the cartesian product of the
     swept values, in Hydra's order.  Hydra's own settings are left out, except the search
     path, which decides what composes."""
@@ -251,7 +303,7 @@ def job_overrides(overrides: list[str], multirun: bool) -> list[list[str]]:
     for o in parsed:
         if o.is_sweep_override():
             key = o.get_key_element()
-            choices.append([f"{key}={value}" for value in o.sweep_string_iterator()])
+            choices.append([f"{key}={value}" for value in sweep_values(o, sources)])
         else:
             choices.append([str(o.input_line)])
     return [list(job) for job in itertools.product(*choices)]
@@ -266,6 +318,7 @@ class Job:
     ignored: dict[str, str]
     identities: list[dict]
     plots: list
+    vocabulary: tuple[set, set]  # what its figures may draw (runner.vocabulary)
 
 
 def validate(overrides: list[str], cfg: dict) -> Job:
@@ -277,7 +330,7 @@ def validate(overrides: list[str], cfg: dict) -> Job:
     ignored = {k: f"mechanism={p.release.kind} ignores {k}: {why}" for p in plans for k, why in p.release.ignores.items()}
     extra = extra_columns(points[0], axes, overrides)
     return Job(frozenset(p.config_hash for p in plans), ignored, [identity_row(cfg, p, extra) for p in plans],
-               (cfg.get("figure") or {}).get("plots") or [])
+               (cfg.get("figure") or {}).get("plots") or [], vocabulary(plans))
 
 
 def validate_sweep(jobs: list[list[str]], overrides: list[str], sources: Sources | None = None) -> None:
@@ -286,6 +339,8 @@ def validate_sweep(jobs: list[list[str]], overrides: list[str], sources: Sources
     seen: dict[frozenset, list[str]] = {}
     identities: list[dict] = []
     plots: list = []
+    metrics: set = set()
+    keys: set = set()
     # every job checked, the errors of all of them reported together, each naming its jobs' swept values
     checks = check_each(lambda pair: validate(*pair), _counted(zip(jobs, compose_each(jobs, sources)), len(jobs)),
                         lambda pair: dict(o.split("=", 1) for o in pair[0] if "=" in o))
@@ -293,6 +348,8 @@ def validate_sweep(jobs: list[list[str]], overrides: list[str], sources: Sources
         hashes, ignored = checked.hashes, checked.ignored
         identities += checked.identities
         plots = plots or checked.plots
+        metrics |= checked.vocabulary[0]
+        keys |= checked.vocabulary[1]
         if hashes in seen:
             key = next(o.split("=", 1)[0] for o in job if o not in seen[hashes])
             given = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), None)
@@ -301,7 +358,7 @@ def validate_sweep(jobs: list[list[str]], overrides: list[str], sources: Sources
                                           f"remove {key} from the sweep")
         seen[hashes] = job
     if plots:
-        check_figures(identities, plots)
+        check_figures(identities, plots, (metrics, keys))
 
 
 MANY_JOBS = 100  # a sweep this large says so, and how its checking goes, before Hydra starts
@@ -330,16 +387,14 @@ def main() -> None:
     register_sweeper()
     if not INFO_FLAGS.intersection(argv):
         try:
-            check_overrides(overrides)
-            jobs = job_overrides(overrides, multirun)
+            check_overrides(overrides, sources, multirun)
+            jobs = job_overrides(overrides, multirun, sources)
             validate_sweep(jobs, overrides, sources)
             checked_jobs[:] = jobs  # Hydra's sweeper need not compose them all again
+            check_hydra(overrides, sources)  # hydra/launcher=…, hydra.job.chdir=…: as Hydra will read them
             for o in overrides:  # the folder is this process's, or refused, before Hydra writes in it
                 if o.split("=", 1)[0] in RUN_DIRS:
                     acquire(Path(o.split("=", 1)[1]))
-            hydra_groups = [o for o in overrides if o.lstrip("+").startswith("hydra/")]
-            if hydra_groups:  # hydra/launcher=…: an option Hydra has, checked before it starts
-                compose(hydra_groups, sources)
         except ConfigError as exc:
             fail(str(exc))
         if not sys.stdout.isatty() and not any(o.startswith("hydra/hydra_logging") for o in overrides):
@@ -420,6 +475,7 @@ def _multirun_job(cfg: dict, out_dir: Path, overrides: list[str]) -> None:
 
 def build_sweep(sweep_dir: Path) -> Path:
     """Combined ``summary.csv``, ``meta.json`` and figures at a sweep's root."""
+    sweep_jobs(sweep_dir)  # every job's record is readable (its report's Jobs table) before anything is written
     summary = aggregate(sweep_dir)
     manifest = read_jobs(sweep_dir)
     paths = sorted(sweep_dir.glob("*/meta.json"))

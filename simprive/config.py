@@ -18,7 +18,7 @@ from typing import Any
 
 from simprive.validation import ConfigError, did_you_mean
 
-__all__ = ["CONF_DIR", "EXPERIMENTS_DIR", "Sources", "compose", "compose_each", "defaults", "group_options",
+__all__ = ["CONF_DIR", "EXPERIMENTS_DIR", "Sources", "check_hydra", "compose", "compose_each", "defaults", "group_options",
            "honour_group_choices", "parameters", "register_presets"]
 
 # Absolute paths, so entry points resolve the configs wherever they are started from
@@ -163,14 +163,19 @@ def _translate(exc: Exception, overrides, known=(), chosen=()) -> ConfigError:
         return ConfigError("config-name", msg.split("'")[1] if "'" in msg else None,
                            "no such primary config in the config path")
     first = next((line.strip() for line in msg.splitlines() if line.strip()), msg)
+    if first.startswith("Error merging override") and exc.__cause__ is not None:  # which; its cause says why
+        first = str(exc.__cause__).splitlines()[0]
     if msg.startswith("Could not override '"):
         key = msg.split("'", 2)[1]
         given = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), None)
         # the keys there are depend on the configs chosen: the hint's command chooses the same
-        command = " ".join(["simprive", *chosen, "--cfg", "job"])
+        command = " ".join(["simprive", *chosen, "--cfg", "hydra" if key.startswith("hydra.") else "job"])
         return ConfigError(key, given, f"unknown key; {did_you_mean(key, known)}see `{command}` for the keys there are")
     # the override Hydra's message names ("Error merging override n={a:1}", "'nope' does not exist")
-    named = next((o for o in overrides if o in msg or f"'{o.lstrip('+~').split('=', 1)[0]}'" in msg), None)
+    # or whose value holds what it quotes (${missing}: "Interpolation key 'missing' not found")
+    quoted = re.findall(r"'([^']+)'", msg)
+    named = next((o for o in overrides if o in msg or f"'{o.lstrip('+~').split('=', 1)[0]}'" in msg), None) or next(
+        (o for o in overrides if "${" in o.partition("=")[2] and any(q in o.partition("=")[2] for q in quoted)), None)
     if named is not None:
         key, _, given = named.lstrip("+~").partition("=")
         return ConfigError(key, given or None, f"{first} (the override {named!r})")
@@ -267,8 +272,18 @@ def _is_value(override: str, groups) -> bool:
             and ("." in key or key not in groups))
 
 
-def _compose_node(overrides: list[str], sources: Sources):
-    """Hydra's composition of ``overrides``, unresolved (an OmegaConf node)."""
+def check_hydra(overrides: list[str], sources: Sources | None = None) -> None:
+    """Hydra's own settings among ``overrides`` (``hydra/launcher=joblib``,
+    ``hydra.job.chdir=…``) composed with Hydra's config, as Hydra will once it starts: an
+    option it lacks or a value of the wrong type is a :class:`ConfigError` naming the key."""
+    own = [o for o in overrides if o.lstrip("+~").startswith(("hydra/", "hydra."))]
+    if own:
+        _compose_node(own, sources or Sources(), hydra=True)
+
+
+def _compose_node(overrides: list[str], sources: Sources, hydra: bool = False):
+    """Hydra's composition of ``overrides``, unresolved (an OmegaConf node); ``hydra``: with
+    Hydra's own config, to which its ``hydra.`` overrides apply."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.errors import HydraException
@@ -287,6 +302,6 @@ def _compose_node(overrides: list[str], sources: Sources):
             added = Sources(config_dirs=(sources.config_path, *(d for d in sources.config_dirs if d != home)))
     try:
         with initialize_config_dir(config_dir=str(primary), version_base="1.3"):
-            return hydra_compose(sources.config_name, overrides=_with_dirs(overrides, added))
+            return hydra_compose(sources.config_name, overrides=_with_dirs(overrides, added), return_hydra_config=hydra)
     except (HydraException, OmegaConfBaseException) as exc:
         raise _translate(exc, overrides) from None

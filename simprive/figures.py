@@ -49,7 +49,7 @@ from simprive.display import (
 from simprive.files import write_atomic
 from simprive.validation import ConfigError, check_name
 
-__all__ = ["Layout", "draw", "draw_all", "layout"]
+__all__ = ["Layout", "check_spec", "draw", "draw_all", "drawable", "layout"]
 
 # columns that describe a row's statistics, not its configuration
 STATISTICS = ("metric", "value", "std", "ci_low", "ci_high", "expected", "z", "agreement", "status", "config_hash")
@@ -99,17 +99,58 @@ def _averaged(data: pd.DataFrame, keys: list[str]) -> list[str]:
     return [c for c in config if (cells[c].nunique(dropna=False) > 1).any()]
 
 
+# what each key of a spec holds: a figure from a config, a meta.json or Results.draw is
+# checked here, once, before anything reads it
+TEXTS = ("title", "xlabel", "ylabel", "dashed", "dotted")
+FLAGS = ("logx", "logy", "sharey", "expected")
+MAPPINGS = ("hue", "style", "col", "row")
+
+
+def check_spec(spec, where: str | None = None, named: bool = False) -> dict:
+    """A figure spec as :func:`draw` reads it, or a :class:`ConfigError` naming the key under
+    ``where``, the spec's own key (``figure.plots.0``, as typed; by default figure.plots.NAME);
+    ``named``: it must have a name, as a figure drawn to files does (one in memory need not)."""
+    def refuse(key, allowed):
+        raise ConfigError(f"{where}.{key}", spec.get(key), allowed)
+
+    if not isinstance(spec, dict):
+        raise ConfigError(where or "figure.plots", spec, "not a figure: a mapping with a name, a metric and an x")
+    if "name" in spec or named:
+        check_name(spec.get("name"), f"{where or 'figure.plots'}.name", "the figure's files")
+    where = where or f"figure.plots.{spec.get('name', 'figure')}"
+    unknown = sorted(set(spec) - SPEC_KEYS, key=str)
+    if unknown:
+        refuse(unknown[0], f"not a figure key; known: {', '.join(sorted(SPEC_KEYS))}")
+    metric = spec.get("metric")
+    metrics = list(metric) if isinstance(metric, (list, tuple)) else [metric]
+    if not metrics or not all(isinstance(m, str) and m for m in metrics):
+        refuse("metric", "needs the metric it draws: a metric's name, or a list of them")
+    if not isinstance(spec.get("x"), str) or not spec["x"]:
+        refuse("x", "needs the column on its x axis (a key, e.g. epsilon)")
+    for key in MAPPINGS:
+        if spec.get(key) is not None and not (isinstance(spec[key], str) and spec[key]):
+            refuse(key, "must be a column's name (a key, e.g. mechanism) or null")
+    for key in (*TEXTS, "reference"):
+        if spec.get(key) is not None and not isinstance(spec[key], str):
+            refuse(key, "must be text or null")
+    for key in FLAGS:
+        if spec.get(key) is not None and not isinstance(spec[key], bool):
+            refuse(key, "must be true or false")
+    if spec.get("diagonal") is not None and not isinstance(spec["diagonal"], (str, bool)):
+        refuse("diagonal", "must be its legend's text, true or false")
+    symlogy = spec.get("symlogy")
+    if symlogy not in (None, False) and not (isinstance(symlogy, (int, float)) and not isinstance(symlogy, bool)
+                                             and math.isfinite(symlogy) and symlogy > 0):
+        refuse("symlogy", "must be the linear range around 0, a number > 0, or null")
+    return spec
+
+
 def layout(summary: pd.DataFrame, spec: dict[str, Any], strict: bool = False) -> Layout:
     """The rows a spec plots and how each varying column is shown; raises
     :class:`~simprive.validation.ConfigError` naming a column it cannot show.  ``strict``: the
     caller's mapping as given (no facet dropped or added, x as named): a column that varies
     unmapped, and changes the data, is refused (``Results.plot``)."""
-    # a figure drawn to files is named (runner.check_figures); one drawn in memory need not be
-    name = check_name(spec["name"], "figure.plots.name", "the figure's files") if "name" in spec else "figure"
-    unknown = sorted(set(spec) - SPEC_KEYS)
-    if unknown:
-        raise ConfigError(f"figure.plots.{name}.{unknown[0]}", spec[unknown[0]],
-                          f"not a figure key; known: {', '.join(sorted(SPEC_KEYS))}")
+    name = check_spec(spec).get("name", "figure")
     metric = spec["metric"]
     metrics = list(metric) if isinstance(metric, (list, tuple)) else [metric]
     data = summary[summary["metric"].isin(metrics)]
@@ -831,17 +872,31 @@ def _scale(ax, data: pd.DataFrame, x: str, logx: bool, logy: bool, symlogy, x_or
             _symlog_ticks(ax.yaxis, float(symlogy), ax.get_ylim()[1])
 
 
+def drawable(summary: pd.DataFrame, plots: Sequence[dict]) -> list[dict]:
+    """The specs that draw something from these rows; each one left out is named in a note on
+    stderr, with why (a preset's figure of a metric that the mechanism chosen instead does not
+    report; x = ε for an exact protocol, which makes no ε claim)."""
+    kept = []
+    for spec in plots:
+        metric = spec["metric"]
+        if not summary["metric"].isin(list(metric) if isinstance(metric, (list, tuple)) else [metric]).any():
+            why = f"no row has its metric, {metric}"
+        else:
+            lay = layout(summary, spec)
+            why = f"no row has a value of its x, {lay.x}" if lay.data[lay.x].isna().all() else ""
+        if why:
+            print(f"simprive: note: figure {spec.get('name', 'figure')} not drawn: {why}", file=sys.stderr)
+        else:
+            kept.append(spec)
+    return kept
+
+
 def draw_all(summary: pd.DataFrame, plots: Sequence[dict], out_dir, constants: dict | None = None) -> list[Path]:
     """Draw every spec in ``plots`` and save each as PNG and SVG under ``out_dir``."""
     import matplotlib.pyplot as plt
 
     paths = []
-    for spec in plots:
-        lay = layout(summary, spec)
-        if lay.data[lay.x].isna().all():  # e.g. x = ε for an exact protocol, which makes no ε claim
-            print(f"simprive: note: figure {spec['name']} not drawn: no row has a value of its x, {lay.x}",
-                  file=sys.stderr)
-            continue
+    for spec in drawable(summary, plots):
         fig = draw(summary, constants, **spec)
         for fmt in FORMATS:
             buf = io.BytesIO()

@@ -65,12 +65,12 @@ class Results:
         from the summary by the experiment's figure specs, with nothing written."""
         import matplotlib.pyplot as plt
 
-        from simprive.figures import draw
+        from simprive.figures import draw, drawable
         from simprive.grid import fixed_settings
 
-        config = self.meta.get("config") or {}
-        plots = (config.get("figure") or {}).get("plots") or []
-        figures = Figures(draw(self.summary, fixed_settings([config]), **spec) for spec in plots)
+        plots = figure_spec(self.meta, "the run's meta").get("plots", [])
+        constants = fixed_settings([self.meta.get("config") or {}])
+        figures = Figures(draw(self.summary, constants, **spec) for spec in drawable(self.summary, plots))
         for fig in figures:  # released by pyplot (they still draw): no leak, no second copy inline
             plt.close(fig)
         return figures
@@ -145,7 +145,8 @@ def read_json(path) -> dict:
 def figure_spec(meta: dict, path) -> dict:
     """The ``config.figure`` a ``meta.json`` records, its ``plots`` a list of specs, each named
     as a file is (``{}`` when it records none); a ConfigError naming the file and the key otherwise."""
-    from simprive.validation import ConfigError, is_name
+    from simprive.figures import check_spec
+    from simprive.validation import ConfigError
 
     def refuse(key, value, allowed):
         raise ConfigError("meta.json", str(path), f"its {key} is {value!r}, {allowed}")
@@ -160,11 +161,10 @@ def figure_spec(meta: dict, path) -> dict:
     if not isinstance(plots, list):
         refuse("config.figure.plots", plots, "not a list of plots")
     for i, spec in enumerate(plots):
-        if not isinstance(spec, dict):
-            refuse(f"config.figure.plots[{i}]", spec, "not a plot (a mapping with a name)")
-        name = spec.get("name")  # a file's name: NAME.png beside summary.csv
-        if not is_name(name):
-            refuse(f"config.figure.plots[{i}].name", name, "not a plot's name (1-100 letters, digits, _ . -)")
+        try:  # a file's name too: NAME.png beside summary.csv
+            check_spec(spec, f"config.figure.plots[{i}]", named=True)
+        except ConfigError as bad:
+            refuse(bad.key, bad.value, bad.allowed)
     return {**figure, "plots": plots} if figure else {}
 
 

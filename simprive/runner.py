@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import json
 import math
 import os
@@ -31,7 +32,7 @@ from simprive.contracts import Data
 from simprive.dp import clamped_sum
 from simprive.grid import AXES, PIPELINE_GROUPS, expand, fixed_settings
 from simprive.identity import config_hash, streams
-from simprive.metrics import Bound, Rare, Spread, agreement, kind_of, summarise
+from simprive.metrics import KINDS, PREFIXES, Bound, Rare, Spread, agreement, kind_of, summarise
 from simprive.progress import Progress
 from simprive.releases import build_release
 from simprive.results import Results, read_summary, tidy, write_json, write_parquet, write_summary
@@ -355,21 +356,54 @@ def extra_columns(point: dict, axes, overrides) -> list[str]:
     return sorted(k for k in set(axes) | set(override_keys(overrides)) if k in point and k not in STANDARD)
 
 
-def check_figures(identities: list[dict], plots) -> None:
-    """Every figure can show every key that varies among these configurations (each stands
-    for all its metrics): raises :class:`ConfigError` otherwise, before any work."""
-    from simprive.figures import layout
+def check_figures(identities: list[dict], plots, vocabulary: tuple[set, set]) -> None:
+    """Every figure is a valid spec, draws metrics and keys in ``vocabulary`` (what these
+    configurations report and have: :func:`vocabulary`), and can show every key that varies
+    among them (each stands for all its metrics): raises :class:`ConfigError` otherwise, before
+    any work."""
+    from simprive.figures import MAPPINGS, check_spec, layout
 
+    if not isinstance(plots, list):
+        raise ConfigError("figure.plots", plots, "must be a list of figures, each a mapping with a name")
     configs = pd.DataFrame(identities)
+    declared, keys = vocabulary
     for i, spec in enumerate(plots):
-        if not isinstance(spec, dict) or "name" not in spec:
-            raise ConfigError(f"figure.plots.{i}", spec, "a figure needs a name (its files are NAME.png and NAME.svg)")
-        metric = spec.get("metric")
+        check_spec(spec, f"figure.plots.{i}", named=True)
+        metric = spec["metric"]
         metrics = list(metric) if isinstance(metric, (list, tuple)) else [metric]
+        for m in metrics:
+            if m not in declared and not any(m.startswith(prefix) for prefix in PREFIXES):
+                raise ConfigError(f"figure.plots.{i}.metric", m, "not a metric these configurations report; known: "
+                                  + ", ".join(sorted(declared)))
+        for key in ("x", *MAPPINGS):
+            if spec.get(key) not in (None, *keys):
+                raise ConfigError(f"figure.plots.{i}.{key}", spec[key], "not a key of the config nor a column of "
+                                                                        "the summary (see `simprive --cfg job`)")
         frame = pd.concat([configs.assign(metric=m) for m in metrics], ignore_index=True)
         # before any work the values are unknown: each configuration's may differ, so no key is
         # taken for one that changes nothing (a panel merged) until the rows show it
         layout(frame.assign(value=np.arange(len(frame), dtype=float), expected=np.nan), spec)
+
+
+def vocabulary(plans: list[Plan]) -> tuple[set, set]:
+    """What a figure of these configurations may draw: the metrics they can report (the
+    releases' and their attacks' declared ones) and the keys it may map (:func:`group_keys`,
+    the summary's columns and these configurations' keys)."""
+    from simprive.display import SHARE
+    from simprive.results import COLUMNS
+
+    metrics = set(KINDS).union(*(getattr(p.attack, "METRICS", {}) for p in plans))
+    return metrics, {*COLUMNS, SHARE, *group_keys(), *(k for p in plans for k in p.point)}
+
+
+@functools.cache
+def group_keys() -> frozenset[str]:
+    """Every key of every option of the pipeline's groups: a preset's figure may name a
+    mechanism's key that the mechanism chosen on the command line lacks (it is left out)."""
+    from simprive.config import defaults, group_options
+
+    return frozenset(f"{group}.{k}" for group in PIPELINE_GROUPS for kind in group_options(group)
+                     for k in defaults(group, kind))
 
 
 def override_keys(overrides) -> list[str]:
@@ -415,7 +449,7 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
     extra = extra_columns(points[0], axes, overrides)
     figure = cfg.get("figure") if figures and out_dir is not None else None
     if figure and figure.get("plots"):  # a figure that cannot show what the run varies stops it here
-        check_figures([identity_row(cfg, p, extra) for p in plans], figure["plots"])
+        check_figures([identity_row(cfg, p, extra) for p in plans], figure["plots"], vocabulary(plans))
 
     # finished configurations are kept as they finish: a rerun into this folder reuses them
     store = Store(out_dir) if out_dir is not None and not cfg.get("save_trials") else None

@@ -306,9 +306,118 @@ def test_a_resolvable_run_folder_and_distinct_keys_pass():
                      "mechanism.path=counts", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"])
 
 
+def test_a_glob_sweeps_the_options_of_a_group_it_matches():
+    from simprive.cli import check_overrides, job_overrides
+
+    overrides = ["experiment=bounded_sum", "mechanism=glob([laplace,gauss*],exclude=analytic*)", "epsilon=1,2"]
+    check_overrides(overrides)
+    assert job_overrides(overrides, multirun=True) == [
+        ["experiment=bounded_sum", f"mechanism={m}", f"epsilon={e}"] for m in ("gaussian", "laplace") for e in (1, 2)]
+
+
 @pytest.mark.parametrize("args", [["epsilon=1", "epsilon=2"], ["n={a:1}"], ["~nope"]])
 def test_what_composing_refuses_names_the_override(args, tmp_path):
     out = simprive("experiment=poll", *args, f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path, check=False)
     assert out.returncode == 2 and "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert "invalid overrides=" not in out.stderr and args[-1].lstrip("~").split("=")[0] in out.stderr, out.stderr
     assert not (tmp_path / "run").exists()
+
+
+# == the command line end to end (issue 17): each case is what a user typed; the CLI's own code
+# runs in-process and must stop before Hydra starts: exit 2, one line naming the key, nothing written
+COMMAND_CASES = [
+    # Hydra's override grammar: the override named, with what Hydra said of it
+    (["epsilon=${missing}"], "epsilon"),
+    (["n=${oc.env:SIMPRIVE_SURELY_UNSET}"], "n"),
+    (["+=1"], "overrides"),
+    (["=1"], "overrides"),
+    (["epsilon==1"], "epsilon"),
+    (["'epsilon=1"], "'epsilon"),
+    (["epsilon=tag(a,1)"], "epsilon"),
+    (["n=range(1,"], "n"),
+    (["n={a:1}"], "n"),
+    (["~nope"], "nope"),
+    (["epsilon=interval(0,1)"], "epsilon"),
+    (["-m", "epsilon=interval(0,1)"], "epsilon"),
+    (["-m", "n=glob(*)"], "n"),
+    (["-m", "mechanism=glob(zzz*)"], "mechanism"),
+    (["epsilon=1,2"], "epsilon"),
+    (["epsilon=range(1,3)"], "epsilon"),
+    (["epsilon=sort(3,1)"], "epsilon"),
+    (["-m", "epsilon=1,1"], "epsilon"),
+    (["-m", "epsilon=range(1,3),1"], "epsilon"),
+    (["-m", "mechanism=laplace,laplace"], "mechanism"),
+    # a key given twice
+    (["epsilon=1", "epsilon=2"], "epsilon"),
+    (["experiment=poll", "experiment=bounded_sum"], "experiment"),
+    (["mechanism=rr", "mechanism=laplace"], "mechanism"),
+    (["scenario.p=0.1", "scenario.p=0.2"], "scenario.p"),
+    (["hydra.run.dir=a", "hydra.run.dir=b"], "hydra.run.dir"),
+    # Hydra's own settings, read as Hydra will
+    (["hydra.job.chdir=maybe"], "hydra.job.chdir"),
+    (["hydra.launcher.n_jobs=2"], "hydra.launcher.n_jobs"),
+    (["hydra/launcher=nope"], "hydra/launcher"),
+    (["hydra/sweeper=nope"], "hydra/sweeper"),
+    (["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=-100", "epsilon=1,2"], "hydra.launcher.n_jobs"),
+    (["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=abc", "epsilon=1,2"], "hydra.launcher.n_jobs"),
+    (["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=1.5", "epsilon=1,2"], "hydra.launcher.n_jobs"),
+    (["-m", "hydra/launcher=joblib", "hydra.launcher.backend=nope", "epsilon=1,2"], "hydra.launcher.backend"),
+    (["hydra/launcher=ray", "+hydra.launcher.ray.init.num_cpus=abc"], "hydra.launcher.ray.init.num_cpus"),
+    (["hydra/launcher=ray", "+hydra.launcher.ray.init.num_gpus=-1"], "hydra.launcher.ray.init.num_gpus"),
+    # run folders
+    (["hydra.run.dir="], "hydra.run.dir"),
+    (["hydra.run.dir= "], "hydra.run.dir"),
+    (["-m", "hydra.sweep.dir=", "epsilon=1,2"], "hydra.sweep.dir"),
+    (["hydra.run.dir=${oc.env:SIMPRIVE_SURELY_UNSET}"], "hydra.run.dir"),
+    (["-m", "hydra.sweep.dir=${oc.env:SIMPRIVE_SURELY_UNSET}", "epsilon=1,2"], "hydra.sweep.dir"),
+    (["hydra.run.dir=/proc/self/x"], "hydra.run.dir"),
+    (["hydra.run.dir=/dev/null/x"], "hydra.run.dir"),
+    # figures: a spec is checked as a whole before any work
+    (["figure.plots=poll"], "figure.plots"),
+    (["figure.plots.0.name=../escape"], "figure.plots.0.name"),
+    (["figure.plots.0.name=/tmp/abs"], "figure.plots.0.name"),
+    (["figure.plots.0.name='javascript:alert(1)'"], "figure.plots.0.name"),
+    (["figure.plots.0.name='a b'"], "figure.plots.0.name"),
+    (["figure.plots.0.name=null"], "figure.plots.0.name"),
+    (["+figure.plots.0.bogus=1"], "figure.plots.0.bogus"),
+    (["figure.plots.0.metric=nope"], "figure.plots.0.metric"),
+    (["figure.plots.0.metric=[]"], "figure.plots.0.metric"),
+    (["figure.plots.0.metric=null"], "figure.plots.0.metric"),
+    (["figure.plots.0.x=nope"], "figure.plots.0.x"),
+    (["figure.plots.0.x=1"], "figure.plots.0.x"),
+    (["figure.plots.0.hue=nope"], "figure.plots.0.hue"),
+    (["+figure.plots.0.col=nope"], "figure.plots.0.col"),
+    (["+figure.plots.0.row=[a,b]"], "figure.plots.0.row"),
+    (["+figure.plots.0.style=1"], "figure.plots.0.style"),
+    (["figure.plots.0.logy=maybe"], "figure.plots.0.logy"),
+    (["+figure.plots.0.sharey=1"], "figure.plots.0.sharey"),
+    (["+figure.plots.0.symlogy=-1"], "figure.plots.0.symlogy"),
+    (["+figure.plots.0.symlogy=abc"], "figure.plots.0.symlogy"),
+    (["+figure.plots.0.title=[1]"], "figure.plots.0.title"),
+    (["+figure.plots.0.diagonal=[1]"], "figure.plots.0.diagonal"),
+    (["+figure.plots.1=poll"], "figure.plots.1"),
+    # run settings
+    (["max_minutes=-1"], "max_minutes"),
+    (["max_minutes=abc"], "max_minutes"),
+    (["+resume=maybe"], "resume"),
+    (["name=a/b"], "name"),
+    (["name='javascript:x'"], "name"),
+]
+
+
+@pytest.mark.parametrize("args, key", [pytest.param(a, k, id=" ".join(a), marks=() if i % 3 == 0 else pytest.mark.slow)
+                                       for i, (a, k) in enumerate(COMMAND_CASES)])
+def test_the_command_line_refuses_in_one_line_naming_the_key(tmp_path, monkeypatch, capsys, args, key):
+    from simprive.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    folders = [] if any(a.startswith(("hydra.run.dir", "hydra.sweep.dir")) for a in args) else [
+        f"hydra.run.dir={tmp_path / 'run'}", f"hydra.sweep.dir={tmp_path / 'sweep'}"]
+    monkeypatch.setattr("sys.argv", ["simprive", *args, *folders])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert stop.value.code == 2 and len(lines) == 1 and lines[0].startswith(f"simprive: invalid {key}="), err
+    assert "invalid overrides='" not in err or key == "overrides", err  # the override, not the command line
+    assert list(tmp_path.iterdir()) == []

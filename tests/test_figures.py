@@ -387,7 +387,7 @@ def test_a_figure_name_is_a_name_not_a_path(name, tmp_path):
 
     with pytest.raises(ConfigError) as err:
         run_experiment("poll", ["trials=10", "n=[100]", f"figure.plots.0.name='{name}'"], out_dir=tmp_path / "run")
-    assert err.value.key == "figure.plots.name"
+    assert err.value.key == "figure.plots.0.name"
     assert not list(tmp_path.parent.glob("escape*")) and not (tmp_path / "run").exists()
 
 
@@ -399,6 +399,19 @@ def test_a_figure_whose_x_no_row_has_is_left_out_with_a_note(tmp_path, capsys):
                          out_dir=tmp_path)
     assert "figure bounded_sum_abs_error not drawn" in capsys.readouterr().err
     assert sorted(p.name for p in res.figures) == ["bounded_sum_bias.png", "bounded_sum_bias.svg"]
+
+
+def test_a_presets_figure_of_a_metric_the_chosen_mechanism_lacks_is_left_out_with_a_note(tmp_path, capsys):
+    """raise_average's view_corr figure with the client-server protocol, which has no view to
+    correlate: the run ends with its table and report (it stopped on the figure, after writing
+    summary.csv), in memory as on disk."""
+    from simprive import run_experiment
+
+    res = run_experiment("raise_average", ["mechanism=mpc_client_server", "trials=20", "n=[5]"], out_dir=tmp_path)
+    note = "figure raise_average_view_corr not drawn: no row has its metric, view_corr"
+    assert note in capsys.readouterr().err
+    assert res.figures == [] and (tmp_path / "report.html").is_file() and len(res.summary)
+    assert res.draw() == [] and note in capsys.readouterr().err
 
 
 def test_more_coinciding_lines_than_markers_are_still_drawn():
@@ -419,3 +432,20 @@ def test_a_fine_sweep_draws_quickly_with_the_ends_of_its_levels_in_the_legend():
     texts = legend_texts(draw(frame, metric="m", x="x", hue="epsilon"))
     assert f"… ({levels} levels in all)" in texts and not any("coincides" in t for t in texts)
     assert sum(1 for t in texts if t.isdigit()) == 6
+
+
+@pytest.mark.parametrize("spec, says", [
+    ({"name": "f", "metric": "sq_error", "x": "n", "bogus": 1}, "plots[0].bogus is 1, not a figure key"),
+    ({"name": "f", "metric": "sq_error"}, "plots[0].x is None, needs the column on its x axis"),
+    ({"name": "../f", "metric": "sq_error", "x": "n"}, "plots[0].name is '../f'"),
+    ("f", "plots[0] is 'f', not a figure"),
+])
+def test_results_draw_checks_the_specs_it_is_given(tmp_path, spec, says):
+    """Results.draw drew a spec with an unknown key into a TypeError; each is now one line."""
+    from simprive import ConfigError, run_experiment
+
+    res = run_experiment("bounded_sum", ["trials=20", "n=[10]", "epsilon=[1.0]", "upper=[100.0]"])
+    res.meta["config"]["figure"] = {"plots": [spec]}
+    with pytest.raises(ConfigError) as err:
+        res.draw()
+    assert says in str(err.value) and "\n" not in str(err.value), str(err.value)
