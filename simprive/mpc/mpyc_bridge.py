@@ -181,13 +181,22 @@ def _stop_line(text: str) -> tuple[float, int] | None:
     return int(days or 0) * 86400 + int(h) * 3600 + int(mnt) * 60 + float(s), int(nbytes)
 
 
-# a watchman for a session's work folder: removes it if the run dies without removing it itself
+# a watchman for a session's work folder: removes it once the process that started it closes
+# its end of the watchman's stdin, or dies (the pipe closes either way).  It leaves the run's
+# process tree (a second fork, a session of its own): a launcher that stops a worker by
+# killing its whole tree with SIGKILL, as joblib's loky does, would kill it before it could act.
 _GUARD = """
-import os, shutil, signal, sys
-signal.signal(signal.SIGTERM, lambda *_: (shutil.rmtree(sys.argv[1], ignore_errors=True), os._exit(0)))
+import os, shutil, sys, time
+if os.fork():
+    os._exit(0)
+os.setsid()
 print("ready", flush=True)
-while True:
-    signal.pause()
+sys.stdin.buffer.read()
+for _ in range(200):  # parties killed with the run may write for a moment after it died
+    shutil.rmtree(sys.argv[1], ignore_errors=True)
+    if not os.path.exists(sys.argv[1]):
+        break
+    time.sleep(0.05)
 """
 
 
@@ -203,21 +212,19 @@ def _workdir():
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-        guard.kill()
-        guard.wait()
+        guard.close()  # the watchman finds nothing left to remove, and ends
 
 
-def _guard(folder: str) -> subprocess.Popen:
-    """Start the watchman of ``folder`` (it gets SIGTERM when this process dies) and wait
-    until it listens."""
-    import signal
-
-    guard = subprocess.Popen([sys.executable, "-I", "-S", "-c", _GUARD, folder], stdout=subprocess.PIPE,
-                             stdin=subprocess.DEVNULL, text=True,
-                             preexec_fn=lambda: interrupt.die_with_parent(signal.SIGTERM))
-    assert guard.stdout is not None
-    guard.stdout.readline()
-    return guard
+def _guard(folder: str):
+    """Start the watchman of ``folder`` and wait until it listens: the write end of its stdin,
+    which this process alone holds, is returned (close it to end the watchman)."""
+    guard = subprocess.Popen([sys.executable, "-I", "-S", "-c", _GUARD, folder], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    assert guard.stdin is not None and guard.stdout is not None
+    guard.stdout.readline()  # from the watchman itself, once its first process has forked it and exited
+    guard.stdout.close()
+    guard.wait()
+    return guard.stdin
 
 
 def _sweep_stale_workdirs() -> None:
