@@ -41,7 +41,7 @@ from simprive.config import (
 )
 from simprive.grid import AXES, PIPELINE_GROUPS, expand, fixed_settings, flatten
 from simprive.jobs import checked_jobs, task_overrides
-from simprive.progress import Progress
+from simprive.progress import counted
 from simprive.report import sweep_jobs, write_report
 from simprive.results import (
     aggregate,
@@ -59,11 +59,11 @@ from simprive.runner import (
     extra_columns,
     identity_row,
     override_keys,
-    plan,
+    plan_all,
     run,
     vocabulary,
 )
-from simprive.store import Busy, acquire
+from simprive.store import Busy, Store, acquire
 from simprive.validation import ConfigError, check_each
 from simprive.version import __version__
 
@@ -241,6 +241,9 @@ def sweep_values(parsed, sources: Sources | None = None) -> list[str]:
                                        f"{(str(exc).splitlines() or [type(exc).__name__])[0]}") from None
 
 
+LONG_OVERRIDE = 20_000  # characters: a list this long takes Hydra's parser seconds to read
+
+
 def check_overrides(overrides: list[str], sources: Sources | None = None, multirun: bool = True) -> None:
     """Each override on its own, before anything composes: one Hydra cannot parse is named
     with what Hydra said of it; a key given twice (Hydra would keep the last), a sweep without
@@ -251,6 +254,10 @@ def check_overrides(overrides: list[str], sources: Sources | None = None, multir
 
     parser, seen = OverridesParser.create(), dict[str, str]()
     for o in overrides:
+        if len(o) >= LONG_OVERRIDE:  # Hydra's parser reads about 6,000 characters a second
+            print(f"simprive: reading {o.split('=', 1)[0]}, an override of {len(o):,} characters: Hydra's parser needs "
+                  f"~{len(o) / 6000:.0f} s each of the 3 times it is read (checked, composed, run)", file=sys.stderr,
+                  flush=True)
         key, _, value = o.lstrip("+~").partition("=")
         try:
             parsed = parser.parse_override(o)
@@ -326,7 +333,7 @@ def validate(overrides: list[str], cfg: dict) -> Job:
     ConfigError, runs nothing."""
     check_settings(cfg)
     points, axes = expand(cfg)
-    plans = check_each(plan, points, lambda p: {k: p[k] for k in axes})
+    plans = plan_all(points, axes)
     ignored = {k: f"mechanism={p.release.kind} ignores {k}: {why}" for p in plans for k, why in p.release.ignores.items()}
     extra = extra_columns(points[0], axes, overrides)
     return Job(frozenset(p.config_hash for p in plans), ignored, [identity_row(cfg, p, extra) for p in plans],
@@ -342,7 +349,8 @@ def validate_sweep(jobs: list[list[str]], overrides: list[str], sources: Sources
     metrics: set = set()
     keys: set = set()
     # every job checked, the errors of all of them reported together, each naming its jobs' swept values
-    checks = check_each(lambda pair: validate(*pair), _counted(zip(jobs, compose_each(jobs, sources)), len(jobs)),
+    composed = counted(zip(jobs, compose_each(jobs, sources)), len(jobs), "checking jobs", f"a sweep of {len(jobs):,} jobs")
+    checks = check_each(lambda pair: validate(*pair), composed,
                         lambda pair: dict(o.split("=", 1) for o in pair[0] if "=" in o))
     for job, checked in zip(jobs, checks):
         hashes, ignored = checked.hashes, checked.ignored
@@ -361,19 +369,7 @@ def validate_sweep(jobs: list[list[str]], overrides: list[str], sources: Sources
         check_figures(identities, plots, (metrics, keys))
 
 
-MANY_JOBS = 100  # a sweep this large says so, and how its checking goes, before Hydra starts
-
-
-def _counted(items, total: int):
-    """``items``, with progress lines (simprive.progress) while a large sweep is checked."""
-    if total < MANY_JOBS:
-        yield from items
-        return
-    print(f"simprive: a sweep of {total:,} jobs: checking each before any starts", file=sys.stderr, flush=True)
-    bar = Progress(total, "checking jobs")
-    for item in items:
-        yield item
-        bar.step()
+single_runs: list[Path] = []  # this process's run folder, once known: a run stopped early leaves nothing
 
 
 @entry_point
@@ -395,6 +391,8 @@ def main() -> None:
             for o in overrides:  # the folder is this process's, or refused, before Hydra writes in it
                 if o.split("=", 1)[0] in RUN_DIRS:
                     acquire(Path(o.split("=", 1)[1]))
+                    if o.startswith("hydra.run.dir=") and not multirun:  # Hydra writes .hydra/ in it first
+                        single_runs.append(Path(o.split("=", 1)[1]))
         except ConfigError as exc:
             fail(str(exc))
         if not sys.stdout.isatty() and not any(o.startswith("hydra/hydra_logging") for o in overrides):
@@ -414,7 +412,12 @@ def main() -> None:
         else:
             _hydra_main()
     except KeyboardInterrupt:
-        fail("interrupted; finished configurations are kept: the same command resumes", code=130)
+        # a run stopped before any configuration finished has nothing to resume: nothing of it is left
+        kept = [d for d in single_runs if Store(d).finished()]
+        for d in set(single_runs) - set(kept):
+            _discard(d)
+        fail("interrupted; finished configurations are kept: the same command resumes" if kept or multirun else
+             "interrupted before any configuration finished: nothing was kept", code=130)
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
@@ -435,6 +438,7 @@ def _hydra_main(cfg: DictConfig) -> None:
     if hc.mode == RunMode.MULTIRUN:
         _multirun_job(plain, out_dir, overrides)
         return
+    single_runs.append(out_dir)
     try:
         results = run(plain, out_dir, overrides=overrides)
     except ConfigError as exc:

@@ -737,16 +737,17 @@ def _draw_facet(ax, facet, facet_ref, lay: Layout, hue_levels, style_levels, loo
         # a pale halo under the dotted line: it shows where the bound lies on a line it meets
         ax.plot(xs, ys, linewidth=HALO_WIDTH, color=HALO_COLOUR, zorder=1.5, solid_capstyle="round")
         drawn["reference"] += ax.plot(xs, ys, linestyle=(0, (1, 1.5)), linewidth=2, color="0.2", zorder=5)
+    keys = [k for k in (lay.style, lay.hue) if k]
+    # each line's rows, found once (a sweep of 10,000 levels would scan the rows 10,000 times)
+    lines = ({tuple(None if pd.isna(v) else v for v in (k if isinstance(k, tuple) else (k,))): g
+              for k, g in facet.groupby(keys, dropna=False, sort=False)} if keys else {(): facet})
+    bands: list = []  # with many levels, one collection: a fill_between each costs 10 ms
     for si, style in enumerate(style_levels):
         linestyle, style_marker = STYLES[si % len(STYLES)]
         for hue in hue_levels:
             marker = style_marker if lay.style else markers[hue]
-            g = facet
-            if lay.style:
-                g = g[_match(g, lay.style, style)]
-            if lay.hue:
-                g = g[_match(g, lay.hue, hue)]
-            if g.empty:
+            g = lines.get(tuple(v for k, v in ((lay.style, style), (lay.hue, hue)) if k))
+            if g is None or g.empty:
                 continue
             g = g.sort_values(x)
             xs, colour = position(g[x]).to_numpy(float), palette[hue]
@@ -761,6 +762,8 @@ def _draw_facet(ax, facet, facet_ref, lay: Layout, hue_levels, style_levels, loo
             if len(xs) == 1:  # one setting: a band would be a point, so a bar
                 ax.errorbar(xs, value, yerr=np.clip([value - low, high - value], 0, None), fmt="none", ecolor=colour,
                             elinewidth=1.2, capsize=3, zorder=2)
+            elif len(hue_levels) > MANY_LEVELS:
+                bands.append((xs, low, high, colour))
             else:
                 ax.fill_between(xs, low, high, color=colour, alpha=0.18, linewidth=0, zorder=2)
             drawn["series"][(hue, style)], = ax.plot(xs, value, color=colour, linestyle=linestyle, marker=marker,
@@ -772,7 +775,26 @@ def _draw_facet(ax, facet, facet_ref, lay: Layout, hue_levels, style_levels, loo
                 ax.plot(xs, e, color="0.1", linestyle=(0, (3, 2)), linewidth=0.9, zorder=6)
                 ax.plot(xs, e, linestyle="none", marker="o", markersize=6.5, markerfacecolor="none",
                         markeredgecolor=colour, markeredgewidth=1.3, zorder=7)
+    if bands:
+        _add_bands(ax, bands)
     return drawn
+
+
+def _add_bands(ax, bands) -> None:
+    """The 95% bands of many lines as one collection, each as fill_between draws it (a
+    polygon up the upper bound and back down the lower one, gaps where a bound is NaN)."""
+    from matplotlib.collections import PolyCollection
+
+    polygons, colours = [], []
+    for xs, low, high, colour in bands:
+        finite = np.isfinite(xs) & np.isfinite(low) & np.isfinite(high)
+        # runs of finite points: fill_between leaves a gap at each NaN
+        for run in np.split(np.arange(len(xs)), np.flatnonzero(np.diff(finite.astype(int)) != 0) + 1):
+            if len(run) > 1 and finite[run[0]]:
+                polygons.append(np.column_stack([np.r_[xs[run], xs[run][::-1]], np.r_[high[run], low[run][::-1]]]))
+                colours.append(colour)
+    ax.add_collection(PolyCollection(polygons, facecolors=colours, alpha=0.18, linewidths=0, zorder=2))
+    ax.autoscale_view()
 
 
 ROUND_OFF = 1e-12  # relative to a metric's largest value: below it, a number is round-off of 0

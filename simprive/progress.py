@@ -39,3 +39,17 @@ class Progress:
             self.last = now
             self.stream.write(self.line(detail).rstrip() + "\n")
             self.stream.flush()
+
+
+def counted(items, total: int, label: str, what: str, many: int = 100):
+    """``items``, with progress lines while they are checked, when there are ``many`` or more:
+    first a line saying what they are (e.g. "a sweep of 9,999 jobs"), then the counter, so
+    the wait before the first result is never silent."""
+    if total < many:
+        yield from items
+        return
+    print(f"simprive: {what}: checking each before any starts", file=sys.stderr, flush=True)
+    bar = Progress(total, label)
+    for item in items:
+        yield item
+        bar.step()

@@ -69,6 +69,11 @@ def _is_numeric(column: pd.Series) -> bool:
     return not pd.api.types.is_bool_dtype(values) and bool(pd.to_numeric(values, errors="coerce").notna().all())
 
 
+# rows a page lists: a grid of 150,000 configurations made a report of hundreds of MB that no
+# browser opens; beyond this the page says how many rows summary.csv holds
+REPORT_ROWS = 5000
+
+
 def _table(summary: pd.DataFrame) -> dict:
     """The summary as the page shows it: a column that holds one value in every row is named
     once above the table instead of filling a column; what a row says (ALWAYS_SHOWN) stays."""
@@ -84,8 +89,8 @@ def _table(summary: pd.DataFrame) -> dict:
             constants.append({"name": c, "numeric": numeric[c], **_cell(c, first, numeric[c])})
     names = [col["name"] for col in columns]
     rows = [[_cell(c, v, numeric[c]) for c, v in zip(names, record)]
-            for record in summary[names].itertuples(index=False)]
-    return {"columns": columns, "constants": constants, "blanks": blanks, "rows": rows}
+            for record in summary[names].head(REPORT_ROWS).itertuples(index=False)]
+    return {"columns": columns, "constants": constants, "blanks": blanks, "rows": rows, "total": len(summary)}
 
 
 def _figures(run_dir: Path, meta: dict) -> list[dict]:

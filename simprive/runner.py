@@ -33,7 +33,7 @@ from simprive.dp import clamped_sum
 from simprive.grid import AXES, PIPELINE_GROUPS, expand, fixed_settings
 from simprive.identity import config_hash, streams
 from simprive.metrics import KINDS, PREFIXES, Bound, Rare, Spread, agreement, kind_of, summarise
-from simprive.progress import Progress
+from simprive.progress import Progress, counted
 from simprive.releases import build_release
 from simprive.results import Results, read_summary, tidy, write_json, write_parquet, write_summary
 from simprive.scenarios import build_scenario, scenario_params
@@ -81,6 +81,17 @@ class Plan:
 
 def _group(point: dict, group: str) -> dict:
     return {k.split(".", 1)[1]: v for k, v in point.items() if k.startswith(group + ".")}
+
+
+MANY_POINTS = 5000  # a grid this large is counted as it is checked (about 1 s of checking)
+
+
+def plan_all(points: list[dict], axes) -> list[Plan]:
+    """:func:`plan` for every point of a grid, the errors of all of them together (each
+    naming the swept values it occurs with); a large grid says its size and is counted."""
+    sizes = " × ".join(f"{k} {len({json.dumps(p[k], default=str) for p in points}):,}" for k in axes)
+    return check_each(plan, counted(points, len(points), "checking", f"{len(points):,} configurations ({sizes})",
+                                    many=MANY_POINTS), lambda p: {k: p[k] for k in axes})
 
 
 def plan(point: dict) -> Plan:
@@ -444,7 +455,7 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
     check_settings(cfg)
     points, axes = expand(cfg)
     # every configuration validated before any work, every point's errors reported together
-    plans = distinct(check_each(plan, points, lambda p: {k: p[k] for k in axes}), axes)
+    plans = distinct(plan_all(points, axes), axes)
     warn_clipping(plans)
     extra = extra_columns(points[0], axes, overrides)
     figure = cfg.get("figure") if figures and out_dir is not None else None
@@ -513,9 +524,16 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
     return results
 
 
+MANY_ROWS = 20_000  # a summary this long takes a while to write, draw and report
+
+
 def save(results: Results, out_dir: Path, figure: dict | None) -> None:
     """Write the run's files; figures are drawn from the CSV text just written."""
     results.out_dir = out_dir
+    if len(results.summary) >= MANY_ROWS:  # a minute or more: said, not silent
+        plots = len((figure or {}).get("plots") or [])
+        print(f"simprive: writing {len(results.summary):,} rows: summary.csv, {plots} figure{'s' * (plots != 1)} and "
+              "report.html", file=sys.stderr, flush=True)
     path = write_summary(results.summary, out_dir)
     if results.trials is not None:
         write_parquet(results.trials, out_dir / "trials.parquet")

@@ -99,6 +99,10 @@ class Store:
             return "rows of another configuration"
         return None
 
+    def finished(self) -> bool:
+        """Whether any configuration's rows are kept here (a rerun would reuse them)."""
+        return self.folder.is_dir() and any(self.folder.glob("*.json"))
+
     def save(self, identity: dict, rows: list[dict]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         key = self.key(identity)

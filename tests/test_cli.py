@@ -312,3 +312,15 @@ def test_an_unknown_keys_hint_names_the_users_config_folder(users_poll):
     with pytest.raises(ConfigError) as err:
         compose(["experiment=poll", "trals=5"], Sources(config_dirs=(users_poll,)))
     assert f"did you mean trials? see `simprive --config-dir={users_poll} experiment=poll --cfg job`" in str(err.value)
+
+
+def test_many_items_are_announced_then_counted_and_few_are_not(capsys, monkeypatch):
+    from simprive import progress
+
+    monkeypatch.setattr(progress, "EVERY", 0.0)  # a line per item, as a pipe gets one every few seconds
+    assert list(progress.counted(iter(range(3)), 3, "checking", "3 things", many=3)) == [0, 1, 2]
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "simprive: 3 things: checking each before any starts" and lines[-1].startswith(
+        "checking: 3/3 configurations"), lines
+    assert list(progress.counted(iter(range(2)), 2, "checking", "2 things", many=3)) == [0, 1]
+    assert capsys.readouterr().err == ""

@@ -138,3 +138,24 @@ def test_a_killed_mpyc_sweep_under_joblib_leaves_no_work_folder(tmp_path):
         _, err = proc.communicate(timeout=60)
         time.sleep(3)
         assert [p for p in started if p.exists()] == [], err
+
+
+@pytest.mark.slow
+def test_a_run_stopped_before_any_configuration_finished_leaves_no_folder(tmp_path):
+    """SIGTERM while a 45,000-configuration grid is planned inside Hydra: .hydra/ stayed."""
+    values = ",".join(f"{0.01 + i * 1e-4:.5f}" for i in range(3000))
+    run = tmp_path / "run"
+    proc = subprocess.Popen([str(BIN / "simprive"), "experiment=poll", f"epsilon=[{values}]", "trials=10",
+                             f"hydra.run.dir={run}"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.time() + 120
+    while not (run / ".hydra").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    assert (run / ".hydra").exists(), "Hydra never started"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert err.strip().endswith("simprive: interrupted before any configuration finished: nothing was kept"), err
+    assert err.startswith("simprive: reading epsilon, an override of 24,009 characters: Hydra's parser needs ~4 s"), err
+    assert "simprive: 45,000 configurations (epsilon 3,000 × n 5 × scenario.p 3): checking each" in err, err
+    assert not run.exists(), sorted(p.name for p in run.rglob("*"))

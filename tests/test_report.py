@@ -311,3 +311,14 @@ def test_meta_json_cannot_pull_outside_files_into_the_report(tmp_path):
         (run_dir / "meta.json").write_text(json.dumps({**meta, "config": {**meta["config"], "figure": {"plots": plots}}}))
         with pytest.raises(ConfigError, match=r"config\.figure\.plots\[1\]\.name is '"):
             write_report(run_dir)
+
+
+def test_a_summary_too_long_for_a_page_lists_its_first_rows_and_says_so(tmp_path, monkeypatch):
+    from simprive import report, run_experiment
+
+    monkeypatch.setattr(report, "REPORT_ROWS", 10)
+    run_experiment("poll", ["trials=20", "n=[100]"], out_dir=tmp_path)
+    total = sum(1 for _ in open(tmp_path / "summary.csv")) - 1
+    html = (tmp_path / "report.html").read_text()
+    assert total > 10 and f"the first 10 of {total} rows: every row is in summary.csv" in html
+    assert html.split('<table id="summary">', 1)[1].split("</table>", 1)[0].count("<tr>") == 1 + 10
