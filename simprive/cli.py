@@ -390,7 +390,7 @@ def main() -> None:
             check_hydra(overrides, sources)  # hydra/launcher=…, hydra.job.chdir=…: as Hydra will read them
             for o in overrides:  # the folder is this process's, or refused, before Hydra writes in it
                 if o.split("=", 1)[0] in RUN_DIRS:
-                    acquire(Path(o.split("=", 1)[1]))
+                    acquire(Path(o.split("=", 1)[1]), o.split("=", 1)[0])
                     if o.startswith("hydra.run.dir=") and not multirun:  # Hydra writes .hydra/ in it first
                         single_runs.append(Path(o.split("=", 1)[1]))
         except ConfigError as exc:

@@ -122,9 +122,9 @@ def _lock_file(out_dir) -> Path:
     return Path(out_dir).absolute() / ".simprive" / "lock"
 
 
-def _busy(out_dir, holder: str) -> Busy:
+def _busy(out_dir, holder: str, key: str = "hydra.run.dir") -> Busy:
     who = f"pid {holder}" if holder.isdigit() else "another process"
-    return Busy("hydra.run.dir", str(out_dir), f"another simprive run ({who}) is writing this folder: "
+    return Busy(key, str(out_dir), f"another simprive run ({who}) is writing this folder: "
                                               "wait for it, or choose another folder")
 
 
@@ -133,12 +133,12 @@ def _open(lock: Path) -> int:
     return os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
 
 
-def acquire(out_dir) -> bool:
+def acquire(out_dir, key: str = "hydra.run.dir") -> bool:
     """Hold ``out_dir`` for this process: an exclusive ``flock`` on ``.simprive/lock``, taken
     at once or refused (:class:`Busy`), so of two runs started together exactly one goes on.
     The kernel drops the lock when its process dies, however it dies: a killed run's lock is
     never in the way.  Returns whether this call took it (False: this process holds it
-    already)."""
+    already).  ``key``: the setting that named the folder, for the error."""
     lock = _lock_file(out_dir)
     if str(lock) in _HELD:
         return False
@@ -146,14 +146,14 @@ def acquire(out_dir) -> bool:
     try:
         fd = _open(lock)
     except OSError as exc:  # not a folder one can write in (/proc, read-only, a file in the way)
-        raise ConfigError("hydra.run.dir", str(out_dir), f"cannot be written: {exc.strerror or exc}") from None
+        raise ConfigError(key, str(out_dir), f"cannot be written: {exc.strerror or exc}") from None
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
             os.close(fd)
-            raise _busy(out_dir, holder) from None
+            raise _busy(out_dir, holder, key) from None
         try:  # the file locked is still the folder's lock, not one its holder removed meanwhile
             if os.fstat(fd).st_ino == os.stat(lock).st_ino:
                 break

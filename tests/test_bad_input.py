@@ -421,3 +421,39 @@ def test_the_command_line_refuses_in_one_line_naming_the_key(tmp_path, monkeypat
     assert stop.value.code == 2 and len(lines) == 1 and lines[0].startswith(f"simprive: invalid {key}="), err
     assert "invalid overrides='" not in err or key == "overrides", err  # the override, not the command line
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def read_only(tmp_path):
+    """A read-only folder even for root (who may write anywhere a mode forbids): a read-only
+    bind mount, where the machine allows one."""
+    import subprocess
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True).returncode == 0
+    if not mounted or subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], capture_output=True).returncode:
+        if mounted:
+            subprocess.run(["umount", str(folder)])
+        pytest.skip("no read-only bind mount here (needs root and a mount namespace that allows it)")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("args, key", [
+    (["hydra.run.dir={ro}"], "hydra.run.dir"),
+    (["hydra.run.dir={ro}/run"], "hydra.run.dir"),
+    (["-m", "epsilon=0.5,1", "hydra.sweep.dir={ro}"], "hydra.sweep.dir"),
+    (["-m", "epsilon=0.5,1", "hydra.sweep.dir={ro}/sweep"], "hydra.sweep.dir"),
+])
+def test_a_read_only_folder_is_refused_naming_its_key(read_only, monkeypatch, capsys, args, key):
+    from simprive.cli import main
+
+    monkeypatch.chdir(read_only.parent)
+    monkeypatch.setattr("sys.argv", ["simprive", "experiment=poll", "trials=20", *(a.format(ro=read_only) for a in args)])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert stop.value.code == 2 and lines == [f"simprive: invalid {key}='{args[-1].split('=', 1)[1].format(ro=read_only)}'"
+                                              ": cannot be written: Read-only file system"], lines
+    assert sorted(p.name for p in read_only.parent.iterdir()) == ["ro"] and list(read_only.iterdir()) == []
