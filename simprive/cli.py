@@ -48,6 +48,7 @@ from simprive.results import (
     check_summary,
     figure_spec,
     read_jobs,
+    read_json,
     read_meta,
     read_summary,
     write_json,
@@ -513,8 +514,8 @@ def redraw(run_dir: Path) -> list[Path]:
     """Draw a directory's figures from its summary.csv (and the spec in meta.json)."""
     from simprive.figures import draw_all
 
-    meta = read_meta(run_dir / "meta.json")
-    spec = figure_spec(meta, run_dir / "meta.json")
+    meta = read_json(run_dir / "meta.json")
+    spec = figure_spec(meta, run_dir / "meta.json")  # the one check read_meta would make
     if not spec.get("plots"):
         return []
     summary = check_summary(read_summary(run_dir), run_dir / "summary.csv")

@@ -49,7 +49,7 @@ from simprive.display import (
 from simprive.files import write_atomic
 from simprive.validation import ConfigError, check_name
 
-__all__ = ["Layout", "check_spec", "draw", "draw_all", "drawable", "layout"]
+__all__ = ["Layout", "check_spec", "draw", "draw_all", "drawable", "layout", "spec_metrics"]
 
 # columns that describe a row's statistics, not its configuration
 STATISTICS = ("metric", "value", "std", "ci_low", "ci_high", "expected", "z", "agreement", "status", "config_hash")
@@ -106,6 +106,12 @@ FLAGS = ("logx", "logy", "sharey", "expected")
 MAPPINGS = ("hue", "style", "col", "row")
 
 
+def spec_metrics(spec: dict) -> list:
+    """The metrics a spec draws: its ``metric``, one name or a list of them."""
+    metric = spec.get("metric")
+    return list(metric) if isinstance(metric, (list, tuple)) else [metric]
+
+
 def check_spec(spec, where: str | None = None, named: bool = False) -> dict:
     """A figure spec as :func:`draw` reads it, or a :class:`ConfigError` naming the key under
     ``where``, the spec's own key (``figure.plots.0``, as typed; by default figure.plots.NAME);
@@ -121,8 +127,7 @@ def check_spec(spec, where: str | None = None, named: bool = False) -> dict:
     unknown = sorted(set(spec) - SPEC_KEYS, key=str)
     if unknown:
         refuse(unknown[0], f"not a figure key; known: {', '.join(sorted(SPEC_KEYS))}")
-    metric = spec.get("metric")
-    metrics = list(metric) if isinstance(metric, (list, tuple)) else [metric]
+    metrics = spec_metrics(spec)
     if not metrics or not all(isinstance(m, str) and m for m in metrics):
         refuse("metric", "needs the metric it draws: a metric's name, or a list of them")
     if not isinstance(spec.get("x"), str) or not spec["x"]:
@@ -151,8 +156,7 @@ def layout(summary: pd.DataFrame, spec: dict[str, Any], strict: bool = False) ->
     caller's mapping as given (no facet dropped or added, x as named): a column that varies
     unmapped, and changes the data, is refused (``Results.plot``)."""
     name = check_spec(spec).get("name", "figure")
-    metric = spec["metric"]
-    metrics = list(metric) if isinstance(metric, (list, tuple)) else [metric]
+    metric, metrics = spec["metric"], spec_metrics(spec)
     data = summary[summary["metric"].isin(metrics)]
     if data.empty:
         raise ConfigError(f"figure.plots.{name}.metric", metric, "no rows of the summary have it")
@@ -900,9 +904,8 @@ def drawable(summary: pd.DataFrame, plots: Sequence[dict]) -> list[dict]:
     report; x = ε for an exact protocol, which makes no ε claim)."""
     kept = []
     for spec in plots:
-        metric = spec["metric"]
-        if not summary["metric"].isin(list(metric) if isinstance(metric, (list, tuple)) else [metric]).any():
-            why = f"no row has its metric, {metric}"
+        if not summary["metric"].isin(spec_metrics(spec)).any():
+            why = f"no row has its metric, {spec['metric']}"
         else:
             lay = layout(summary, spec)
             why = f"no row has a value of its x, {lay.x}" if lay.data[lay.x].isna().all() else ""

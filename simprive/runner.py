@@ -372,7 +372,7 @@ def check_figures(identities: list[dict], plots, vocabulary: tuple[set, set]) ->
     configurations report and have: :func:`vocabulary`), and can show every key that varies
     among them (each stands for all its metrics): raises :class:`ConfigError` otherwise, before
     any work."""
-    from simprive.figures import MAPPINGS, check_spec, layout
+    from simprive.figures import MAPPINGS, check_spec, layout, spec_metrics
 
     if not isinstance(plots, list):
         raise ConfigError("figure.plots", plots, "must be a list of figures, each a mapping with a name")
@@ -380,8 +380,7 @@ def check_figures(identities: list[dict], plots, vocabulary: tuple[set, set]) ->
     declared, keys = vocabulary
     for i, spec in enumerate(plots):
         check_spec(spec, f"figure.plots.{i}", named=True)
-        metric = spec["metric"]
-        metrics = list(metric) if isinstance(metric, (list, tuple)) else [metric]
+        metrics = spec_metrics(spec)
         for m in metrics:
             if m not in declared and not any(m.startswith(prefix) for prefix in PREFIXES):
                 raise ConfigError(f"figure.plots.{i}.metric", m, "not a metric these configurations report; known: "

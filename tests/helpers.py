@@ -34,3 +34,17 @@ def assert_agrees(summary):
     cols = ["mechanism", "metric", "value", "expected", "std", "trials", "z", "config_hash"]
     assert differs.empty, differs[[c for c in cols if c in differs]].to_dict("records")
     assert (rows["agreement"] == "agrees").mean() > 0.5
+
+
+def exits_in_process(args, cwd, monkeypatch, capsys) -> tuple[int, str]:
+    """simprive's command line run in this process, from ``cwd``, where it must exit (bad input
+    stops it before Hydra starts): its exit code and what it wrote on stderr."""
+    import pytest
+
+    from simprive.cli import main
+
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "argv", ["simprive", *args])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    return stop.value.code, capsys.readouterr().err

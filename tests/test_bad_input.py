@@ -4,7 +4,7 @@ before Hydra starts); a few run through the real command to check exit 2, one li
 traceback and nothing written."""
 
 import pytest
-from helpers import simprive
+from helpers import exits_in_process, simprive
 
 from simprive import ConfigError
 from simprive.cli import validate_sweep
@@ -207,15 +207,10 @@ def test_simprive_plot_refuses_a_broken_summary_in_one_line(content, says, tmp_p
 
 # == several problems at once, and the sweep values a problem occurs with (issue 16) ========
 def test_every_problem_of_the_grid_is_reported_together(tmp_path, monkeypatch, capsys):
-    from simprive.cli import main
-
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("sys.argv", ["simprive", "experiment=outlier_sum", "mechanism=gaussian", "scenario.shape=[3.0,-1]",
-                                     f"hydra.run.dir={tmp_path / 'run'}"])
-    with pytest.raises(SystemExit) as stop:
-        main()
-    assert stop.value.code == 2
-    lines = capsys.readouterr().err.strip().splitlines()
+    code, err = exits_in_process(["experiment=outlier_sum", "mechanism=gaussian", "scenario.shape=[3.0,-1]",
+                                  f"hydra.run.dir={tmp_path / 'run'}"], tmp_path, monkeypatch, capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
     assert lines[0] == "simprive: 3 problems:", lines
     assert sorted(line.split("=")[0] for line in lines[1:]) == [
         "simprive: invalid delta", "simprive: invalid epsilon", "simprive: invalid scenario.shape"], lines
@@ -408,17 +403,11 @@ COMMAND_CASES = [
 @pytest.mark.parametrize("args, key", [pytest.param(a, k, id=" ".join(a), marks=() if i % 3 == 0 else pytest.mark.slow)
                                        for i, (a, k) in enumerate(COMMAND_CASES)])
 def test_the_command_line_refuses_in_one_line_naming_the_key(tmp_path, monkeypatch, capsys, args, key):
-    from simprive.cli import main
-
-    monkeypatch.chdir(tmp_path)
     folders = [] if any(a.startswith(("hydra.run.dir", "hydra.sweep.dir")) for a in args) else [
         f"hydra.run.dir={tmp_path / 'run'}", f"hydra.sweep.dir={tmp_path / 'sweep'}"]
-    monkeypatch.setattr("sys.argv", ["simprive", *args, *folders])
-    with pytest.raises(SystemExit) as stop:
-        main()
-    err = capsys.readouterr().err
+    code, err = exits_in_process([*args, *folders], tmp_path, monkeypatch, capsys)
     lines = err.strip().splitlines()
-    assert stop.value.code == 2 and len(lines) == 1 and lines[0].startswith(f"simprive: invalid {key}="), err
+    assert code == 2 and len(lines) == 1 and lines[0].startswith(f"simprive: invalid {key}="), err
     assert "invalid overrides='" not in err or key == "overrides", err  # the override, not the command line
     assert list(tmp_path.iterdir()) == []
 
@@ -447,13 +436,9 @@ def read_only(tmp_path):
     (["-m", "epsilon=0.5,1", "hydra.sweep.dir={ro}/sweep"], "hydra.sweep.dir"),
 ])
 def test_a_read_only_folder_is_refused_naming_its_key(read_only, monkeypatch, capsys, args, key):
-    from simprive.cli import main
-
-    monkeypatch.chdir(read_only.parent)
-    monkeypatch.setattr("sys.argv", ["simprive", "experiment=poll", "trials=20", *(a.format(ro=read_only) for a in args)])
-    with pytest.raises(SystemExit) as stop:
-        main()
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert stop.value.code == 2 and lines == [f"simprive: invalid {key}='{args[-1].split('=', 1)[1].format(ro=read_only)}'"
+    code, err = exits_in_process(["experiment=poll", "trials=20", *(a.format(ro=read_only) for a in args)],
+                                 read_only.parent, monkeypatch, capsys)
+    lines = err.strip().splitlines()
+    assert code == 2 and lines == [f"simprive: invalid {key}='{args[-1].split('=', 1)[1].format(ro=read_only)}'"
                                               ": cannot be written: Read-only file system"], lines
     assert sorted(p.name for p in read_only.parent.iterdir()) == ["ro"] and list(read_only.iterdir()) == []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import BIN, simprive
+from helpers import BIN, exits_in_process, simprive
 
 from simprive.results import COLUMNS
 
@@ -140,16 +140,11 @@ BAD = [
 @pytest.mark.parametrize("args, key", BAD, ids=[" ".join(a) for a, _ in BAD])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys, args, key):
     # the command line's own code, in-process: validation stops it before Hydra starts
-    from simprive.cli import main
-
-    monkeypatch.chdir(tmp_path)
     default = [] if any(a.startswith("experiment=") for a in args) else ["experiment=poll"]  # a key given once
-    monkeypatch.setattr(sys, "argv", ["simprive", *default, *args, f"hydra.run.dir={tmp_path / 'run'}",
-                                      f"hydra.sweep.dir={tmp_path / 'sweep'}"])
-    with pytest.raises(SystemExit) as stop:
-        main()
-    assert stop.value.code == 2
-    lines = capsys.readouterr().err.strip().splitlines()
+    code, err = exits_in_process([*default, *args, f"hydra.run.dir={tmp_path / 'run'}",
+                                  f"hydra.sweep.dir={tmp_path / 'sweep'}"], tmp_path, monkeypatch, capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"simprive: invalid {key}="), lines
     assert list(tmp_path.iterdir()) == []
 
