@@ -34,6 +34,7 @@ from simprive.config import (
     CONFIG_GROUPS,
     Sources,
     check_hydra,
+    compose,
     compose_each,
     group_options,
     honour_group_choices,
@@ -68,7 +69,7 @@ from simprive.store import Busy, Store, acquire
 from simprive.validation import ConfigError, check_each
 from simprive.version import __version__
 
-__all__ = ["AggregateOnMultirunEnd", "aggregate_main", "main", "plot_main"]
+__all__ = ["AggregateOnMultirunEnd", "aggregate_main", "main", "plan_main", "plot_main"]
 
 register_presets()  # the experiment group, before Hydra composes anything in this process
 
@@ -375,6 +376,19 @@ single_runs: list[Path] = []  # this process's run folder, once known: a run sto
 
 @entry_point
 def main() -> None:
+    _launch(_check_runs, lambda: _hydra_main())
+
+
+def _check_runs(overrides: list[str], multirun: bool, sources: Sources) -> None:
+    """``simprive``'s checks: every job of the command line composed and planned."""
+    jobs = job_overrides(overrides, multirun, sources)
+    validate_sweep(jobs, overrides, sources)
+    checked_jobs[:] = jobs  # Hydra's sweeper need not compose them all again
+
+
+def _launch(check, hydra_main) -> None:
+    """A command line checked (``check(overrides, multirun, sources)`` raises ConfigError)
+    before Hydra writes anything, then ``hydra_main`` run, stopped cleanly by Ctrl-C or SIGTERM."""
     argv = sys.argv[1:]
     if "--version" in argv:  # simprive's, not Hydra's
         say(f"simprive {__version__}")
@@ -385,9 +399,7 @@ def main() -> None:
     if not INFO_FLAGS.intersection(argv):
         try:
             check_overrides(overrides, sources, multirun)
-            jobs = job_overrides(overrides, multirun, sources)
-            validate_sweep(jobs, overrides, sources)
-            checked_jobs[:] = jobs  # Hydra's sweeper need not compose them all again
+            check(overrides, multirun, sources)
             check_hydra(overrides, sources)  # hydra/launcher=…, hydra.job.chdir=…: as Hydra will read them
             for o in overrides:  # the folder is this process's, or refused, before Hydra writes in it
                 if o.split("=", 1)[0] in RUN_DIRS:
@@ -406,12 +418,12 @@ def main() -> None:
             shown = io.StringIO()
             try:
                 with contextlib.redirect_stdout(shown):
-                    _hydra_main()
+                    hydra_main()
             finally:
                 if shown.getvalue():
                     say(shown.getvalue().rstrip("\n"))
         else:
-            _hydra_main()
+            hydra_main()
     except KeyboardInterrupt:
         # a run stopped before any configuration finished has nothing to resume: nothing of it is left
         kept = [d for d in single_runs if Store(d).finished()]
@@ -424,18 +436,12 @@ def main() -> None:
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
 def _hydra_main(cfg: DictConfig) -> None:
     hc = HydraConfig.get()
-    out_dir = Path(hc.runtime.output_dir)
     if not interrupt.worker_dies_with_main():  # the run that launched this job was killed
-        _discard(out_dir)
+        _discard(Path(hc.runtime.output_dir))
         print(f"simprive: the run that launched this job (pid {os.environ.get(interrupt.MAIN_PID)}) is gone: "
               "not running it", file=sys.stderr, flush=True)
         os._exit(1)  # the worker process too: a pool would otherwise keep it, idle, for its next task
-    overrides = list(hc.overrides.task)
-    folders = [Path(s.path) for s in hc.runtime.config_sources if s.schema == "file"]
-    sources = Sources(config_path=folders[0], config_dirs=tuple(folders[1:])) if folders else None
-    composed = OmegaConf.to_container(cfg, resolve=True)
-    assert isinstance(composed, dict)
-    plain = honour_group_choices(composed, overrides, sources)
+    out_dir, plain, overrides = _job(cfg)
     if hc.mode == RunMode.MULTIRUN:
         _multirun_job(plain, out_dir, overrides)
         return
@@ -447,6 +453,66 @@ def _hydra_main(cfg: DictConfig) -> None:
             _discard(out_dir)
         fail(str(exc))
     say(*written(out_dir, results.figures))
+
+
+def _job(cfg: DictConfig) -> tuple[Path, dict, list[str]]:
+    """The job's folder, its config as a plain dict (group choices honoured) and its overrides."""
+    hc = HydraConfig.get()
+    overrides = list(hc.overrides.task)
+    folders = [Path(s.path) for s in hc.runtime.config_sources if s.schema == "file"]
+    sources = Sources(config_path=folders[0], config_dirs=tuple(folders[1:])) if folders else None
+    composed = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(composed, dict)
+    return Path(hc.runtime.output_dir), honour_group_choices(composed, overrides, sources), overrides
+
+
+@entry_point
+def plan_main() -> None:
+    """``simprive-plan``: simprive's overrides plus the ``plan`` group; one plan per command."""
+    _launch(_check_plan, lambda: _hydra_plan())
+
+
+def _check_plan(overrides: list[str], multirun: bool, sources: Sources) -> None:
+    if multirun:
+        raise ConfigError("-m", None, "simprive-plan solves one plan per command (its search runs the "
+                                      "configurations itself): drop -m")
+    from simprive.plan_run import check
+
+    check(compose(overrides, sources), overrides)
+
+
+@hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
+def _hydra_plan(cfg: DictConfig) -> None:
+    from simprive.plan_run import run_plan
+
+    out_dir, plain, overrides = _job(cfg)
+    single_runs.append(out_dir)
+    try:
+        results = run_plan(plain, out_dir, overrides=overrides)
+    except ConfigError as exc:
+        if not isinstance(exc, Busy):
+            _discard(out_dir)
+        fail(str(exc))
+    tables = [out_dir / name for name in ("plan.csv", "verification.csv", "pareto.csv") if (out_dir / name).exists()]
+    say(*results.lines, *written(out_dir, tables + results.figures))
+
+
+def optuna_main() -> None:
+    """One Optuna study of a plan over several keys (started by simprive.pareto, never by
+    hand): a Hydra multirun whose jobs each return their point's objectives."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    _hydra_optuna_job()
+
+
+@hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
+def _hydra_optuna_job(cfg: DictConfig) -> list[float]:
+    from simprive.pareto import job_objectives
+    from simprive.plan_run import PLAN_STORE
+
+    _, plain, overrides = _job(cfg)
+    return job_objectives(plain, overrides, os.environ.get(PLAN_STORE))
 
 
 def _discard(out_dir: Path) -> None:

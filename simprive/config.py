@@ -26,7 +26,7 @@ __all__ = ["CONF_DIR", "EXPERIMENTS_DIR", "Sources", "check_hydra", "compose", "
 # the top-level conf/ and experiments/ of the source tree, installed or editable alike.
 CONF_DIR = Path(str(resources.files("simprive.conf")))
 EXPERIMENTS_DIR = Path(str(resources.files("simprive.experiments")))
-CONFIG_GROUPS = ("experiment", "scenario", "query", "mechanism", "adversary", "figure")
+CONFIG_GROUPS = ("experiment", "scenario", "query", "mechanism", "adversary", "figure", "plan")
 
 
 @functools.cache

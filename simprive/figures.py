@@ -49,7 +49,7 @@ from simprive.display import (
 from simprive.files import write_atomic
 from simprive.validation import ConfigError, check_name
 
-__all__ = ["Layout", "check_spec", "draw", "draw_all", "drawable", "layout", "spec_metrics"]
+__all__ = ["Layout", "check_spec", "draw", "draw_all", "drawable", "layout", "save", "spec_metrics"]
 
 # columns that describe a row's statistics, not its configuration
 STATISTICS = ("metric", "value", "std", "ci_low", "ci_high", "expected", "z", "agreement", "status", "config_hash")
@@ -918,17 +918,21 @@ def drawable(summary: pd.DataFrame, plots: Sequence[dict]) -> list[dict]:
 
 def draw_all(summary: pd.DataFrame, plots: Sequence[dict], out_dir, constants: dict | None = None) -> list[Path]:
     """Draw every spec in ``plots`` and save each as PNG and SVG under ``out_dir``."""
+    return [path for spec in drawable(summary, plots) for path in save(draw(summary, constants, **spec), spec["name"],
+                                                                      out_dir)]
+
+
+def save(fig, name: str, out_dir) -> list[Path]:
+    """Write ``fig`` as ``name``.png and .svg in ``out_dir``, byte-stable, and close it."""
     import matplotlib.pyplot as plt
 
     paths = []
-    for spec in drawable(summary, plots):
-        fig = draw(summary, constants, **spec)
-        for fmt in FORMATS:
-            buf = io.BytesIO()
-            with plt.rc_context(RC):
-                fig.savefig(buf, format=fmt, metadata=METADATA[fmt])
-            path = Path(out_dir) / f"{spec['name']}.{fmt}"
-            write_atomic(path, buf.getvalue())
-            paths.append(path)
-        plt.close(fig)
+    for fmt in FORMATS:
+        buf = io.BytesIO()
+        with plt.rc_context(RC):
+            fig.savefig(buf, format=fmt, metadata=METADATA[fmt])
+        path = Path(out_dir) / f"{name}.{fmt}"
+        write_atomic(path, buf.getvalue())
+        paths.append(path)
+    plt.close(fig)
     return paths

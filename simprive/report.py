@@ -173,10 +173,33 @@ def _template():
     return env.from_string(resources.files("simprive").joinpath("report_template.html").read_text())
 
 
+PLAN_COLUMNS = ("target", "route", "target_low", "target_high", "value", "feasible", "status", "binding",
+                "at_answer", "ci_low", "ci_high", "expected", "verdict", "bytes", "note")
+
+
+def _plan(run_dir: Path, meta: dict) -> dict | None:
+    """A plan's folder (simprive-plan): its answers, its figure and plan.csv as a table whose
+    binding rows are highlighted."""
+    path = run_dir / "plan.csv"
+    if not path.is_file():
+        return None
+    plan = pd.read_csv(path)
+    approach = [c for c in plan.columns[: list(plan.columns).index("solve")] if c != "experiment"]
+    columns = [*approach, *(c for c in PLAN_COLUMNS if c in plan.columns)]
+    rows = [{"binds": bool(r["binds"]), "cells": ["" if _blank(r[c]) else f"{r[c]:.6g}" if isinstance(r[c], float)
+                                                  else str(r[c]) for c in columns]} for _, r in plan.iterrows()]
+    png = next((run_dir / f"{name}.png" for name in ("plan", "pareto") if (run_dir / f"{name}.png").is_file()), None)
+    return {"solve": plan["solve"].iloc[0], "direction": plan["direction"].iloc[0], "columns": columns, "rows": rows,
+            "lines": meta.get("answers", []), "figure_name": png.stem if png else None,
+            "figure": base64.b64encode(png.read_bytes()).decode() if png else None}
+
+
 def write_report(run_dir) -> Path:
     """Write ``report.html`` in a run or sweep folder from its ``summary.csv`` and ``meta.json``."""
     run_dir = Path(run_dir)
-    summary = check_summary(read_summary(run_dir / "summary.csv"), run_dir / "summary.csv")
+    summary = read_summary(run_dir / "summary.csv")
+    if not (len(summary) == 0 and (run_dir / "plan.csv").is_file()):  # a plan may have simulated nothing
+        summary = check_summary(summary, run_dir / "summary.csv")
     meta = read_meta(run_dir / "meta.json")
     experiment = meta.get("experiment") or (summary["experiment"].iloc[0] if len(summary) else None)
     is_sweep = "jobs" in meta
@@ -198,7 +221,7 @@ def write_report(run_dir) -> Path:
         title=f"{experiment} — {'sweep' if is_sweep else 'run'} {run_dir.name}", facts=facts,
         description=_description(experiment), parent="../report.html" if in_sweep else None,
         parent_name=parent.name, agreement=[(v, int((agreement == v).sum())) for v in VERDICTS if (agreement == v).any()],
-        figures=_figures(run_dir, meta), jobs=jobs, shared=shared, table=_table(results),
+        figures=_figures(run_dir, meta), plan=_plan(run_dir, meta), jobs=jobs, shared=shared, table=_table(results),
         meta=json.dumps(meta, indent=2, sort_keys=True, default=str),
     )
     path = run_dir / "report.html"

@@ -280,13 +280,9 @@ def simulation(p: Plan):
             data = yield from draw_sums(rel.scenario, rngs["data"], rel.n, rel.lower, rel.upper)
         else:
             data = rel.scenario.draw(rngs["data"], size, rel.n, individual=rel.individual)
-        out = rel.run(data, rngs["mechanism"])
-        metrics, exp = out.metrics, out.expected
-        if hasattr(attack, "run"):
-            attack_metrics, attack_exp = attack.run(data, out.observed, rngs["adversary"])
-            metrics, exp = {**metrics, **attack_metrics}, {**exp, **attack_exp}
+        metrics, exp = release_batch(p, data, rngs)
         collect(metrics, exp, size)
-        del data, out  # a paused simulation keeps only its metrics, not the batch's inputs
+        del data  # a paused simulation keeps only its metrics, not the batch's inputs
         if not split:
             yield
     if hasattr(attack, "once"):
@@ -295,6 +291,17 @@ def simulation(p: Plan):
     out = {k: np.concatenate(v) for k, v in values.items()}
     exp_mean = {k: None if any(e is None for e in v) else float(np.concatenate(v).mean()) for k, v in expected.items()}
     return out, exp_mean, checks
+
+
+def release_batch(p: Plan, data: Data, rngs: dict) -> tuple[dict, dict]:
+    """One batch of ``p``'s trials released and, if ``p`` has one, attacked: the per-trial
+    metrics and their expectations (:attr:`~simprive.contracts.Outcome.expected`)."""
+    out = p.release.run(data, rngs["mechanism"])
+    metrics, exp = out.metrics, out.expected
+    if hasattr(p.attack, "run"):
+        attack_metrics, attack_exp = p.attack.run(data, out.observed, rngs["adversary"])
+        metrics, exp = {**metrics, **attack_metrics}, {**exp, **attack_exp}
+    return metrics, exp
 
 
 LONG_RUN = 10.0  # seconds of estimated work worth a line before the run goes on
@@ -427,7 +434,7 @@ def override_keys(overrides) -> list[str]:
 
 
 # the run's own settings, beside the swept axes and the pipeline's groups
-SETTINGS = ("name", "save_trials", "progress", "figure", "max_minutes")
+SETTINGS = ("name", "save_trials", "progress", "figure", "max_minutes", "plan")
 
 
 def check_settings(cfg: dict) -> None:
@@ -436,6 +443,9 @@ def check_settings(cfg: dict) -> None:
     if unknown:
         raise ConfigError(unknown[0], cfg[unknown[0]], f"unknown key; {did_you_mean(unknown[0], [*AXES, *SETTINGS])}known: "
                                                         + ", ".join(sorted({*AXES, *PIPELINE_GROUPS, *SETTINGS})))
+    if (cfg.get("plan") or {}).get("solve") is not None:
+        raise ConfigError("plan.solve", cfg["plan"]["solve"], "is a plan: solve it with simprive-plan (simprive runs "
+                                                              "the forward experiment only; leave plan.solve null)")
     check_name(cfg.get("name", "custom"))
     check_bool("save_trials", cfg.get("save_trials", False))
     if cfg.get("progress") is not None:
@@ -494,15 +504,11 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
             if done is None:
                 h = p.config_hash
                 values, expected, checks = finished.pop(h) if h in finished else finish(begun.pop(h))
-                done = []
-                for metric, v in values.items():
-                    e, kind = expected[metric], kind_of(metric, getattr(p.attack, "METRICS", {}))
-                    row = {**ident, "metric": metric, **summarise(v, kind), "expected": np.nan if e is None else e}
-                    row["z"], row["agreement"] = agreement(kind, v, e, **checks.get(metric, {}))
-                    done.append(row)
-                    if cfg.get("save_trials"):
-                        trial_frames.append(pd.DataFrame({"config_hash": p.config_hash, "metric": metric,
-                                                          "trial": np.arange(len(v)), "value": v}))
+                done = summary_rows(ident, p, values, expected, checks)
+                if cfg.get("save_trials"):
+                    trial_frames += [pd.DataFrame({"config_hash": p.config_hash, "metric": metric,
+                                                   "trial": np.arange(len(v)), "value": v})
+                                     for metric, v in values.items()]
                 if store:
                     store.save(_key(cfg, p, extra), done)
                 if batches(p) > 1:  # a one-batch configuration was counted as it finished
@@ -513,7 +519,7 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
             rows += done
         summary = tidy(rows, extra)
         trials = pd.concat(trial_frames, ignore_index=True) if trial_frames else None
-        meta = _meta(cfg, overrides, len(plans), time.perf_counter() - started)
+        meta = run_meta(cfg, overrides, len(plans), time.perf_counter() - started)
         results = Results(summary=summary, trials=trials, meta=meta)
         if out_dir is not None:
             save(results, Path(out_dir), cfg.get("figure") if figures else None)
@@ -521,6 +527,18 @@ def run(cfg: dict, out_dir=None, *, overrides=(), figures: bool = True) -> Resul
         print(f"simprive: reused {reused} of {len(plans)} configurations already finished in {out_dir}",
               file=sys.stderr)
     return results
+
+
+def summary_rows(ident: dict, p: Plan, values: dict, expected: dict, checks: dict) -> list[dict]:
+    """One configuration's rows of the summary: each metric's mean, spread and interval over
+    the trials, beside its expectation and whether the two agree."""
+    rows = []
+    for metric, v in values.items():
+        e, kind = expected[metric], kind_of(metric, getattr(p.attack, "METRICS", {}))
+        row = {**ident, "metric": metric, **summarise(v, kind), "expected": np.nan if e is None else e}
+        row["z"], row["agreement"] = agreement(kind, v, e, **checks.get(metric, {}))
+        rows.append(row)
+    return rows
 
 
 MANY_ROWS = 20_000  # a summary this long takes a while to write, draw and report
@@ -582,7 +600,10 @@ def _git_revision() -> str | None:
         return None
 
 
-def _meta(cfg: dict, overrides, configurations: int, wall: float) -> dict:
+RUN_ONLY = ("progress", "figure", "save_trials", "plan")  # settings that change no row: not in meta's hash
+
+
+def run_meta(cfg: dict, overrides, configurations: int, wall: float) -> dict:
     versions: dict[str, str | None] = {}
     for pkg in PACKAGES:
         try:
@@ -592,7 +613,7 @@ def _meta(cfg: dict, overrides, configurations: int, wall: float) -> dict:
     return {
         "experiment": cfg.get("name"),
         "seed": cfg.get("seed"),
-        "config_hash": config_hash({k: v for k, v in cfg.items() if k not in ("progress", "figure", "save_trials")})[:12],
+        "config_hash": config_hash({k: v for k, v in cfg.items() if k not in RUN_ONLY})[:12],
         "bit_generator": "PCG64 (numpy.random.SeedSequence(seed, spawn_key=(sha256(config), stream)))",
         "overrides": list(overrides),
         "configurations": configurations,

@@ -36,15 +36,16 @@ def assert_agrees(summary):
     assert (rows["agreement"] == "agrees").mean() > 0.5
 
 
-def exits_in_process(args, cwd, monkeypatch, capsys) -> tuple[int, str]:
-    """simprive's command line run in this process, from ``cwd``, where it must exit (bad input
-    stops it before Hydra starts): its exit code and what it wrote on stderr."""
+def exits_in_process(args, cwd, monkeypatch, capsys, command="simprive") -> tuple[int, str]:
+    """A command line (``simprive`` or ``simprive-plan``) run in this process, from ``cwd``,
+    where it must exit (bad input stops it before Hydra starts): its exit code and what it
+    wrote on stderr."""
     import pytest
 
-    from simprive.cli import main
+    from simprive import cli
 
     monkeypatch.chdir(cwd)
-    monkeypatch.setattr(sys, "argv", ["simprive", *args])
+    monkeypatch.setattr(sys, "argv", [command, *args])
     with pytest.raises(SystemExit) as stop:
-        main()
+        {"simprive": cli.main, "simprive-plan": cli.plan_main}[command]()
     return stop.value.code, capsys.readouterr().err

@@ -75,7 +75,7 @@ def test_one_run_per_folder_and_a_dead_runs_lock_is_taken_over(tmp_path):
     assert (tmp_path / "summary.csv").exists() and not (tmp_path / ".simprive" / "lock").exists()
 
 
-@pytest.mark.parametrize("tries", [3, pytest.param(20, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("tries", [3, pytest.param(8, marks=pytest.mark.slow)])
 def test_of_two_processes_taking_one_folder_at_once_exactly_one_wins(tmp_path, tries):
     """Two processes, each ready (imports done), released at the same moment, take one folder."""
     code = ("import os, sys, time\n"

@@ -85,6 +85,18 @@ class DPRelease:
             return Outcome({}, {})  # run only inside the auditor's game
         return {"central": self._central, "local": self._local, "selection": self._selection}[self.family](data, rng)
 
+    def error_law(self):
+        """The exact law of one trial's error (estimate − truth) as a frozen ``scipy.stats``
+        distribution, symmetric about 0, when the error is the noise's alone: a central
+        release whose declared range can clip no input, with a noise that offers its law.
+        None otherwise (clipping adds a data-dependent bias; other families have no such law)."""
+        if self.family != "central" or getattr(self.randomiser, "law", None) is None:
+            return None
+        clip_mean, clip_var, _ = sum_moments(self.scenario, self.n, self.lower, self.upper)
+        if clip_mean != 0 or clip_var != 0 or clip_probability(self.scenario, self.lower, self.upper) > 0:
+            return None
+        return self.randomiser.law
+
     # -- central: clamp, compute, add noise ------------------------------------------
     def _central(self, data, rng):
         truth = query_value(self.query, data)
