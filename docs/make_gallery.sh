@@ -13,5 +13,14 @@ for experiment in poll bounded_sum approval_vote raise_average auction private_i
   python3 -c "import json, sys; print(sys.argv[1], json.load(open(sys.argv[2]))['wall_time_s'], 's')" \
       "$experiment" "$tmp/$experiment/meta.json"
 done
+# the planner's figures: the poll and referendum plans, and OpenDP's example over ε and n at once
+for plan in poll referendum; do
+  simprive-plan "plan=$plan" "hydra.run.dir=$tmp/plan_$plan" >/dev/null 2>&1
+  cp "$tmp/plan_$plan/plan.png" "docs/gallery/plan_$plan.png"
+done
+simprive-plan experiment=bounded_sum mechanism=laplace query=mean lower=0 'upper=[500000]' 'plan.solve=[epsilon,n]' \
+    'plan.range={epsilon: [0.1, 10], n: [10, 100000]}' plan.budget=60 \
+    'plan.targets=[{metric: abs_error, stat: quantile, q: 0.95, at_most: 1000}]' "hydra.run.dir=$tmp/plan_pareto" >/dev/null 2>&1
+cp "$tmp/plan_pareto/pareto.png" docs/gallery/plan_pareto.png
 rm -rf "$tmp"
 ls docs/gallery

@@ -500,19 +500,21 @@ def _hydra_plan(cfg: DictConfig) -> None:
 def optuna_main() -> None:
     """One Optuna study of a plan over several keys (started by simprive.pareto, never by
     hand): a Hydra multirun whose jobs each return their point's objectives."""
+    import warnings
+
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # NSGA-II's constraints_func is marked experimental in Optuna 2.x: said once in the README, not per study
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     _hydra_optuna_job()
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
 def _hydra_optuna_job(cfg: DictConfig) -> list[float]:
     from simprive.pareto import job_objectives
-    from simprive.plan_run import PLAN_STORE
 
-    _, plain, overrides = _job(cfg)
-    return job_objectives(plain, overrides, os.environ.get(PLAN_STORE))
+    return job_objectives(_job(cfg)[1])
 
 
 def _discard(out_dir: Path) -> None:

@@ -11,6 +11,7 @@ the verification then reuses.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import math
@@ -29,6 +30,7 @@ from simprive.planner import (
     Evaluator,
     Target,
     _integer,
+    _target,
     check_ends,
     check_targets,
     plan_group,
@@ -52,7 +54,8 @@ class MultiSpec:
     ranges: tuple[tuple[float, float], ...]
     integers: tuple[bool, ...]
     directions: tuple[str, ...]  # per key: smallest | largest
-    targets: tuple[Target, ...]
+    targets: tuple[Target, ...]  # constraints: a point is feasible when it meets all of them
+    objectives: tuple[tuple[str, str, Target | None], ...]  # (name, minimize | maximize, the metric's statistic)
     budget: int
     population: int
     seed: int
@@ -62,10 +65,34 @@ class MultiSpec:
         return int(round(value)) if self.integers[self.keys.index(key)] else float(value)
 
     @property
-    def objectives(self) -> list[tuple[str, str]]:
-        """What NSGA-II minimises or maximises: each target's statistic, then each key."""
-        return ([(t.label, "minimize" if t.bound == "at_most" else "maximize") for t in self.targets]
-                + [(k, "minimize" if d == "smallest" else "maximize") for k, d in zip(self.keys, self.directions)])
+    def measured(self) -> tuple[Target, ...]:
+        """Every statistic a point is evaluated on: the targets, then the metric objectives."""
+        return self.targets + tuple(t for _, _, t in self.objectives if t is not None)
+
+
+GOALS = ("minimize", "maximize")
+
+
+def _objectives(raw, keys: list[str], directions: list[str]) -> tuple:
+    """``plan.objectives``: each a key solved for (in its direction), a metric's name (its mean,
+    minimised) or ``{metric, stat, q, goal}``; by default the keys."""
+    if raw is None:
+        return tuple((k, "minimize" if d == "smallest" else "maximize", None) for k, d in zip(keys, directions))
+    if not isinstance(raw, (list, tuple)) or not raw:
+        raise ConfigError("plan.objectives", raw, "must be a non-empty list of keys solved for or metrics")
+    out: list[tuple[str, str, Target | None]] = []
+    for i, item in enumerate(raw):
+        if item in keys:
+            out.append((item, "minimize" if directions[keys.index(item)] == "smallest" else "maximize", None))
+            continue
+        item = {"metric": item} if isinstance(item, str) else item
+        if not isinstance(item, dict):
+            raise ConfigError(f"plan.objectives.{i}", item, "a key solved for, a metric, or {metric, stat, q, goal}")
+        goal = check_choice(f"plan.objectives.{i}.goal", item.get("goal", "minimize"), GOALS)
+        t = _target(i, {k: v for k, v in item.items() if k != "goal"} | {"at_most": 0.0}, f"plan.objectives.{i}")
+        t = Target(t.metric, t.stat, t.q, "at_most", math.inf)  # measured, never binding
+        out.append((f"{t.metric} {'mean' if t.stat == 'mean' else f'q{t.q:g}'}", goal, t))
+    return tuple(out)
 
 
 def check_multi(cfg: dict) -> MultiSpec:
@@ -100,7 +127,7 @@ def check_multi(cfg: dict) -> MultiSpec:
     budget = check_int("plan.budget", raw.get("budget", BUDGET), minimum=2)
     population = check_int("plan.population", raw.get("population", POPULATION), minimum=2)
     return MultiSpec(tuple(keys), tuple(ranges), tuple(integers), tuple(directions),
-                     check_targets(raw), budget, population,
+                     check_targets(raw), _objectives(raw.get("objectives"), keys, directions), budget, population,
                      check_int("seed", cfg.get("seed", 0), minimum=0), ",".join(keys))
 
 
@@ -114,59 +141,143 @@ def search_space(spec: MultiSpec) -> list[str]:
     return out
 
 
-def objectives_at(ev: Evaluator, c: Candidate, point: dict) -> list[float]:
-    """The objectives at ``point``: each target's closed form where it has one, else its
-    simulated statistic; then the keys' values."""
-    spec = ev.spec
+def statistics_at(ev: Evaluator, c: Candidate, point: dict) -> dict[Target, float]:
+    """Every measured statistic at ``point``: its closed form where it has one, else its
+    simulation (kept in the evaluator's store, where the constraints and the verification
+    find it again)."""
     closed = ev.closed(c, point)
     readings = None
-    values = []
-    for t in spec.targets:
+    out = {}
+    for t in ev.spec.measured:
         exact = closed[t]
         if exact is None:
             readings = readings or ev.simulated_at(c, point)[0]
             r = readings[t]
-            values.append(math.nan if r is None else r.value)
+            out[t] = math.nan if r is None else r.value
         else:
-            values.append(exact)
-    return values + [float(point[k]) for k in spec.keys]
+            out[t] = exact
+    return out
+
+
+def objectives_at(ev: Evaluator, c: Candidate, point: dict) -> list[float]:
+    """The objectives NSGA-II sees at ``point``: keys' values and metrics' statistics."""
+    stats = statistics_at(ev, c, point)
+    return [float(point[name]) if t is None else stats[t] for name, _, t in ev.spec.objectives]
+
+
+def violations_at(ev: Evaluator, c: Candidate, point: dict) -> list[float]:
+    """How far ``point`` misses each target, relative to its limit (≤ 0: met): NSGA-II's
+    constraints, so that its fronts are made of feasible points (constrained domination)."""
+    stats = statistics_at(ev, c, point)
+    out = []
+    for t in ev.spec.targets:
+        v = stats[t]
+        gap = (v - t.limit if t.bound == "at_most" else t.limit - v) / max(abs(t.limit), 1e-300)
+        out.append(1.0 if math.isnan(v) else gap)
+    return out
+
+
+CONTEXT = "SIMPRIVE_PLAN_CONTEXT"  # the JSON file naming an Optuna study's approach, for its jobs
+
+
+@functools.cache
+def _context(path: str) -> tuple[Evaluator, Candidate]:
+    """The study's approach and an evaluator for it (one per process: its jobs and its
+    constraints share the batches and simulations they read)."""
+    from simprive.store import Store
+
+    ctx = json.loads(Path(path).read_text())
+    spec = check_multi(ctx["cfg"])
+    base = {k: v for k, v in ctx["cfg"].items() if k != "plan"}
+    c = Candidate(ctx["point"], ctx["label"], {}, [])
+    return Evaluator(base, spec, [], Store(ctx["store"])), c
+
+
+def job_objectives(point_cfg: dict) -> list[float]:
+    """One job of an Optuna study: the objectives at the point its overrides set, and a line
+    of the study's ``trials.jsonl`` with them and the targets' violations (Optuna 2's
+    ``best_trials`` ignores constraints: the feasible front is taken from these lines)."""
+    ev, c = _context(os.environ[CONTEXT])
+    flat = flatten(point_cfg)
+    point = {k: ev.spec.cast(k, flat[k]) for k in ev.spec.keys}
+    objectives = objectives_at(ev, c, point)
+    line = json.dumps({"params": point, "objectives": objectives, "violations": violations_at(ev, c, point)})
+    with open(Path(os.environ[CONTEXT]).parent / "trials.jsonl", "a") as f:
+        f.write(line + "\n")
+    return objectives
+
+
+def violations(trial) -> list[float]:
+    """NSGA-II's ``constraints_func``: the targets' violations at a finished trial's point."""
+    ev, c = _context(os.environ[CONTEXT])
+    return violations_at(ev, c, {k: ev.spec.cast(k, trial.params[k]) for k in ev.spec.keys})
 
 
 def _override(key: str, value) -> str:
     return f"{key}={json.dumps(value)}" if isinstance(value, str) else f"{key}={value}"
 
 
-def study(c: Candidate, spec: MultiSpec, overrides: list[str], work: Path, say) -> list[dict]:
-    """One approach's NSGA-II study as a Hydra multirun with the Optuna sweeper: its Pareto
-    solutions, ``[{"params": {...}, "values": [...]}]``."""
-    import yaml
+def study(cfg: dict, c: Candidate, spec: MultiSpec, overrides: list[str], work: Path, store: Path, say) -> list[dict]:
+    """One approach's NSGA-II study as a Hydra multirun with the Optuna sweeper: every trial
+    it ran, ``{"params", "objectives", "violations"}``, in the order it ran them."""
+    import shutil
+
+    shutil.rmtree(work, ignore_errors=True)  # a rerun's study starts afresh (its simulations are reused)
+    work.mkdir(parents=True, exist_ok=True)
+    context = work / "context.json"
+    context.write_text(json.dumps({"cfg": cfg, "point": c.point, "label": c.label, "store": str(store)}, default=str))
 
     fixed = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") not in (*spec.keys, *c.axes)
              and not o.startswith(("hydra.run.dir", "hydra.sweep.dir"))]
     args = ["-m", *fixed, *(_override(a, c.point[a]) for a in c.axes), *search_space(spec),
             "hydra/sweeper=optuna", "hydra/sweeper/sampler=nsgaii",
-            f"hydra.sweeper.direction=[{','.join(d for _, d in spec.objectives)}]",
+            f"hydra.sweeper.direction=[{','.join(d for _, d, _ in spec.objectives)}]",
+            "hydra.sweeper.sampler.constraints_func={_target_:simprive.pareto.violations,_partial_:true}",
             f"hydra.sweeper.n_trials={spec.budget}", "hydra.sweeper.n_jobs=1",
             f"hydra.sweeper.sampler.seed={spec.seed}", f"hydra.sweeper.sampler.population_size={spec.population}",
             "hydra.sweeper.study_name=simprive-plan", f"hydra.sweep.dir={work}", "~hydra.callbacks.aggregate",
             "hydra/hydra_logging=disabled", "hydra/job_logging=disabled"]
     say(f"{c.label}: Optuna NSGA-II ({SWEEPER}): {spec.budget} trials, population {spec.population}, "
-        f"objectives {', '.join(f'{d} {name}' for name, d in spec.objectives)}")
+        f"{' and '.join(f'{d} {name}' for name, d, _ in spec.objectives)} subject to every target")
     done = subprocess.run([sys.executable, "-c", "from simprive.cli import optuna_main; optuna_main()", *args],
-                          stdout=subprocess.PIPE, text=True, env={**os.environ, "HYDRA_FULL_ERROR": "0"})
-    results = work / "optimization_results.yaml"
-    if done.returncode != 0 or not results.is_file():
+                          stdout=subprocess.PIPE, text=True,
+                          env={**os.environ, "HYDRA_FULL_ERROR": "0", CONTEXT: str(context)})
+    trials = work / "trials.jsonl"
+    if done.returncode != 0 or not (work / "optimization_results.yaml").is_file() or not trials.is_file():
         raise ConfigError("plan.solve", list(spec.keys), f"the Optuna study of {c.label} failed "
                                                           f"(exit {done.returncode}); its folder: {work}")
-    return yaml.safe_load(results.read_text())["solutions"]
+    return [json.loads(line) for line in trials.read_text().splitlines()]
 
 
-def front(cfg: dict, spec: MultiSpec, ev: Evaluator, found: list[Candidate], overrides, work: Path, say):
+def feasible_front(trials: list[dict], spec: MultiSpec) -> list[dict]:
+    """The trials that meet every target and that no other such trial dominates on the
+    objectives (each minimised or maximised as the plan says)."""
+    ok = [t for t in trials if all(v <= 0 for v in t["violations"])]
+    if not ok:
+        return []
+    sign = np.array([1.0 if d == "minimize" else -1.0 for _, d, _ in spec.objectives])
+    v = np.array([t["objectives"] for t in ok], dtype=float) * sign
+    no_worse = (v[:, None, :] <= v[None, :, :]).all(axis=2)  # [j, i]: j is nowhere worse than i
+    better = (v[:, None, :] < v[None, :, :]).any(axis=2)
+    dominated = (no_worse & better).any(axis=0)
+    unique = {json.dumps(t["params"], sort_keys=True): t for t, d in zip(ok, dominated) if not d}
+    return list(unique.values())
+
+
+def front(cfg: dict, spec: MultiSpec, ev: Evaluator, found: list[Candidate], overrides, out: Path, say):
     """Every approach's Pareto front, each point simulated and checked against the targets:
-    the rows of ``pareto.csv`` (one per approach × point × target)."""
-    rows = []
+    the rows of ``pareto.csv`` (one per approach × point × target), and every trial Optuna ran
+    (``pareto_trials.csv``: its point, objectives and how far it missed each target)."""
+    rows, tried = [], []
     for i, c in enumerate(found):
-        solutions = study(c, spec, list(overrides), work / str(i), say)
+        trials = study(cfg, c, spec, list(overrides), out / ".simprive" / "optuna" / str(i), out, say)
+        solutions = feasible_front(trials, spec)
+        tried += [{**c.columns, "trial": n, **t["params"],
+                   **{f"objective: {name}": v for (name, _, _), v in zip(spec.objectives, t["objectives"])},
+                   **{f"violation: {g.label}": v for g, v in zip(spec.targets, t["violations"])},
+                   "meets_targets": all(v <= 0 for v in t["violations"])} for n, t in enumerate(trials)]
+        say(f"{c.label}: {len(trials)} trials, {sum(all(v <= 0 for v in t['violations']) for t in trials)} meeting "
+            f"every target, {len(solutions)} on the front: each simulated")
         for j, sol in enumerate(sorted(solutions, key=lambda s: [s["params"][k] for k in spec.keys])):
             point = {k: spec.cast(k, sol["params"][k]) for k in spec.keys}
             readings, p = ev.simulated_at(c, point)
@@ -176,15 +287,16 @@ def front(cfg: dict, spec: MultiSpec, ev: Evaluator, found: list[Candidate], ove
             exact = {t: None if v is None else t.holds(v) for t, v in closed.items()}
             feasible = all(v in ("meets", "within sampling error") for v in verdicts.values()) and \
                 all(e is not False for e in exact.values())
-            for t, objective in zip(spec.targets, sol["values"]):
+            objectives = {f"objective: {name}": v for (name, _, _), v in zip(spec.objectives, sol["objectives"])}
+            for t in spec.targets:
                 r = readings[t]
-                rows.append({**c.columns, "point": j, **point, "target": t.label, "objective": objective,
+                rows.append({**c.columns, "point": j, **point, "target": t.label, **objectives,
                              "stat": np.nan if r is None else r.value,
                              "ci_low": np.nan if r is None else r.ci_low, "ci_high": np.nan if r is None else r.ci_high,
                              "expected": np.nan if closed[t] is None else closed[t], "verdict": verdicts[t],
                              "closed_form_holds": "" if exact[t] is None else exact[t],
                              "feasible": feasible, "config_hash": p.config_hash})
-    return rows
+    return rows, tried
 
 
 
@@ -256,18 +368,3 @@ def boundaries(ev_for, spec: MultiSpec, found: list[Candidate], count: int = 9) 
                 rows.append({**c.columns, "target": t.label, k1: v1, k2: np.nan if edge is None else edge,
                              "status": solved.status, "holds_above": above})
     return rows
-
-
-def job_objectives(cfg: dict, overrides, store_dir: str | None) -> list[float]:
-    """One job of an Optuna study: the objectives at the point its overrides set (every
-    other key fixed to its approach's value), its simulation kept in ``store_dir``."""
-    from simprive.grid import expand
-    from simprive.planner import say
-    from simprive.store import Store
-
-    spec = check_multi(cfg)
-    base = {k: v for k, v in cfg.items() if k != "plan"}
-    (point,), axes = expand(base)
-    c = Candidate(point, " ".join(f"{a}={point[a]}" for a in axes if a not in spec.keys), {}, [])
-    ev = Evaluator(base, spec, [], Store(store_dir) if store_dir else None, say)
-    return objectives_at(ev, c, {k: spec.cast(k, point[k]) for k in spec.keys})

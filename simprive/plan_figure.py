@@ -108,10 +108,12 @@ def save_plan_figure(curves: pd.DataFrame, plan: pd.DataFrame, keys: list[str], 
     return save(draw_plan(curves, plan, keys), NAME, out_dir)
 
 
-def draw_pareto(points: pd.DataFrame, lines: pd.DataFrame, plan: pd.DataFrame, keys: list[str], solved: list[str]):
-    """A plan over several keys in the plane of the first two: each approach's Pareto points
-    (filled: every target met when simulated; hollow: one missed), the closed-form targets'
-    boundaries as lines, and each approach's chosen point as a star."""
+def draw_pareto(points: pd.DataFrame, tried: pd.DataFrame, lines: pd.DataFrame, plan: pd.DataFrame, keys: list[str],
+                solved: list[str]):
+    """A plan over several keys in the plane of the first two: every trial Optuna ran (small,
+    pale; crossed where it missed a target), each approach's Pareto points (filled: every target
+    met when simulated; hollow: one missed), the closed-form targets' boundaries as lines, and
+    each approach's chosen point as a star."""
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
@@ -125,6 +127,9 @@ def draw_pareto(points: pd.DataFrame, lines: pd.DataFrame, plan: pd.DataFrame, k
     with plt.rc_context(RC):
         fig, ax = plt.subplots(figsize=(6.0, 4.6))
         shaded: list = []
+        for _, r in tried.iterrows():
+            ax.plot([r[k1]], [r[k2]], marker="." if bool(r["meets_targets"]) else "x", ms=4, ls="none",
+                    color=colour[str(r["mechanism"])], alpha=0.35)
         each = points.drop_duplicates(subset=[*keys, "point"])
         for _, r in each.iterrows():
             c = colour[str(r["mechanism"])]
@@ -162,7 +167,10 @@ def draw_pareto(points: pd.DataFrame, lines: pd.DataFrame, plan: pd.DataFrame, k
             labels += [f"{t} (boundary, closed form; shaded: missed)" for t in targets if t in set(lines["target"])]
         handles += [Line2D([], [], color="0.3", marker="o", mfc="none", ls="none"),
                     Line2D([], [], color="0.3", marker="*", mec="black", ms=10, ls="none")]
-        labels += ["Pareto point missing a target (hollow)", "chosen point"]
+        handles.insert(-2, Line2D([], [], color="0.3", marker=".", ls="none", alpha=0.5))
+        handles.insert(-2, Line2D([], [], color="0.3", marker="x", ls="none", alpha=0.5))
+        labels += ["every trial Optuna ran (meets the targets)", "every trial Optuna ran (misses one)",
+                   "Pareto point missing a target when simulated (hollow)", "chosen point"]
         columns = 1 if max(map(len, labels)) > 38 else 2
         fig.legend(handles, labels, loc="lower center", ncol=columns, frameon=False)
         rows_of_legend = -(-len(labels) // columns)
@@ -172,6 +180,6 @@ def draw_pareto(points: pd.DataFrame, lines: pd.DataFrame, plan: pd.DataFrame, k
     return fig
 
 
-def save_pareto_figure(points, lines, plan, keys, solved, out_dir) -> list[Path]:
+def save_pareto_figure(points, tried, lines, plan, keys, solved, out_dir) -> list[Path]:
     """Draw the Pareto figure and write it as PNG and SVG, byte-stable."""
-    return save(draw_pareto(points, lines, plan, keys, solved), "pareto", out_dir)
+    return save(draw_pareto(points, tried, lines, plan, keys, solved), "pareto", out_dir)

@@ -12,7 +12,6 @@ configuration simulated, in the usual contract), ``meta.json`` and ``report.html
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +26,7 @@ from simprive.runner import STANDARD, check_settings, extra_columns, run_meta, w
 from simprive.store import Store, check_free, hold
 from simprive.validation import ConfigError, check_each
 
-__all__ = ["PLAN_STORE", "PlanResults", "check", "is_multi", "run_plan"]
-
-PLAN_STORE = "SIMPRIVE_PLAN_STORE"  # the plan folder an Optuna study's jobs keep their simulations in
+__all__ = ["PlanResults", "check", "is_multi", "run_plan"]
 
 
 @dataclass
@@ -121,8 +118,7 @@ def _one_key(cfg: dict, spec: Spec, ev: Evaluator, found: list[Candidate], keys:
 
 
 def _pareto(cfg: dict, spec: MultiSpec, ev: Evaluator, found: list[Candidate], overrides, out: Path) -> PlanResults:
-    os.environ[PLAN_STORE] = str(out)  # the studies' jobs keep their simulations where the verification finds them
-    points = front(cfg, spec, ev, found, overrides, out / ".simprive" / "optuna", say)
+    points, tried = front(cfg, spec, ev, found, overrides, out, say)
     plan = pd.DataFrame(summary_rows(points, spec, found))
     lines = []
     for c in found:
@@ -132,7 +128,8 @@ def _pareto(cfg: dict, spec: MultiSpec, ev: Evaluator, found: list[Candidate], o
         lines.append(f"{c.label}: {n_points} Pareto points, each simulated; " +
                      (f"chosen {first['value']} ({first['binding']} binds)" if first["feasible"] else first["note"]))
     lines_table = pd.DataFrame(boundaries(lambda sub: Evaluator(ev.cfg, sub, ev.extra), spec, found))
-    return PlanResults(plan, {"pareto.csv": pd.DataFrame(points), "pareto_lines.csv": lines_table}, pd.DataFrame(), lines)
+    tables = {"pareto.csv": pd.DataFrame(points), "pareto_trials.csv": pd.DataFrame(tried), "pareto_lines.csv": lines_table}
+    return PlanResults(plan, tables, pd.DataFrame(), lines)
 
 
 def save(results: PlanResults, out: Path, keys: list[str], spec) -> None:
@@ -147,7 +144,7 @@ def save(results: PlanResults, out: Path, keys: list[str], spec) -> None:
     plan = pd.read_csv(out / "plan.csv")
     if isinstance(spec, MultiSpec):
         lines = out / "pareto_lines.csv"
-        results.figures = save_pareto_figure(pd.read_csv(out / "pareto.csv"),
+        results.figures = save_pareto_figure(pd.read_csv(out / "pareto.csv"), pd.read_csv(out / "pareto_trials.csv"),
                                              pd.read_csv(lines) if lines.stat().st_size > 1 else pd.DataFrame(),
                                              plan, keys, list(spec.keys), out)
     elif len(results.tables["plan_curves.csv"]):

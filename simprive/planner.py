@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy import optimize, stats
 
-from simprive.config import defaults
+from simprive.config import CONF_DIR, defaults
 from simprive.grid import expand, flatten
 from simprive.identity import streams
 from simprive.metrics import INDICATOR, LOWER_BOUND, Bound, Rare, Spread, kind_of
@@ -81,6 +81,11 @@ class Spec:
     integer: bool
     step: float | None  # one step of the key for verification (None: 1, or 1% of a real answer)
 
+    @property
+    def measured(self) -> tuple[Target, ...]:
+        """Every statistic a value is evaluated on."""
+        return self.targets
+
     def step_at(self, value: float) -> float:
         if self.step is not None:
             return self.step
@@ -90,8 +95,8 @@ class Spec:
         return int(round(value)) if self.integer else float(value)
 
 
-def _target(i: int, raw) -> Target:
-    key = f"plan.targets.{i}"
+def _target(i: int, raw, key: str | None = None) -> Target:
+    key = key or f"plan.targets.{i}"
     if not isinstance(raw, dict):
         raise ConfigError(key, raw, "must be a mapping {metric: NAME, stat: mean | quantile, q: 0.95, at_most: X}")
     unknown = sorted(set(raw) - {"metric", "stat", "q", "at_most", "at_least"})
@@ -133,7 +138,7 @@ def _integer(cfg: dict, key: str, value) -> bool:
     return isinstance(sample, int) and not isinstance(sample, bool)
 
 
-PLAN_KEYS = ("solve", "range", "direction", "targets", "step", "mechanisms", "budget", "population")
+PLAN_KEYS = ("solve", "range", "direction", "targets", "step", "mechanisms", "budget", "population", "objectives")
 
 
 def plan_group(cfg: dict) -> dict:
@@ -175,6 +180,10 @@ def check_plan(cfg: dict) -> Spec:
     raw = plan_group(cfg)
     solve = raw.get("solve")
     flat = flatten(cfg)
+    if solve is None:
+        presets = sorted(p.stem for p in (CONF_DIR / "plan").glob("*.yaml") if p.stem != "none")
+        raise ConfigError("plan.solve", None, "a plan names the key to solve for (plan.solve=n plan.range=[10,1000] "
+                                              f"plan.targets=[…]), or is a preset: plan={' | '.join(presets)}")
     if not isinstance(solve, str) or solve not in flat:
         raise ConfigError("plan.solve", solve, "must name a numeric key of the config (epsilon, n, upper, trials, "
                                                "mechanism.bits, …); this config's: " + ", ".join(sorted(flat)))
@@ -293,7 +302,7 @@ class Evaluator:
         rel = p.release
         law = rel.error_law() if hasattr(rel, "error_law") else None
         out: dict[Target, float | None] = {}
-        for t in self.spec.targets:
+        for t in self.spec.measured:
             out[t] = None
             if t.metric not in metrics:
                 continue
@@ -325,7 +334,7 @@ class Evaluator:
                 self.simulated += 1
                 self.rows[h] = summary_rows(identity_row(self.cfg, p, self.extra), p, values, expected, checks)
                 readings = {}
-                for t in self.spec.targets:
+                for t in self.spec.measured:
                     if t.metric in values:
                         kind = kind_of(t.metric, getattr(p.attack, "METRICS", {}))
                         readings[t.label] = {"planner": True, "metric": t.label, "config_hash": h,
@@ -335,14 +344,14 @@ class Evaluator:
             self._sims[h] = (readings, self.rows[h])
         readings = self._sims[h][0]
         out = {}
-        for t in self.spec.targets:
+        for t in self.spec.measured:
             r = readings.get(t.label)
             out[t] = None if r is None else Reading(r["value"], r["ci_low"], r["ci_high"], r["strict_low"],
                                                     r["strict_high"], False)
         return out, p
 
     def _key(self, p: Plan) -> dict:
-        return {"planner": [t.label for t in self.spec.targets], "point": p.identity,
+        return {"planner": [t.label for t in self.spec.measured], "point": p.identity,
                 "row": {"config_hash": p.config_hash}}
 
 

@@ -36,10 +36,30 @@ def assert_agrees(summary):
     assert (rows["agreement"] == "agrees").mean() > 0.5
 
 
+COMMANDS = {"simprive": "main", "simprive-plan": "plan_main", "simprive-plot": "plot_main",
+            "simprive-aggregate": "aggregate_main", "simprive-report": "report_main"}
+
+
+def in_process(args, cwd, monkeypatch, capsys, command="simprive") -> tuple[int, str, str]:
+    """An installed command's entry point run in this process, from ``cwd`` (no interpreter to
+    start: a second or two less a command): its exit code, stdout and stderr."""
+    from simprive import cli
+
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "argv", [command, *args])
+    capsys.readouterr()
+    try:
+        getattr(cli, COMMANDS[command])()
+        code = 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def exits_in_process(args, cwd, monkeypatch, capsys, command="simprive") -> tuple[int, str]:
-    """A command line (``simprive`` or ``simprive-plan``) run in this process, from ``cwd``,
-    where it must exit (bad input stops it before Hydra starts): its exit code and what it
-    wrote on stderr."""
+    """A command line run in this process (:func:`in_process`) where it must exit (bad input
+    stops it before Hydra starts): its exit code and what it wrote on stderr."""
     import pytest
 
     from simprive import cli
@@ -47,5 +67,5 @@ def exits_in_process(args, cwd, monkeypatch, capsys, command="simprive") -> tupl
     monkeypatch.chdir(cwd)
     monkeypatch.setattr(sys, "argv", [command, *args])
     with pytest.raises(SystemExit) as stop:
-        {"simprive": cli.main, "simprive-plan": cli.plan_main}[command]()
+        getattr(cli, COMMANDS[command])()
     return stop.value.code, capsys.readouterr().err
