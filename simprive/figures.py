@@ -49,7 +49,7 @@ from simprive.display import (
 from simprive.files import write_atomic
 from simprive.validation import ConfigError, check_name
 
-__all__ = ["Layout", "check_spec", "draw", "draw_all", "drawable", "layout", "save", "spec_metrics"]
+__all__ = ["Layout", "check_spec", "draw", "draw_all", "drawable", "layout", "mechanism_colours", "save", "spec_metrics"]
 
 # columns that describe a row's statistics, not its configuration
 STATISTICS = ("metric", "value", "std", "ci_low", "ci_high", "expected", "z", "agreement", "status", "config_hash")
@@ -308,7 +308,7 @@ def _palette(key: str | None, levels: list) -> dict:
     if key is None:
         return {None: (0.12, 0.35, 0.6)}
     if key == "mechanism":
-        return {**_mechanism_colours([m for m in levels if m is not None]), None: (0.4, 0.4, 0.4)}
+        return {**mechanism_colours([m for m in levels if m is not None]), None: (0.4, 0.4, 0.4)}
     numeric = [v for v in levels if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)]
     if len(numeric) == len([v for v in levels if v is not None]) and len(numeric) > 2:
         ramp = colormaps["viridis"]
@@ -318,7 +318,7 @@ def _palette(key: str | None, levels: list) -> dict:
     return {v: base[i % 10] for i, v in enumerate(levels)}
 
 
-def _mechanism_colours(mechanisms: list) -> dict:
+def mechanism_colours(mechanisms: list) -> dict:
     """A colour per mechanism.  Where each family has one member, the family's colour (the same
     in every figure).  Where the figure contrasts members of one family (Laplace against
     geometric, four broken mechanisms), shades of one hue would not tell them apart: each gets a

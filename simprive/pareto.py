@@ -1,13 +1,13 @@
 """Plans over two or more keys at once (``plan.solve=[epsilon, n]``): Optuna's NSGA-II,
-through Hydra's ``hydra-optuna-sweeper``, searches each approach's Pareto front of its
-targets' statistics and the keys; every point of the front is then simulated and checked
-against the targets, as a one-key plan's answer is.
+through Hydra's ``hydra-optuna-sweeper``, minimises (or maximises) the keys, or the metrics
+``plan.objectives`` names, subject to the targets (constrained domination, NSGA-II's
+``constraints_func``); the front is taken among the trials that met every target, and each of
+its points is then simulated and checked, as a one-key plan's answer is.
 
 Each approach's study runs as a Hydra multirun of its own (``simprive.cli.optuna_main``, a
 subprocess: Hydra runs one application per process), whose jobs evaluate one point each —
 the closed form where the target has one, else a simulation kept in the plan's folder, which
-the verification then reuses.
-"""
+the verification then reuses."""
 
 from __future__ import annotations
 
@@ -29,17 +29,18 @@ from simprive.planner import (
     Candidate,
     Evaluator,
     Target,
-    _integer,
-    _target,
     check_ends,
+    check_target,
     check_targets,
+    is_integer_key,
     plan_group,
     sample_of,
     verdict,
 )
 from simprive.validation import ConfigError, check_choice, check_int
 
-__all__ = ["MultiSpec", "check_multi", "front", "objectives_at"]
+__all__ = ["MultiSpec", "boundaries", "check_multi", "feasible_front", "front", "job_objectives", "objectives_at",
+           "summary_rows", "violations"]
 
 BUDGET = 40  # Optuna trials per approach
 POPULATION = 10  # NSGA-II's population: BUDGET / POPULATION generations
@@ -89,7 +90,7 @@ def _objectives(raw, keys: list[str], directions: list[str]) -> tuple:
         if not isinstance(item, dict):
             raise ConfigError(f"plan.objectives.{i}", item, "a key solved for, a metric, or {metric, stat, q, goal}")
         goal = check_choice(f"plan.objectives.{i}.goal", item.get("goal", "minimize"), GOALS)
-        t = _target(i, {k: v for k, v in item.items() if k != "goal"} | {"at_most": 0.0}, f"plan.objectives.{i}")
+        t = check_target(i, {k: v for k, v in item.items() if k != "goal"} | {"at_most": 0.0}, f"plan.objectives.{i}")
         t = Target(t.metric, t.stat, t.q, "at_most", math.inf)  # measured, never binding
         out.append((f"{t.metric} {'mean' if t.stat == 'mean' else f'q{t.q:g}'}", goal, t))
     return tuple(out)
@@ -114,7 +115,7 @@ def check_multi(cfg: dict) -> MultiSpec:
     if not isinstance(given, (list, tuple)) or len(given) != len(keys):
         raise ConfigError("plan.range", given, f"must give [low, high] for each of {', '.join(keys)}: "
                                                "{" + ", ".join(f"{k}: [low, high]" for k in keys) + "}")
-    integers = [_integer(cfg, k, sample_of(flat, k)) for k in keys]
+    integers = [is_integer_key(cfg, k, sample_of(flat, k)) for k in keys]
     ranges = [check_ends(f"plan.range.{k}", r, k, integer) for k, r, integer in zip(keys, given, integers)]
     direction = raw.get("direction", "smallest")
     directions = list(direction) if isinstance(direction, (list, tuple)) else [direction] * len(keys)

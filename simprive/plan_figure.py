@@ -1,7 +1,8 @@
 """The plan's figure, drawn from ``plan_curves.csv`` and ``plan.csv`` alone: for each target a
 panel in the plane of the key solved for and the target's statistic — each approach's curve
 (the closed form as a line, simulations as points with their 95% intervals), the target as a
-dashed line with its infeasible side shaded, and each approach's answer marked."""
+black line with its infeasible side shaded, and each approach's answer marked; and, for a plan
+over several keys, the Pareto figure in the plane of the first two."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from simprive.display import key_name
-from simprive.figures import PANEL, RC, STYLES, _mechanism_colours, save
+from simprive.figures import PANEL, RC, STYLES, mechanism_colours, save
 
 __all__ = ["draw_pareto", "draw_plan", "save_pareto_figure", "save_plan_figure"]
 
@@ -32,7 +33,7 @@ def draw_plan(curves: pd.DataFrame, plan: pd.DataFrame, keys: list[str]):
     solve = plan["solve"].iloc[0]
     targets = list(dict.fromkeys(plan["target"]))
     mechanisms = list(dict.fromkeys(plan["mechanism"].astype(str)))
-    colour = _mechanism_colours(mechanisms)
+    colour = mechanism_colours(mechanisms)
     rests = list(dict.fromkeys(_rest(r, keys) for _, r in plan.iterrows()))
     style = {r: STYLES[i % len(STYLES)] for i, r in enumerate(rests)}
     curves = curves.assign(_rest=[_rest(r, keys) for _, r in curves.iterrows()])
@@ -119,7 +120,7 @@ def draw_pareto(points: pd.DataFrame, tried: pd.DataFrame, lines: pd.DataFrame, 
 
     k1, k2 = solved[:2]
     mechanisms = list(dict.fromkeys(plan["mechanism"].astype(str)))
-    colour = _mechanism_colours(mechanisms)
+    colour = mechanism_colours(mechanisms)
     targets = list(dict.fromkeys(plan["target"]))
     dash = {t: STYLES[(i + 1) % len(STYLES)][0] for i, t in enumerate(targets)}
     rests = list(dict.fromkeys(_rest(r, keys) for _, r in plan.iterrows()))

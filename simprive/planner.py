@@ -36,7 +36,9 @@ from simprive.metrics import INDICATOR, LOWER_BOUND, Bound, Rare, Spread, kind_o
 from simprive.runner import Plan, identity_row, plan, release_batch, simulate, summary_rows
 from simprive.validation import ConfigError, check_choice, check_int, check_real
 
-__all__ = ["DIRECTIONS", "STATS", "Candidate", "Spec", "Target", "check_plan", "solve"]
+__all__ = ["DIRECTIONS", "STATS", "Candidate", "Evaluator", "Reading", "Solved", "Spec", "Target", "candidates",
+           "check_ends", "check_plan", "check_target", "check_targets", "is_integer_key", "plan_group", "route_of",
+           "sample_of", "scan_values", "search", "sentence", "solve", "verdict"]
 
 STATS = ("mean", "quantile")
 DIRECTIONS = ("smallest", "largest")
@@ -95,7 +97,7 @@ class Spec:
         return int(round(value)) if self.integer else float(value)
 
 
-def _target(i: int, raw, key: str | None = None) -> Target:
+def check_target(i: int, raw, key: str | None = None) -> Target:
     key = key or f"plan.targets.{i}"
     if not isinstance(raw, dict):
         raise ConfigError(key, raw, "must be a mapping {metric: NAME, stat: mean | quantile, q: 0.95, at_most: X}")
@@ -125,7 +127,7 @@ def _target(i: int, raw, key: str | None = None) -> Target:
 INTEGER_AXES, REAL_AXES = ("n", "trials", "seed"), ("epsilon", "delta", "lower", "upper")
 
 
-def _integer(cfg: dict, key: str, value) -> bool:
+def is_integer_key(cfg: dict, key: str, value) -> bool:
     """Whether ``key`` takes integers: n, trials and seed do, ε, δ and the range do not; a
     group's key does when its default (in the group's YAML) is an integer."""
     if key in INTEGER_AXES or key in REAL_AXES:
@@ -166,7 +168,7 @@ def check_targets(raw: dict) -> tuple[Target, ...]:
     targets = raw.get("targets")
     if not isinstance(targets, (list, tuple)) or not targets:
         raise ConfigError("plan.targets", targets, "must be a non-empty list of targets")
-    return tuple(_target(i, t) for i, t in enumerate(targets))
+    return tuple(check_target(i, t) for i, t in enumerate(targets))
 
 
 def sample_of(flat: dict, key: str):
@@ -190,7 +192,7 @@ def check_plan(cfg: dict) -> Spec:
     sample = sample_of(flat, solve)
     if isinstance(sample, bool) or not isinstance(sample, (int, float)):
         raise ConfigError("plan.solve", solve, f"is not numeric here ({solve}={flat[solve]!r})")
-    integer = _integer(cfg, solve, sample)
+    integer = is_integer_key(cfg, solve, sample)
     low, high = check_ends("plan.range", raw.get("range"), solve, integer)
     direction = check_choice("plan.direction", raw.get("direction", "smallest"), DIRECTIONS)
     step = raw.get("step")

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import exits_in_process, simprive
+from helpers import exits_in_process, in_process, simprive
 from scipy import optimize, stats
 
 from simprive.config import compose
@@ -237,3 +237,37 @@ def test_a_two_key_plan_can_trade_a_metric_against_a_key(tmp_path):
     clean = tried[tried["upper"] >= 100]
     assert np.allclose(clean["objective: abs_error mean"], clean["upper"] / (1000 * clean["epsilon"]))
     assert res.plan["feasible"].all()
+
+
+def test_plan_mechanisms_replaces_the_candidates_and_each_gets_its_closed_form():
+    """plan.mechanisms on a preset that lists others: the classic Gaussian's 95% error
+    z₀.₉₇₅·σ, σ = Δ√(2 ln(1.25/δ))/ε with Δ = 1/n for a mean of answers."""
+    res = plan(["plan=poll", "plan.mechanisms=[laplace,gaussian]", "epsilon=0.5", "delta=1e-6"])
+    assert set(res.plan["mechanism"]) == {"laplace", "gaussian"}
+    need = stats.norm.ppf(0.975) * math.sqrt(2 * math.log(1.25e6)) / (0.5 * 0.01)
+    assert answer(res, mechanism="gaussian") == math.ceil(need)
+    assert answer(res, mechanism="laplace") == math.ceil(math.log(20) / (0.5 * 0.01))
+
+
+def test_a_users_plan_from_their_own_config_folder(tmp_path, monkeypatch, capsys):
+    mine = tmp_path / "myconf" / "plan"
+    mine.mkdir(parents=True)
+    (mine / "mine.yaml").write_text("""# @package _global_
+defaults:
+  - none@plan
+  - override /experiment: bounded_sum
+  - _self_
+plan:
+  solve: n
+  range: [10, 100000]
+  targets: [{metric: abs_error, stat: quantile, q: 0.95, at_most: 1000}]
+mechanism: {kind: laplace}
+query: {kind: mean}
+epsilon: 1.0
+lower: 0.0
+upper: 500000.0
+""")
+    code, out, _ = in_process(["--config-dir", str(tmp_path / "myconf"), "plan=mine", f"hydra.run.dir={tmp_path / 'run'}"],
+                              tmp_path, monkeypatch, capsys, command="simprive-plan")
+    assert code == 0 and "smallest n = 1498" in out.splitlines()[0]
+    assert pd.read_csv(tmp_path / "run" / "plan.csv")["value"].tolist() == [1498]
