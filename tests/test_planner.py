@@ -184,6 +184,8 @@ def test_the_breach_and_referendum_presets_answer():
     assert answer(breach, mechanism="laplace") == pytest.approx(math.sqrt(2) * 1000 / 300, rel=1e-6)
     exact = breach.plan[breach.plan["mechanism"] == "mpc_sum"]
     assert not exact["feasible"].any() and exact.loc[exact["binds"], "metric"].tolist() == ["others_sq_error"]
+    # MPC computing the DP total costs its ledger at the answer: 2n(n − 1) messages of 8 bytes, n = 10
+    assert (breach.plan.loc[breach.plan["mechanism"] == "mpc_noisy_sum", "bytes"] == 2 * 10 * 9 * 8).all()
     referendum = plan(["plan=referendum"])
     rows = referendum.plan
     rr = rows[rows["mechanism"] == "rr"]
