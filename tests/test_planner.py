@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import exits_in_process, in_process, simprive
+from helpers import exits_in_process, simprive
 from scipy import optimize, stats
 
 from simprive.config import compose
@@ -251,7 +251,7 @@ def test_plan_mechanisms_replaces_the_candidates_and_each_gets_its_closed_form()
     assert answer(res, mechanism="laplace") == math.ceil(math.log(20) / (0.5 * 0.01))
 
 
-def test_a_users_plan_from_their_own_config_folder(tmp_path, monkeypatch, capsys):
+def test_a_users_plan_from_their_own_config_folder(tmp_path):
     mine = tmp_path / "myconf" / "plan"
     mine.mkdir(parents=True)
     (mine / "mine.yaml").write_text("""# @package _global_
@@ -269,7 +269,8 @@ epsilon: 1.0
 lower: 0.0
 upper: 500000.0
 """)
-    code, out, _ = in_process(["--config-dir", str(tmp_path / "myconf"), "plan=mine", f"hydra.run.dir={tmp_path / 'run'}"],
-                              tmp_path, monkeypatch, capsys, command="simprive-plan")
-    assert code == 0 and "smallest n = 1498" in out.splitlines()[0]
+    # a real command: Hydra run in the test's process would leave logging on pytest's captured stderr
+    out = simprive("--config-dir", str(tmp_path / "myconf"), "plan=mine", f"hydra.run.dir={tmp_path / 'run'}",
+                   cwd=tmp_path, command="simprive-plan")
+    assert "smallest n = 1498" in out.stdout.splitlines()[0]
     assert pd.read_csv(tmp_path / "run" / "plan.csv")["value"].tolist() == [1498]
