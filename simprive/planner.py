@@ -427,16 +427,14 @@ class Solved:
 def scan_values(spec: Spec, count: int) -> list:
     lo, hi = spec.low, spec.high
     grid = np.geomspace(lo, hi, count) if lo > 0 and hi / lo >= 10 else np.linspace(lo, hi, count)
-    values = sorted({spec.cast(v) for v in grid} | {spec.cast(lo), spec.cast(hi)})
-    return values
+    return sorted({spec.cast(v) for v in grid} | {spec.cast(lo), spec.cast(hi)})
 
 
-def monotone_break(values: list, readings: list[Reading]) -> tuple[int, int] | None:
+def monotone_break(readings: list[Reading]) -> tuple[int, int] | None:
     """The first pair of scanned values where the statistic turns against its overall trend
     (beyond sampling error), or None when it is monotone."""
     trend = np.sign(readings[-1].value - readings[0].value)
     if trend == 0:  # flat ends: any interior value away from them turns
-        trend = 1.0
         for i, r in enumerate(readings):
             if _apart(readings[0], r, 1) or _apart(r, readings[0], 1):
                 return 0, i
@@ -481,7 +479,7 @@ def search(ev: Evaluator, c: Candidate, t: Target, route: str) -> Solved:
     if any(r is None for r in scanned):
         return Solved(t, route, None, None, "no metric", f"{c.label} does not report {t.metric}")
     readings = [r for r in scanned if r is not None]
-    broke = monotone_break(values, readings)
+    broke = monotone_break(readings)
     if broke:
         i, j = broke
         return Solved(t, route, None, None, "not monotone",
