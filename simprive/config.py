@@ -44,6 +44,14 @@ def defaults(group: str, kind: str) -> dict:
     return copy.deepcopy(_yaml(group, kind))
 
 
+def takes(group: str, kind: str) -> set[str] | None:
+    """The keys a built-in ``kind`` takes (``kind`` among them); None for a kind simprive does
+    not ship (a user's component, by import path), which takes what it takes."""
+    if not isinstance(kind, str) or not (CONF_DIR / group / f"{kind}.yaml").exists():
+        return None
+    return {"kind", *_yaml(group, kind)}
+
+
 def parameters(group: str, kind: str, given: dict) -> dict:
     """A kind's parameters: its defaults, overridden by the config's keys (no others)."""
     params = defaults(group, kind)

@@ -26,6 +26,9 @@ KEYS = {
     "adversary.second_release": "second release", "adversary.colluders": "colluders",
     "adversary.sigma": "news noise σ", "adversary.releases": "releases", "adversary.prior": "party 0's prior",
     "adversary.alpha": "audit level α",
+    "scenario.dim": "coordinates per client", "mechanism.bits": "modulus bits", "mechanism.dropout": "dropout rate",
+    "mechanism.neighbours": "neighbours per client", "mechanism.threshold": "Shamir threshold",
+    "mechanism.gamma": "quantisation step γ", "mechanism.l2_clip": "L2 clip",
 }
 # a key that an adversary reads as its prior (the scenario's share is what it expects of the
 # target), named so where one attacks; otherwise by what it is in the data
@@ -64,6 +67,11 @@ METRICS = {
     "others_sq_error": "squared error on the others' total", "bound_fraction": "width of the bound / range",
     "bound_covers": "P(bound covers the input)", "average_sq_error": "squared error of the average",
     "member_guess_accuracy": "accuracy on Y-membership",
+    "client_bytes": "bytes per client", "server_bytes": "bytes through the server",
+    "expansion": "client bytes / plain input bytes", "epsilon_survivors": "ε the survivors' noise gives",
+    "survivors": "clients whose input is summed", "failed": "P(protocol fails)", "unmasked": "P(sum unmasked exactly)",
+    "wrapped": "P(sum wraps the modulus)", "quant_sq_error": "squared rounding error",
+    "noise_sq_error": "squared noise error",
 }
 MECHANISMS = {
     "exact": "exact (no noise)", "laplace": "Laplace", "geometric": "geometric (discrete Laplace)",
@@ -79,11 +87,13 @@ MECHANISMS = {
     "mpc_first_price": "first-price auction (MPC)", "mpyc_max": "first-price auction (MPyC)",
     "mpc_second_price": "second-price auction (MPC)", "mpyc_second_price": "second-price auction (MPyC)",
     "mpc_psi": "PSI (MPC)", "dp_rr_intersection": "RR intersection (DP)", "mpc_inference": "private inference (MPC)",
+    "secagg": "SecAgg (Bonawitz et al.)", "secagg_plus": "SecAgg+ (Bell et al.)",
 }
 # one hue per family (tab10 index: the same colour in every figure); its members take shades
 # of it, in this order
 FAMILY_COLOURS = {"central noise": 0, "local": 1, "selection": 4, "broken": 3, "secure sum": 9, "noisy sum": 8,
-                  "tally": 2, "threshold": 5, "auction": 6, "intersection": 9, "dp intersection": 1, "inference": 4}
+                  "tally": 2, "threshold": 5, "auction": 6, "intersection": 9, "dp intersection": 1, "inference": 4,
+                  "secure aggregation": 7}
 FAMILIES = {
     "central noise": ("exact", "laplace", "geometric", "gaussian", "analytic_gaussian"),
     "local": ("rr", "rr_article", "grr"),
@@ -97,6 +107,7 @@ FAMILIES = {
     "intersection": ("mpc_psi",),
     "dp intersection": ("dp_rr_intersection",),
     "inference": ("mpc_inference",),
+    "secure aggregation": ("secagg", "secagg_plus"),
 }
 
 
@@ -126,9 +137,10 @@ def metric_name(metric: str) -> str:
 
 def level_name(key: str, value) -> str:
     """One value of a column as a reader reads it: mechanisms and metrics by name, numbers to
-    four significant digits (ln 3 as such), missing values as "none"."""
+    four significant digits (ln 3 as such), missing values as "n/a" (a row that does not take
+    the key: exact MPC has no ε, a central mechanism no modulus)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "none"
+        return "n/a"
     if key in ("mechanism", "scenario", "query", "adversary") and isinstance(value, str) and ":" in value:
         return value.rpartition(":")[2].rpartition(".")[2]  # a user's component: its class, not its import path
     if key == "mechanism":

@@ -283,6 +283,18 @@ def _match(frame: pd.DataFrame, key: str, level) -> pd.Series:
     return frame[key].isna() if level is None else frame[key] == level
 
 
+def _facet_levels(data: pd.DataFrame, key: str, metrics: list[str]) -> list:
+    """A facet key's levels, less the blank one when there are others: a row blank in the
+    key does not depend on it (a central mechanism beside secure aggregation's modulus bits),
+    so it joins every facet (:func:`_in_facet`)."""
+    levels = _levels(data, key, metrics)
+    return [v for v in levels if v is not None] or levels
+
+
+def _in_facet(frame: pd.DataFrame, key: str, level) -> pd.Series:
+    return frame[key].isna() if level is None else (frame[key] == level) | frame[key].isna()
+
+
 MANY_LEVELS = 16  # hue levels beyond which the legend shows the ends and lines are not told apart
 MARKERS = ("o", "s", "^", "D", "v", "P")
 
@@ -474,8 +486,8 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
     adversary = adversary if isinstance(adversary, str) else None
     hue_levels = _levels(data, lay.hue, metrics) if lay.hue else [None]
     style_levels = _levels(data, lay.style, metrics) if lay.style else [None]
-    col_levels = _levels(data, lay.col, metrics) if lay.col else [None]
-    row_levels = _levels(data, lay.row, metrics) if lay.row else [None]
+    col_levels = _facet_levels(data, lay.col, metrics) if lay.col else [None]
+    row_levels = _facet_levels(data, lay.row, metrics) if lay.row else [None]
     palette, markers = _palette(lay.hue, hue_levels), _markers(lay.hue, hue_levels)
     show_expected = spec.get("expected", True) and data["expected"].notna().any()
     categorical_x = not pd.api.types.is_numeric_dtype(data[x])
@@ -493,9 +505,9 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
             facet, facet_ref = data, ref
             for key, level in ((lay.row, row_level), (lay.col, col_level)):
                 if key:
-                    facet = facet[_match(facet, key, level)]
+                    facet = facet[_in_facet(facet, key, level)]
                     if key in facet_ref.columns:
-                        facet_ref = facet_ref[_match(facet_ref, key, level)]
+                        facet_ref = facet_ref[_in_facet(facet_ref, key, level)]
             drawn[(r, c)] = _draw_facet(ax, facet, facet_ref, lay, hue_levels, style_levels, (palette, markers),
                                         x_order, floor, show_expected)
             if lay.col or lay.row:
@@ -832,7 +844,7 @@ def _sharey(data: pd.DataFrame, lay: Layout, row_levels: list, col_levels: list,
             facet = data
             for key, level in ((lay.row, row_level), (lay.col, col_level)):
                 if key:
-                    facet = facet[_match(facet, key, level)]
+                    facet = facet[_in_facet(facet, key, level)]
             values = np.abs(facet[[k for k in POINT if k in facet.columns]].to_numpy(float))
             values = values[np.isfinite(values)]  # an open interval's inf is no scale
             size[r, c] = values.max() if values.size else 0.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+from simprive.config import takes
 from simprive.validation import ConfigError
 
 __all__ = ["AXES", "PIPELINE_GROUPS", "expand", "fixed_settings", "flatten"]
@@ -32,11 +33,29 @@ def expand(cfg: dict) -> tuple[list[dict], list[str]]:
     if empty:
         raise ConfigError(empty, [], "an empty list sweeps nothing: give at least one value")
     points = []
+    kinds = flat.get("mechanism.kind") if "mechanism.kind" in axes else ()
     for combo in itertools.product(*(flat[k] for k in axes)):
         point = dict(flat)
         point.update(zip(axes, combo))
-        points.append(point)
+        points.append(_without_foreign(point, kinds))
     return points, axes
+
+
+def _without_foreign(point: dict, kinds) -> dict:
+    """A point of a sweep over several mechanism kinds, less the ``mechanism.*`` keys its
+    kind does not take but another swept kind does (``mechanism.bits`` beside
+    ``mechanism.kind=[analytic_gaussian, secagg]``): its rows are blank there, and the
+    points that differ only in them are one configuration.  A key no swept kind takes stays,
+    for the kind's own check to refuse."""
+    if len(kinds) < 2:
+        return point
+    own = takes("mechanism", point["mechanism.kind"])
+    others = [t for t in (takes("mechanism", k) for k in kinds) if t is not None]
+    if own is None:
+        return point
+    return {key: v for key, v in point.items() if not (
+        key.startswith("mechanism.") and (name := key.split(".", 1)[1]) not in own | {"path"}
+        and any(name in t for t in others))}
 
 
 def fixed_settings(cfgs: list[dict]) -> dict:

@@ -89,9 +89,9 @@ MANY_POINTS = 5000  # a grid this large is counted as it is checked (about 1 s o
 def plan_all(points: list[dict], axes) -> list[Plan]:
     """:func:`plan` for every point of a grid, the errors of all of them together (each
     naming the swept values it occurs with); a large grid says its size and is counted."""
-    sizes = " × ".join(f"{k} {len({json.dumps(p[k], default=str) for p in points}):,}" for k in axes)
+    sizes = " × ".join(f"{k} {len({json.dumps(p.get(k), default=str) for p in points}):,}" for k in axes)
     return check_each(plan, counted(points, len(points), "checking", f"{len(points):,} configurations ({sizes})",
-                                    many=MANY_POINTS), lambda p: {k: p[k] for k in axes})
+                                    many=MANY_POINTS), lambda p: {k: p.get(k) for k in axes})
 
 
 def plan(point: dict) -> Plan:
@@ -212,7 +212,9 @@ def distinct(plans: list[Plan], axes) -> list[Plan]:
         seen.setdefault(p.config_hash, p)
     if len(seen) < len(plans):
         notes = sorted({f"mechanism={p.release.kind} ignores {key} ({p.release.ignores[key]})"
-                        for p in plans for key in axes if key in p.release.ignores})
+                        for p in plans for key in axes if key in p.release.ignores}
+                       | {f"mechanism={p.release.kind} does not take {key}" for p in plans for key in axes
+                          if key not in p.point})
         print(f"simprive: note: {'; '.join(notes)}: {len(plans)} configurations collapse to {len(seen)}",
               file=sys.stderr)
     return list(seen.values())
@@ -340,7 +342,7 @@ def check_duration(plans: list[Plan], estimates: list[float], axes, max_minutes)
         print(f"simprive: {line}", file=sys.stderr)
         return
     key = "n" if seconds / p.trials > limit else "trials"
-    raise ConfigError(key, p.point[key], f"the run would take {line}, beyond max_minutes={max_minutes}: "
+    raise ConfigError(key, p.point.get(key), f"the run would take {line}, beyond max_minutes={max_minutes}: "
                                          f"lower {key}, or raise max_minutes")
 
 
@@ -371,7 +373,8 @@ STANDARD = {"epsilon", "delta", "n", "lower", "upper", "trials", "seed", "scenar
 def extra_columns(point: dict, axes, overrides) -> list[str]:
     """The summary's columns beyond the contract's: every swept or overridden key (a key
     that varies between configurations is always one of these, ``neighbours`` included)."""
-    return sorted(k for k in set(axes) | set(override_keys(overrides)) if k in point and k not in STANDARD)
+    given = {k for k in override_keys(overrides) if k in point}  # (a swept key may be absent from one point)
+    return sorted(k for k in set(axes) | given if k not in STANDARD)
 
 
 def check_figures(identities: list[dict], plots, vocabulary: tuple[set, set]) -> None:
@@ -583,7 +586,7 @@ def writing(out_dir):
 
 def _where(p: Plan, axes) -> str:
     """A configuration's swept values, for the progress line."""
-    return " ".join(f"{k}={p.point[k]}" for k in axes)
+    return " ".join(f"{k}={p.point[k]}" for k in axes if k in p.point)
 
 
 def _key(cfg: dict, p: Plan, extra: list[str]) -> dict:
