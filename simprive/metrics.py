@@ -34,10 +34,12 @@ def selection_metrics(chosen, scores) -> dict[str, np.ndarray]:
 INDICATOR, MEASUREMENT, LOWER_BOUND, REPORTED = "indicator", "measurement", "lower bound", "reported"
 # the releases' metrics; an attack declares its own in its class's METRICS, next to its code
 KINDS = {
-    **dict.fromkeys(("correct_winner", "exact_match", "sim_match"), INDICATOR),
+    **dict.fromkeys(("correct_winner", "exact_match", "sim_match", "failed", "unmasked", "wrapped"), INDICATOR),
     **dict.fromkeys(("estimate", "truth", "error", "abs_error", "sq_error", "regret", "messages", "bytes", "rounds",
                      "offline_bytes", "seconds_lan", "seconds_wan", "sim_bytes", "seconds", "mpyc_seconds",
-                     "view_corr", "leaked_bits", "element_accuracy", "needed_sensitivity", "max_share", "clipped_share"),
+                     "view_corr", "leaked_bits", "element_accuracy", "needed_sensitivity", "max_share", "clipped_share",
+                     "survivors", "quant_sq_error", "noise_sq_error", "client_bytes", "server_bytes", "expansion",
+                     "epsilon_survivors"),
                     MEASUREMENT),
 }
 PREFIXES = {"partial_P": MEASUREMENT}  # partial_P0, partial_P1, …: one per party

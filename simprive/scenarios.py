@@ -1,7 +1,7 @@
 """Scenarios: who holds which private inputs, drawn for all T trials at once.
 
 Each says what its inputs are (``inputs``): ``numbers`` (one number per party), ``answers``
-(one of k answers per party), ``ballots``, ``sets`` or ``features``; mechanisms and attacks
+(one of k answers per party), ``ballots``, ``sets``, ``features`` or ``vectors``; mechanisms and attacks
 ask that, not the scenario's name.
 
 A scenario turns its config into a frozen dataclass (validating every field; the defaults
@@ -27,7 +27,7 @@ from simprive.plugins import construct, is_import_path, load
 from simprive.validation import ConfigError, check_choice, check_int, check_probability, check_range, check_real
 
 __all__ = ["Approval", "Bounded", "Categorical", "Features", "Fixed", "Heavy", "Numbers", "Sets", "Table",
-           "TableSets", "build_scenario", "clip_moments"]
+           "TableSets", "Vectors", "build_scenario", "clip_moments"]
 
 
 @dataclass(frozen=True)
@@ -400,6 +400,38 @@ class Features:
 
 
 @dataclass(frozen=True)
+class Vectors:
+    """Federated updates: each party holds a vector of ``dim`` coordinates, each normal with
+    mean ``mean`` and standard deviation ``scale`` (a model update, a histogram row).  A
+    secure-aggregation release clips each to an L2 norm and sums them."""
+
+    dim: int
+    scale: float
+    mean_value: float = 0.0
+    kind: str = "vectors"
+    inputs: ClassVar[str] = "vectors"
+    fixed_range: ClassVar[None] = None
+    integer: ClassVar[bool] = False
+
+    def __post_init__(self):
+        check_int("scenario.dim", self.dim, minimum=1)
+        if check_real("scenario.scale", self.scale) < 0:
+            raise ConfigError("scenario.scale", self.scale, "must be >= 0")
+        check_real("scenario.mean_value", self.mean_value)
+
+    def draw(self, rng, trials: int, n: int, individual: bool = True) -> Data:
+        if not individual:  # a release that prices its ledger alone reads no inputs
+            return Data(n, counts=np.zeros((trials, 0)))
+        return Data(n, values=rng.normal(self.mean_value, self.scale, size=(trials, n, self.dim)))
+
+    def mean(self) -> float:
+        return float(self.mean_value)
+
+    def clip_moments(self, lower, upper):
+        return 0.0, 0.0
+
+
+@dataclass(frozen=True)
 class Table:
     """Each party holds one row of a real table: its value in ``column`` (numbers), or, with
     ``yes_values``, whether that value is one of ``yes_values`` (a yes/no answer).  The table is a file
@@ -599,7 +631,7 @@ def count_values(values: np.ndarray, k: int) -> np.ndarray:
 
 
 SCENARIOS: dict[str, Any] = {"categorical": Categorical, "bounded": Bounded, "approval": Approval, "fixed": Fixed,
-                              "sets": Sets, "features": Features, "heavy": Heavy, "table": Table,
+                              "sets": Sets, "features": Features, "vectors": Vectors, "heavy": Heavy, "table": Table,
                               "table_sets": TableSets}
 
 

@@ -37,7 +37,7 @@ def test_a_scenarios_yaml_holds_exactly_its_fields(kind):
 
 def test_protocols_are_release_classes_with_a_family():
     protocols = {kind: spec for kind, spec in MECHANISMS.items() if spec.protocol is not None}
-    assert len(protocols) == 15
+    assert len(protocols) == 17
     assert all(spec.family == "mpc" and issubclass(spec.protocol, ProtocolRelease) for spec in protocols.values())
     assert not any(spec.protocol for spec in MECHANISMS.values() if spec.family != "mpc")
 

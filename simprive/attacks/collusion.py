@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from simprive.attacks.aggregation import SecAggCoalition, is_secure_aggregation
 from simprive.attacks.audit import Audit, check_game
 from simprive.attacks.registry import attack, check_independent
 from simprive.metrics import INDICATOR, LOWER_BOUND, MEASUREMENT
@@ -117,6 +118,13 @@ def build_coalition(cfg: dict, release, n: int, trials: int):
     """Colluders pool what their views hold: noise shares (a noisy sum) or input shares
     (servers of a client–server sum)."""
     colluders = check_int("adversary.colluders", cfg["colluders"], minimum=0)
+    if is_secure_aggregation(release):
+        if colluders > release.n - 1:
+            raise ConfigError("adversary.colluders", colluders,
+                              f"at most the n-1 = {release.n - 1} clients other than the target (client 0) collude")
+        if not release.params["simulate"]:
+            raise ConfigError("mechanism.simulate", False, "the coalition needs the protocol run, not its ledger alone")
+        return SecAggCoalition(release, colluders)
     if getattr(release, "noise_shares", None) is not None:
         if colluders > release.n - 1:
             raise ConfigError("adversary.colluders", colluders,
@@ -124,8 +132,9 @@ def build_coalition(cfg: dict, release, n: int, trials: int):
         return NoisyCoalition(release, check_game(cfg, trials), colluders=colluders)
     if getattr(release, "sharing", None) is None:
         raise ConfigError("mechanism", release.kind, "a coalition pools shares: it attacks a protocol whose servers "
-                                                     "hold input shares (mpc_client_server) or whose parties hold "
-                                                     "noise shares (mpc_noisy_sum)")
+                                                     "hold input shares (mpc_client_server), whose parties hold "
+                                                     "noise shares (mpc_noisy_sum), or secure aggregation (secagg, "
+                                                     "secagg_plus)")
     if release.scenario.inputs != "numbers" or not hasattr(release.scenario, "dist"):
         raise ConfigError("scenario", release.scenario.kind, "the coalition attack needs numbers drawn from a known "
                                                              "distribution (scenario=bounded, heavy or table)")

@@ -27,25 +27,25 @@ from simprive.mpc.ledger import Ledger
 from simprive.mpc.protocol import ProtocolRun, Roles
 from simprive.validation import ConfigError
 
-__all__ = ["SAFE_PRIME", "dh_psi"]
+__all__ = ["ORDER", "SAFE_PRIME", "dh_psi", "hash_to_group", "mulmod", "powmod"]
 
 SAFE_PRIME = 4294967087
 ORDER = (SAFE_PRIME - 1) // 2
 _P = np.uint64(SAFE_PRIME)
 
 
-def _mulmod(a, b):
+def mulmod(a, b):
     return (a * b) % _P  # a, b < 2^32: the product fits in 64 bits
 
 
-def _powmod(base, exponent):
+def powmod(base, exponent):
     """base^exponent mod p elementwise; ``exponent`` broadcasts (one per trial)."""
     base = np.asarray(base, np.uint64)
     exponent = np.asarray(exponent, np.uint64)
     result = np.ones(np.broadcast_shapes(base.shape, exponent.shape), np.uint64)
     for bit in range(int(ORDER).bit_length()):  # 31 squarings, vectorised over everything
-        result = np.where((exponent >> np.uint64(bit)) & np.uint64(1), _mulmod(result, base), result)
-        base = _mulmod(base, base)
+        result = np.where((exponent >> np.uint64(bit)) & np.uint64(1), mulmod(result, base), result)
+        base = mulmod(base, base)
     return result
 
 
@@ -56,7 +56,7 @@ def hash_to_group(x) -> np.ndarray:
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     z = z ^ (z >> np.uint64(31))
     h = z % np.uint64(SAFE_PRIME - 3) + np.uint64(2)  # in [2, p − 2]
-    return _mulmod(h, h)
+    return mulmod(h, h)
 
 
 def _isin_rows(a, b) -> np.ndarray:
@@ -85,12 +85,12 @@ def dh_psi(x, y, rng: np.random.Generator, *, cardinality_only: bool = False, el
     beta = rng.integers(1, ORDER, size=(T, 1), dtype=np.uint64)
     order = rng.permuted(np.broadcast_to(np.arange(k), (T, k)), axis=1)  # party 0's random order
     hx = hash_to_group(np.take_along_axis(x, order, axis=1))
-    m1 = _powmod(hx, alpha)  # round 1: party 0 → party 1
-    m2 = _powmod(m1, beta)  # round 2: party 1 → party 0, with
-    m3 = _powmod(hash_to_group(y), beta)
+    m1 = powmod(hx, alpha)  # round 1: party 0 → party 1
+    m2 = powmod(m1, beta)  # round 2: party 1 → party 0, with
+    m3 = powmod(hash_to_group(y), beta)
     if cardinality_only:
         m2 = rng.permuted(m2, axis=1)
-    double_y = _powmod(m3, alpha)
+    double_y = powmod(m3, alpha)
     hits = _isin_rows(m2, double_y)
     if cardinality_only:
         output = hits.sum(axis=1)

@@ -55,4 +55,8 @@ class ClientServerSum(SumOfShares):
         answering = m - p["dropouts"]
         self_sends = answering if p["recipients"] == "computing" or (inside and p["recipients"] == "inputs") else 0
         msgs = n * m - (m if inside else 0) + answering * r - self_sends
-        return {"messages": msgs, "bytes": msgs * make_ring(p["field"]).element_bytes, "rounds": 2, "offline_bytes": 0}
+        size = make_ring(p["field"]).element_bytes
+        cost = {"messages": msgs, "bytes": msgs * size, "rounds": 2, "offline_bytes": 0}
+        if not inside:  # an input party sends one share to each server, and hears the answers if it is told
+            cost["client_bytes"] = (m + (answering if p["recipients"] == "inputs" else 0)) * size
+        return cost

@@ -125,7 +125,9 @@ class P2PSum(SumOfShares):
         return (x[:, 0] - mu_x) * (s - mu_s) / math.sqrt(var_x * var_s), rho
 
     def expected_cost(self):
-        """Every party sends a share to each other party, then broadcasts its partial sum."""
+        """Every party sends a share to each other party, then broadcasts its partial sum: it
+        sends and receives 2(n − 1) elements each way."""
         msgs = 2 * self.n * (self.n - 1)
-        return {"messages": msgs, "bytes": msgs * make_ring(self.params["field"]).element_bytes, "rounds": 2,
-                "offline_bytes": 0}
+        size = make_ring(self.params["field"]).element_bytes
+        return {"messages": msgs, "bytes": msgs * size, "rounds": 2, "offline_bytes": 0,
+                "client_bytes": 4 * (self.n - 1) * size}

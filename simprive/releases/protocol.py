@@ -114,7 +114,12 @@ class ProtocolRelease:
         run, metrics, expected = self.execute(data, rng)
         cost = run.ledger.summary()
         metrics.update({k: np.full(data.trials, cost[k]) for k in COST_METRICS})
-        expected.update(self.expected_cost())
+        closed = self.expected_cost()
+        if "client_bytes" in closed:  # what one input party sends and receives, on average
+            ins = list(run.roles.inputs)
+            per_client = run.ledger.bytes_sent[ins] + run.ledger.bytes_received[ins]
+            metrics["client_bytes"] = np.full(data.trials, float(per_client.mean()))
+        expected.update(closed)
         observed = {"transcript": run, **({"estimate": metrics["estimate"]} if "estimate" in metrics else {})}
         return Outcome(metrics, expected, {**observed, **self.observed(run)})
 
