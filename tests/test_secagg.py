@@ -144,6 +144,20 @@ def test_lying_server_unmasks_when_2t_clients_answer(threshold):
     assert_agrees(res.summary)
 
 
+@pytest.mark.parametrize("noise", ["polya", "skellam"])
+def test_auditor_certifies_no_more_than_the_survivors_epsilon(noise):
+    """The distinguishing game on real runs of the protocol (client 0's input 0 or Δ): the
+    certified ε stays below the ε the noise is proven to give, and Pólya's pure ε is nearly
+    reached."""
+    res = run_experiment("secure_aggregation_dropout", [
+        "n=10", "trials=6000", f"mechanism.noise={noise}", "mechanism.dropout=[0.0]", "adversary=auditor"])
+    s = res.summary.set_index("metric")
+    assert s.loc["epsilon_lb", "value"] <= s.loc["epsilon_survivors", "value"] == pytest.approx(1.0)
+    if noise == "polya":
+        assert s.loc["epsilon_lb", "value"] > 0.5
+    assert_agrees(res.summary)
+
+
 # -- the ledger ---------------------------------------------------------------------------------------------
 def test_ledger_without_dropouts_is_the_papers_count():
     """Bonawitz et al. §7.1: a client sends and receives 2n·a_K + (5n − 4)·a_S + m·R bits."""

@@ -80,6 +80,8 @@ class Audit:
         """``size`` outputs of the mechanism on D (world 0) or D′ (world 1): its own pair of
         worlds if it plays one, else its noise on values one ``audit_shift`` apart (plus the
         others' inputs the auditor does not know)."""
+        if hasattr(self.release, "play_world"):  # a protocol plays its own worlds on real runs
+            return self.release.play_world(world, size, rng)
         noise = self.release.randomiser
         if self.plays:
             return noise.play(world, size, rng)
@@ -105,10 +107,15 @@ class Audit:
 
     @property
     def discrete(self) -> bool:
+        if hasattr(self.release, "play_world"):
+            return bool(self.release.discrete_output)
         return bool(getattr(self.release.randomiser, "discrete", False))
 
     def exact_epsilon(self) -> float | None:
-        """The true ε of the mechanism between these worlds, where it has a closed form."""
+        """The true ε of the mechanism between these worlds, where it has a closed form (a
+        protocol that plays its own worlds gives the bound its noise is proven to meet)."""
+        if hasattr(self.release, "play_world"):
+            return self.release.epsilon_bound()
         noise = self.release.randomiser
         if self.plays:
             return noise.game_epsilon()
@@ -224,9 +231,10 @@ def build_auditor(cfg: dict, release, n: int, trials: int) -> Audit:
 
 def build_audit(cfg: dict, release, trials: int, unknown: int = 0) -> Audit:
     noise = getattr(release, "randomiser", None)
-    if not (hasattr(noise, "play") or hasattr(noise, "audit_shift")):
+    if not (hasattr(noise, "play") or hasattr(noise, "audit_shift") or hasattr(release, "play_world")):
         raise ConfigError("mechanism", release.kind, "the auditor plays mechanisms that add noise or play their own "
-                                                     "worlds (randomized response, selection, the broken zoo)")
+                                                     "worlds (randomized response, selection, the broken zoo, "
+                                                     "secure aggregation with distributed noise)")
     alpha = check_game(cfg, trials)
     top = max_certifiable(trials // 2, alpha=alpha)
     if top < release.epsilon:

@@ -312,6 +312,33 @@ class SecAgg(ProtocolRelease):
             return float(pl.noise.epsilon_for(self.n))
         return survivor_average(pl.noise, self.n, rate)
 
+    # -- what the auditor plays (simprive.attacks.audit) ------------------------------------
+    discrete_output = True  # an integer sum times γ
+
+    def play_world(self, world: int, size: int, rng) -> np.ndarray:
+        """The auditor's worlds on real runs of the protocol: every client's rounded input 0,
+        but client 0's first coordinate Δ = ⌊min(Δ1', Δ2')⌋ in world 1 (a neighbour within
+        both integer-domain sensitivities); the server's output there, decoded."""
+        pl = self.plan
+        if self.plan.noise.kind == "none":
+            raise ConfigError("mechanism.noise", "none", "the auditor plays noisy releases: choose dgauss, skellam "
+                                                          "or polya")
+        x = np.zeros((size, self.n, pl.dim), np.int64)
+        x[:, 0, 0] = world * math.floor(min(pl.l1, pl.l2))
+        run = secure_aggregation(x + pl.noise.shares(rng, x.shape), rng, bits=pl.bits, k=pl.k, t=pl.t,
+                                 dropout=self.params["dropout"], key_bytes=self.params["key_bytes"],
+                                 share_bytes=self.params["share_bytes"])
+        out = run.output[:, 0].astype(np.int64)
+        return np.where(out >= 1 << (pl.bits - 1), out - (1 << pl.bits), out).astype(float)
+
+    def epsilon_bound(self) -> float:
+        """The ε the noise is proven to give at the run's δ over every survivor count with
+        a chance above 10⁻¹²: a mixture of (ε_s, δ) releases is (max ε_s, δ)-DP."""
+        rate = float(np.prod([1 - r for r in self.plan.rates[:3]]))
+        s = np.arange(1, self.n + 1)
+        likely = s[stats.binom.pmf(s, self.n, rate) > 1e-12]
+        return float(np.max(self.plan.noise.epsilon_for(likely)))
+
     def _costs(self, run) -> dict:
         """Bytes from the run's own messages: a client's are those of one that takes part in
         every round, given who else did (the mean over clients); the server's are every
