@@ -23,9 +23,9 @@ import time
 from simprive import run_experiment
 
 RUNS = {
-    "SecAgg, n = 1,000, d = 16": ("secure_aggregation_cost", ["mechanism.kind=secagg", "n=1000", "scenario=vectors",
+    "SecAgg, n = 1,000, d = 16": ("secure_aggregation_cost", ["mechanism=secagg", "n=1000", "scenario=vectors",
                                                                "scenario.dim=16", "mechanism.dropout=0.1"]),
-    "SecAgg+, n = 10,000, d = 16": ("secure_aggregation_cost", ["mechanism.kind=secagg_plus", "n=10000",
+    "SecAgg+, n = 10,000, d = 16": ("secure_aggregation_cost", ["mechanism=secagg_plus", "n=10000",
                                                                  "scenario=vectors", "scenario.dim=16",
                                                                  "mechanism.dropout=0.1"]),
 }

@@ -55,6 +55,7 @@ ROUNDS = ("advertise_keys", "share_keys", "masked_input", "unmasking")
 SHARE_PRIME = 1048573  # the largest prime below 2^20
 LIMB_BITS = 19  # a limb is below 2^19 < p
 LIMBS = 4  # s_u (31 bits) and b_u (38 bits), two limbs each
+PAIR_BLOCK = 1 << 20  # mask words expanded at once: big enough to amortise the loop, small enough for cache
 MAX_THRESHOLD = 8192  # t − 1 products below 2^40 add up exactly in float64 (< 2^53)
 GENERATOR = 4  # 2²: a quadratic residue other than 1, so it generates the order-q subgroup
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -106,6 +107,7 @@ def agreed_key(secret_u, secret_v) -> np.ndarray:
     return _g_pow(np.asarray(secret_u, np.uint64) * np.asarray(secret_v, np.uint64) % np.uint64(ORDER))
 
 
+@functools.cache
 def neighbours(n: int, k: int) -> np.ndarray:
     """``(n, k)``: client u's neighbours — everyone else when k = n − 1, else the ring's
     k/2 nearest on each side.  The graph is symmetric: v ∈ N(u) ⇔ u ∈ N(v)."""
@@ -114,7 +116,9 @@ def neighbours(n: int, k: int) -> np.ndarray:
     else:
         half = np.arange(1, k // 2 + 1)
         offsets = np.concatenate([half, n - half])
-    return (np.arange(n)[:, None] + offsets) % n
+    table = (np.arange(n)[:, None] + offsets) % n
+    table.flags.writeable = False  # one table per (n, k), shared by every run
+    return table
 
 
 def shamir_points(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -248,7 +252,7 @@ def _share(secrets: np.ndarray, t: int, points: np.ndarray, rng) -> np.ndarray:
     """Shamir shares ``secrets.shape + (m,)`` of degree t − 1: secret + Σ_j c_j x^j mod p."""
     if t == 1:
         return np.repeat(secrets[..., None], len(points), axis=-1).astype(np.int64)
-    coeffs = rng.integers(0, SHARE_PRIME, size=(secrets.size, t - 1)).astype(np.float64)
+    coeffs = np.floor(rng.random((secrets.size, t - 1)) * SHARE_PRIME)  # uniform on 0…p−1, as floats
     shares = coeffs @ _vandermonde(points, t)  # one BLAS product (a stacked matmul would loop per secret)
     shares += secrets.reshape(-1, 1)
     out = shares.astype(np.int64)  # exact: below 2^53
@@ -318,22 +322,26 @@ def secure_aggregation(x, rng: np.random.Generator, *, bits: int, k: int | None 
 
 def _pair_masks(s_secret, shared, k: int, d: int) -> np.ndarray:
     """``(T, n, d)``: Σ_{v ∈ N(u) ∩ U2} ±PRG(s_uv) for every client u, each pair's mask
-    expanded once and added by one side, subtracted by the other.  Pairs are taken an offset
-    at a time (v = u + o mod n), a loop over the graph's k/2 offsets, each step vectorised
-    over trials and clients and small enough to stay in cache."""
+    expanded once and added by one side, subtracted by the other.  Pairs are taken a block of
+    offsets at a time (v = u + o mod n): a loop over the graph's k/2 offsets in blocks, each
+    step vectorised over trials, clients and the block's offsets."""
     T, n = s_secret.shape
     out = np.zeros((T, n, d), np.uint64)
     u = np.arange(n)
     minus = np.uint64(2**64 - 1)  # −1 mod 2^64
-    for o in range(1, (n if k >= n - 1 else k + 1) // 2 + 1):
-        v = (u + o) % n
-        weight = np.where(u < v, np.uint64(1), minus) * (shared & shared[:, v])  # + when u < v; both shared
-        if 2 * o == n:  # the antipodal pairs come round twice: keep each once
-            weight[:, n // 2:] = 0
-        masks = prg(_mix(agreed_key(s_secret, s_secret[:, v])), d)
+    offsets = np.arange(1, (n if k >= n - 1 else k + 1) // 2 + 1)
+    block = max(1, PAIR_BLOCK // max(1, T * n * d))
+    for start in range(0, len(offsets), block):
+        o = offsets[start:start + block, None]  # (B, 1)
+        v = (u + o) % n  # (B, n): the pair (u, u + o)
+        weight = np.where(u < v, np.uint64(1), minus) * (shared[:, None, :] & shared[:, v])  # (T, B, n)
+        weight[:, (2 * o[:, 0] == n)[:, None] & (u >= n // 2)] = 0  # antipodal pairs come round twice: once
+        masks = prg(_mix(agreed_key(s_secret[:, None, :], s_secret[:, v])), d)  # (T, B, n, d)
         masks *= weight[..., None]
-        out += masks
-        out -= np.roll(masks, o, axis=1)  # client u + o holds the same mask with the other sign
+        out += masks.sum(axis=1, dtype=np.uint64)
+        # client w holds the mask of the pair (w − o, w) with the other sign
+        back = (u - o) % n
+        out -= masks[:, np.arange(len(o))[:, None], back].sum(axis=1, dtype=np.uint64)
     return out
 
 
