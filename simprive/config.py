@@ -44,7 +44,7 @@ def defaults(group: str, kind: str) -> dict:
     return copy.deepcopy(_yaml(group, kind))
 
 
-def takes(group: str, kind: str) -> set[str] | None:
+def takes(group: str, kind: object) -> set[str] | None:
     """The keys a built-in ``kind`` takes (``kind`` among them); None for a kind simprive does
     not ship (a user's component, by import path), which takes what it takes."""
     if not isinstance(kind, str) or not (CONF_DIR / group / f"{kind}.yaml").exists():

@@ -230,7 +230,7 @@ def study(cfg: dict, c: Candidate, spec: MultiSpec, overrides: list[str], work: 
 
     fixed = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") not in (*spec.keys, *c.axes)
              and not o.startswith(("hydra.run.dir", "hydra.sweep.dir"))]
-    args = ["-m", *fixed, *(_override(a, c.point[a]) for a in c.axes), *search_space(spec),
+    args = ["-m", *fixed, *(_override(a, c.point[a]) for a in c.axes if a in c.point), *search_space(spec),
             "hydra/sweeper=optuna", "hydra/sweeper/sampler=nsgaii",
             f"hydra.sweeper.direction=[{','.join(d for _, d, _ in spec.objectives)}]",
             "hydra.sweeper.sampler.constraints_func={_target_:simprive.pareto.violations,_partial_:true}",

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy import optimize, stats
 
-from simprive.config import CONF_DIR, defaults
+from simprive.config import CONF_DIR, defaults, takes
 from simprive.grid import expand, flatten
 from simprive.identity import streams
 from simprive.metrics import INDICATOR, LOWER_BOUND, Bound, Rare, Spread, kind_of
@@ -226,13 +226,15 @@ def candidates(cfg: dict, solved: dict) -> tuple[list[Candidate], list[str]]:
         grid = _set(grid, "mechanism.kind", list(chosen) if isinstance(chosen, (list, tuple)) else [chosen])
     points, axes = expand(grid)
     axes = [a for a in axes if a not in solved]
-    out = []
+    out, seen = [], set()
     for point in points:
         columns = {"mechanism": point.get("mechanism.kind"),
-                   **{a: point[a] for a in axes if a != "mechanism.kind"}}
+                   **{a: point.get(a) for a in axes if a != "mechanism.kind"}}
         shown = ["mechanism.kind", *(a for a in axes if a != "mechanism.kind")]
         label = " ".join(f"{a.removesuffix('.kind')}={point[a]}" for a in shown if a in point)
-        out.append(Candidate(point, label, columns, axes))
+        if label not in seen:  # points that differ only in keys their kind does not take are one
+            seen.add(label)
+            out.append(Candidate(point, label, columns, axes))
     return out, axes
 
 
@@ -280,7 +282,16 @@ class Evaluator:
         return dict(value) if isinstance(value, dict) else {self.spec.solve: self.spec.cast(value)}
 
     def plan_at(self, c: Candidate, value) -> Plan:
-        return plan({**c.point, **self.assign(value)})
+        """The approach at ``value``; a solved mechanism key its kind does not take (another
+        approach's ``mechanism.bits``) is left out, and the release ignores it."""
+        keys = self.assign(value)
+        kind = c.point.get("mechanism.kind")
+        own = takes("mechanism", kind)
+        foreign = {k for k in keys if own is not None and k.startswith("mechanism.")
+                   and k.split(".", 1)[1] not in own | {"path"}}
+        p = plan({**c.point, **{k: v for k, v in keys.items() if k not in foreign}})
+        p.release.ignores.update(dict.fromkeys(foreign, f"{kind} does not take it"))
+        return p
 
     def probe(self, c: Candidate, value) -> tuple[Plan, dict, dict]:
         """One small batch at ``value``: the plan, its per-trial metrics and expectations."""

@@ -193,6 +193,18 @@ def test_the_breach_and_referendum_presets_answer():
     assert not rows[rows["mechanism"].isin(["mpc_tally", "mpc_threshold"])]["feasible"].any()
 
 
+def test_the_secure_aggregation_plan_solves_a_key_one_approach_does_not_take():
+    """The fewest modulus bits for SecAgg+ with distributed noise (a mechanism key the central
+    Gaussian beside it does not take: said so, and always feasible), on fewer clients."""
+    res = plan(["plan=secure_aggregation", "n=200", "trials=60"])
+    rows = res.plan.set_index("mechanism")
+    central = rows.loc["analytic_gaussian"]
+    assert central["status"] == "solved" and "does not take it" in central["note"]
+    distributed = res.plan[res.plan["mechanism"] == "secagg_plus"]
+    assert len(distributed) == 2 and distributed["feasible"].all()
+    assert (distributed["value"] > 8).all() and (distributed["value"] <= 24).all()
+
+
 def test_the_figure_is_drawn_from_the_saved_tables_byte_identically(tmp_path):
     from simprive.plan_figure import save_plan_figure
 

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
+from simprive.contracts import Outcome
 from simprive.dp.distributed import KINDS as NOISES
 from simprive.dp.distributed import DistributedNoise, survivor_average
 from simprive.metrics import utility_metrics
-from simprive.mpc.secagg import ROUNDS, check_protocol, secure_aggregation, traffic
+from simprive.mpc.secagg import ROUNDS, check_protocol, neighbours, secure_aggregation, traffic
 from simprive.releases.protocol import ProtocolRelease, log2_ceil, protocol
 from simprive.releases.registry import PURE
 from simprive.validation import ConfigError, check_bool, check_choice, check_delta, check_epsilon, check_int, check_real
@@ -204,8 +205,6 @@ class SecAgg(ProtocolRelease):
 
     # -- a run ---------------------------------------------------------------------------
     def run(self, data, rng):
-        from simprive.contracts import Outcome
-
         pl = self.plan
         if not self.params["simulate"]:
             metrics, expected = self._ledger_only(data.trials)
@@ -344,8 +343,6 @@ class SecAgg(ProtocolRelease):
         every round, given who else did (the mean over clients); the server's are every
         client's, which it relays."""
         pl, p = self.plan, self.params
-        from simprive.mpc.secagg import neighbours
-
         nbr = neighbours(self.n, pl.k)
         u1, u2 = run.alive[0], run.alive[1]
         sent, received = traffic((1, 1, 1, 1), u1[:, nbr].sum(axis=2), u2[:, nbr].sum(axis=2), dim=pl.dim,
