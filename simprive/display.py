@@ -71,7 +71,8 @@ METRICS = {
     "expansion": "client bytes / plain input bytes", "epsilon_survivors": "ε the survivors' noise gives",
     "survivors": "clients whose input is summed", "failed": "P(protocol fails)", "unmasked": "P(sum unmasked exactly)",
     "wrapped": "P(sum wraps the modulus)", "quant_sq_error": "squared rounding error",
-    "noise_sq_error": "squared noise error",
+    "noise_sq_error": "squared noise error", "epsilon_dpsniper": "DP-Sniper's published bound",
+    "type2": "the auditor's test", "type2_claimed": "least the claimed ε allows", "pair_index": "searched pair",
 }
 MECHANISMS = {
     "exact": "exact (no noise)", "laplace": "Laplace", "geometric": "geometric (discrete Laplace)",

@@ -150,6 +150,22 @@ def check_spec(spec, where: str | None = None, named: bool = False) -> dict:
     return spec
 
 
+def unfold(summary: pd.DataFrame) -> pd.DataFrame:
+    """Rows of a curve's points, metric ``name[key=value]``, as rows of metric ``name`` with
+    ``value`` in a column ``key`` (the auditor's ``type2[type1=0.05]``: x = type1)."""
+    parts = summary["metric"].astype(str).str.extract(r"^(?P<base>[^\[]+)\[(?P<key>[^=\]]+)=(?P<at>[^\]]+)\]$")
+    points = parts["base"].notna()
+    if not points.any():
+        return summary
+    out = summary.copy()
+    out.loc[points, "metric"] = parts.loc[points, "base"]
+    for key in parts.loc[points, "key"].unique():
+        mine = points & (parts["key"] == key)
+        out[key] = np.nan
+        out.loc[mine, key] = pd.to_numeric(parts.loc[mine, "at"])
+    return out
+
+
 def layout(summary: pd.DataFrame, spec: dict[str, Any], strict: bool = False) -> Layout:
     """The rows a spec plots and how each varying column is shown; raises
     :class:`~simprive.validation.ConfigError` naming a column it cannot show.  ``strict``: the
@@ -157,6 +173,7 @@ def layout(summary: pd.DataFrame, spec: dict[str, Any], strict: bool = False) ->
     unmapped, and changes the data, is refused (``Results.plot``)."""
     name = check_spec(spec).get("name", "figure")
     metric, metrics = spec["metric"], spec_metrics(spec)
+    summary = unfold(summary)
     data = summary[summary["metric"].isin(metrics)]
     if data.empty:
         raise ConfigError(f"figure.plots.{name}.metric", metric, "no rows of the summary have it")
@@ -914,7 +931,7 @@ def drawable(summary: pd.DataFrame, plots: Sequence[dict]) -> list[dict]:
     """The specs that draw something from these rows; each one left out is named in a note on
     stderr, with why (a preset's figure of a metric that the mechanism chosen instead does not
     report; x = ε for an exact protocol, which makes no ε claim)."""
-    kept = []
+    kept, summary = [], unfold(summary)
     for spec in plots:
         if not summary["metric"].isin(spec_metrics(spec)).any():
             why = f"no row has its metric, {spec['metric']}"

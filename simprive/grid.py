@@ -14,6 +14,15 @@ AXES = ("epsilon", "delta", "n", "lower", "upper", "trials", "seed", "neighbours
 PIPELINE_GROUPS = ("scenario", "query", "mechanism", "adversary")
 # list-valued keys that are one parameter, not a sweep axis
 VECTORS = ("scenario.values",)
+# a list of two lists is one parameter of these, and a list of such lists a sweep
+PAIRS = ("adversary.pair",)
+
+
+def _is_axis(key: str, value) -> bool:
+    if not isinstance(value, (list, tuple)) or key in VECTORS:
+        return False
+    return key not in PAIRS or any(isinstance(p, (list, tuple)) and p and isinstance(p[0], (list, tuple))
+                                   for p in value)
 
 
 def flatten(cfg: dict) -> dict:
@@ -28,7 +37,7 @@ def flatten(cfg: dict) -> dict:
 def expand(cfg: dict) -> tuple[list[dict], list[str]]:
     """Every point of the grid spanned by list-valued keys, and the names of those axes."""
     flat = flatten(cfg)
-    axes = [k for k, v in flat.items() if isinstance(v, (list, tuple)) and k not in VECTORS]
+    axes = [k for k, v in flat.items() if _is_axis(k, v)]
     empty = next((k for k in axes if not flat[k]), None)
     if empty:
         raise ConfigError(empty, [], "an empty list sweeps nothing: give at least one value")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
 __all__ = ["ALPHA", "INDICATOR", "KINDS", "LOWER_BOUND", "MEASUREMENT", "REPORTED", "Bound", "Rare", "Spread",
-           "agreement", "kind_of", "selection_metrics", "skew_corrected_z", "summarise", "utility_metrics"]
+           "agreement", "bound_verdict", "kind_of", "selection_metrics", "skew_corrected_z", "summarise", "utility_metrics"]
 
 
 def utility_metrics(estimate, truth) -> dict[str, np.ndarray]:
@@ -53,8 +54,9 @@ def kind_of(metric: str, declared: dict[str, str] | None = None) -> str:
     attack's ``METRICS``); an undeclared metric is an error."""
     if metric in KINDS:
         return KINDS[metric]
-    if declared and metric in declared:
-        kind = declared[metric]
+    base = metric.split("[", 1)[0]  # type2[type1=0.05]: one point of a curve, the kind of type2
+    if declared and base in declared:
+        kind = declared[base]
         if kind not in (INDICATOR, MEASUREMENT, LOWER_BOUND, REPORTED):
             raise KeyError(f"metric {metric!r} is declared {kind!r}: choose indicator, measurement, lower bound or reported")
         return kind
@@ -79,10 +81,13 @@ class Rare:
 class Bound:
     """The exact value a certified lower bound stands below, with the same evidence's bound
     at the strict level ``ALPHA / 2``: only if that too exceeds ``value`` does the row differ
-    (a bound at level α exceeds the truth with probability up to 2α by design)."""
+    (a bound at level α exceeds the truth with probability up to 2α by design).  ``value`` is
+    NaN where no exact value is known; ``claimed``, the ε the mechanism claims, if it makes one.
+    """
 
     value: float
     strict: float
+    claimed: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,8 @@ def summarise(values: np.ndarray, kind: str = MEASUREMENT) -> dict[str, float]:
     values = np.asarray(values, dtype=float)
     T = len(values)
     mean = float(values.mean())
-    std = float(values.std(ddof=1)) if T > 1 else float("nan")
+    # one value for every trial (a game's, a budget's): exactly no spread, not the mean's rounding
+    std = (0.0 if values.min() == values.max() else float(values.std(ddof=1))) if T > 1 else float("nan")
     if kind == INDICATOR:
         ci = stats.binomtest(int(values.sum()), T).proportion_ci(0.95, method="exact")
         low, high = float(ci.low), float(ci.high)
@@ -125,8 +131,25 @@ def skew_corrected_z(values: np.ndarray, expected: float) -> float:
     return float(np.sqrt(T) * (S + g * S**2 / 3 + g**2 * S**3 / 27 + g / (6 * T)))
 
 
-def agreement(kind: str, values: np.ndarray, expected, q: float = 1.0,
-              strict: float | None = None, sd: float | None = None) -> tuple[float, str | None]:
+def bound_verdict(value: float, exact: float | None, strict: float | None = None,
+                  claimed: float = math.nan) -> str | None:
+    """A certified lower bound's verdict: ``differs`` when even its ``strict`` version exceeds
+    the exact value (the auditor is wrong), else ``violates`` when it exceeds the ``claimed`` ε
+    (the mechanism is), else ``agrees`` against an exact value or ``within`` the claim; None
+    with neither to compare with."""
+    above = lambda x, ref: x > ref * (1 + 1e-9) + 1e-12  # noqa: E731
+    known = exact is not None and not math.isnan(exact)
+    if known and above(value if strict is None else strict, exact):
+        return "differs"
+    if not math.isnan(claimed) and above(value, claimed):
+        return "violates"
+    if known:
+        return "agrees"
+    return None if math.isnan(claimed) else "within"
+
+
+def agreement(kind: str, values: np.ndarray, expected, q: float = 1.0, strict: float | None = None,
+              sd: float | None = None, claimed: float = math.nan) -> tuple[float, str | None]:
     """Whether the mean of the per-trial ``values`` agrees with ``expected`` within sampling
     error: ``(z, verdict)``.
 
@@ -136,14 +159,14 @@ def agreement(kind: str, values: np.ndarray, expected, q: float = 1.0,
     expectation rests on; or there is one trial only) or None (nothing to check).  An
     indicator is checked by the exact binomial test, a measurement with a spread by its
     skewness-corrected z, a constant one exactly (to 6 digits); a lower bound differs when
-    its ``strict`` version (:class:`Bound`) exceeds ``expected``; with an exact ``sd``
+    its ``strict`` version (:class:`Bound`) exceeds ``expected`` (:func:`bound_verdict`); with an exact ``sd``
     (:class:`Spread`) a measurement's z uses it."""
     values = np.asarray(values, dtype=float)
     T, value = len(values), float(values.mean())
-    if expected is None or not np.isfinite(expected) and kind != LOWER_BOUND:
+    if kind == LOWER_BOUND:
+        return np.nan, bound_verdict(value, expected, strict, claimed)
+    if expected is None or not np.isfinite(expected):
         return np.nan, None
-    if kind == LOWER_BOUND:  # a certified bound holds, or even the strict one does not
-        return np.nan, "agrees" if (value if strict is None else strict) <= expected * (1 + 1e-9) + 1e-12 else "differs"
     z, agrees = np.nan, abs(value - expected) <= 1e-6 * max(1.0, abs(expected))
     spread = T > 1 and values.std(ddof=1) > 1e-12 * (abs(value) + 1)
     if kind == INDICATOR and 0 < expected < 1:

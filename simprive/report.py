@@ -25,7 +25,9 @@ from simprive.validation import ConfigError, is_name
 
 __all__ = ["sweep_jobs", "write_report"]
 
-VERDICTS = ("agrees", "differs", "unresolved", "unchecked")
+# a certified ε's own verdicts: above the mechanism's claim (red), or within it (no exact ε to
+# compare with); simprive.metrics.bound_verdict
+VERDICTS = ("agrees", "differs", "violates", "within", "unresolved", "unchecked")
 # what a row says: shown even when every row says the same
 ALWAYS_SHOWN = ("metric", "value", "ci_low", "ci_high", "expected", "z", "agreement")
 

@@ -238,6 +238,8 @@ def batches(p: Plan) -> int:
     """How many batches :func:`simulation` draws: chunks of trials, or blocks of parties
     when one trial is drawn a block at a time."""
     rel = p.release
+    if getattr(rel, "game_only", False):
+        return 1
     if splits(rel, p.attack):
         return p.trials * math.ceil(rel.n / CHUNK_ELEMENTS)
     return math.ceil(p.trials / _chunk(p))
@@ -270,13 +272,14 @@ def simulation(p: Plan):
             if isinstance(e, Rare):
                 checks[name], e = {"q": e.q}, e.value
             elif isinstance(e, Bound):
-                checks[name], e = {"strict": e.strict}, e.value
+                checks[name], e = {"strict": e.strict, "claimed": e.claimed}, e.value
             elif isinstance(e, Spread):
                 checks[name], e = {"sd": e.sd}, e.value
             expected.setdefault(name, []).append(None if e is None else np.broadcast_to(e, (size,)))
 
     split = splits(rel, attack)
-    for start in range(0, p.trials, chunk):
+    # a mechanism run only inside the auditor's game draws no data of its own
+    for start in range(0, 0 if getattr(rel, "game_only", False) else p.trials, chunk):
         size = min(chunk, p.trials - start)
         if split:  # one trial, a block of parties at a time
             data = yield from draw_sums(rel.scenario, rngs["data"], rel.n, rel.lower, rel.upper)
@@ -287,6 +290,8 @@ def simulation(p: Plan):
         del data  # a paused simulation keeps only its metrics, not the batch's inputs
         if not split:
             yield
+    if getattr(rel, "game_only", False):
+        yield  # its one step is the game
     if hasattr(attack, "once"):
         once_metrics, once_expected = attack.once(p.trials, rngs["adversary"])
         collect(once_metrics, once_expected, p.trials)
@@ -400,9 +405,13 @@ def check_figures(identities: list[dict], plots, vocabulary: tuple[set, set]) ->
                 raise ConfigError(f"figure.plots.{i}.{key}", spec[key], "not a key of the config nor a column of "
                                                                         "the summary (see `simprive --cfg job`)")
         frame = pd.concat([configs.assign(metric=m) for m in metrics], ignore_index=True)
+        frame = frame.assign(**{k: 0.0 for k in CURVE_KEYS if k in spec.values()})
         # before any work the values are unknown: each configuration's may differ, so no key is
         # taken for one that changes nothing (a panel merged) until the rows show it
         layout(frame.assign(value=np.arange(len(frame), dtype=float), expected=np.nan), spec)
+
+
+CURVE_KEYS = ("type1",)  # the x of a curve's points, metric name[key=value] (simprive.figures.unfold)
 
 
 def vocabulary(plans: list[Plan]) -> tuple[set, set]:
@@ -413,7 +422,7 @@ def vocabulary(plans: list[Plan]) -> tuple[set, set]:
     from simprive.results import COLUMNS
 
     metrics = set(KINDS).union(*(getattr(p.attack, "METRICS", {}) for p in plans))
-    return metrics, {*COLUMNS, SHARE, *group_keys(), *(k for p in plans for k in p.point)}
+    return metrics, {*COLUMNS, SHARE, *group_keys(), *(k for p in plans for k in p.point), *CURVE_KEYS}
 
 
 @functools.cache

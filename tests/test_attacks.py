@@ -146,10 +146,12 @@ def test_perfect_test_certifies_about_log_n_over_log_1_over_alpha():
     assert float(epsilon_lower_bound(500, 500, 1000, 1000)) == 0.0  # a coin flip certifies nothing
 
 
-def test_too_few_trials_warns_with_the_maximum(capsys):
-    run_experiment("audit", ["mechanism.kind=laplace", "epsilon=4", "trials=40"])
-    err = capsys.readouterr().err
-    assert "can certify at most epsilon=" in err
+def test_too_few_trials_are_refused_saying_how_many_are_needed():
+    with pytest.raises(ConfigError) as err:
+        run_experiment("audit", ["mechanism.kind=laplace", "epsilon=4", "trials=40"])
+    assert err.value.key == "trials" and "can certify at most epsilon=1.82" in str(err.value)
+    assert "at least 332 are needed" in str(err.value)
+    run_experiment("audit", ["mechanism.kind=laplace", "epsilon=4", "trials=332", "adversary.known_fraction=1"])
 
 
 def test_broken_mechanism_outside_an_audit_is_refused():

@@ -123,7 +123,7 @@ def test_no_preset_figure_averages_a_key_swept_on_top(preset):
     facet or a style — or refuses by name; no line joins rows that differ in it."""
     from simprive.config import compose
     from simprive.grid import expand
-    from simprive.runner import extra_columns, identity_row, plan
+    from simprive.runner import CURVE_KEYS, extra_columns, identity_row, plan
 
     overrides = [f"experiment={preset}", "seed=[0,1]"]
     cfg = compose(overrides)
@@ -135,6 +135,7 @@ def test_no_preset_figure_averages_a_key_swept_on_top(preset):
     for spec in (cfg.get("figure") or {}).get("plots") or []:
         metrics = spec["metric"] if isinstance(spec["metric"], list) else [spec["metric"]]
         frame = pd.concat([configs.assign(metric=m) for m in metrics], ignore_index=True)
+        frame = frame.assign(**{k: 0.0 for k in CURVE_KEYS if k in spec.values()})  # a curve's x
         try:
             # every row its own value: a key that changes the data (here all of them) is never dropped
             lay = layout(frame.assign(value=np.arange(len(frame), dtype=float), expected=np.nan), spec)

@@ -37,9 +37,11 @@ def test_a_scenarios_yaml_holds_exactly_its_fields(kind):
 
 def test_protocols_are_release_classes_with_a_family():
     protocols = {kind: spec for kind, spec in MECHANISMS.items() if spec.protocol is not None}
-    assert len(protocols) == 17
-    assert all(spec.family == "mpc" and issubclass(spec.protocol, ProtocolRelease) for spec in protocols.values())
-    assert not any(spec.protocol for spec in MECHANISMS.values() if spec.family != "mpc")
+    assert len(protocols) == 18  # 17 MPC protocols, and mechanism=zoo: any mechanism on datasets, audited
+    assert all(spec.family in ("mpc", "audited") and issubclass(spec.protocol, ProtocolRelease)
+               for spec in protocols.values())
+    assert [k for k, spec in protocols.items() if spec.family == "audited"] == ["zoo"]
+    assert not any(spec.protocol for spec in MECHANISMS.values() if spec.family not in ("mpc", "audited"))
 
 
 def _release(mechanism: dict, scenario: dict, query: str = "auto", **kw):

@@ -60,8 +60,9 @@ def build_attack(cfg: dict[str, Any], release, n: int, trials: int):
     kind = cfg.get("kind")
     spec = _spec(kind)
     keys = _keys(cfg)
-    if getattr(release, "family", None) == "broken" and not spec.plays_broken:
-        raise ConfigError("mechanism", release.kind, "a deliberately broken mechanism is for adversary=auditor only")
+    if getattr(release, "game_only", False) and not spec.plays_broken:
+        raise ConfigError("mechanism", release.kind, "runs only inside the auditor's game (a deliberately broken "
+                                                     "mechanism, or mechanism=zoo): use adversary=auditor")
     return spec.build({"kind": kind, **keys} if is_import_path(kind) else keys, release, n, trials)
 
 

@@ -23,19 +23,24 @@ The zoo of deliberately broken mechanisms (``mechanism=broken_*``) exists to be 
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
 from scipy import stats
 
+from simprive.attacks.distinguish import candidates
 from simprive.attacks.registry import attack, known_others
 from simprive.dp import Accountant
-from simprive.metrics import ALPHA, LOWER_BOUND, REPORTED, Bound
-from simprive.validation import ConfigError, check_probability
+from simprive.metrics import ALPHA, LOWER_BOUND, MEASUREMENT, REPORTED, Bound, Spread
+from simprive.validation import ConfigError, check_int, check_probability
 
-__all__ = ["Audit", "ComposedAudit", "check_game", "epsilon_lower_bound", "max_certifiable"]
+__all__ = ["Audit", "ComposedAudit", "best_threshold", "check_game", "epsilon_lower_bound", "max_certifiable"]
+
+CHUNK = 1 << 20  # outputs drawn and scored at a time: a vector mechanism's millions of runs fit
+FIT_MAX = 1_000_000  # runs per world that fit the tests; the rest of the first half choose one
+MAX_THRESHOLDS = 4096  # a score with no more distinct values is tried at every one of them
 
 # what the auditor can play: a mechanism that adds noise to a value, or one that plays its own
 # pair of worlds (``play``); it asks the release, not its name
@@ -66,20 +71,28 @@ class Audit:
     ``unknown``: how many of the other parties' inputs the auditor does *not* know.  By
     default none (the worst case the definition speaks of); otherwise each run's total
     includes that many fresh yes/no inputs with prior ``p``, which the auditor cannot take
-    out — an average-case game, weaker and with no exact ε to compare with."""
+    out — an average-case game, weaker and with no exact ε to compare with.
 
-    METRICS: ClassVar = {"epsilon_lb": LOWER_BOUND, "epsilon_claimed": REPORTED}
+    ``pair``: the two neighbouring datasets, for a mechanism that runs on datasets
+    (``mechanism=zoo``, a user's mechanism); None for one that plays its own worlds."""
+
+    METRICS: ClassVar = {"epsilon_lb": LOWER_BOUND, "epsilon_claimed": REPORTED, "epsilon_dpsniper": REPORTED,
+                         "type2": MEASUREMENT, "type2_claimed": REPORTED}
 
     release: Any  # a Release (simprive.contracts)
     alpha: float = 0.05
     unknown: int = 0
     p: float = 0.5
+    pair: tuple[np.ndarray, np.ndarray] | None = None
+    tradeoff: bool = False
 
     # -- the two worlds -------------------------------------------------------------------
     def outputs(self, world: int, size: int, rng) -> np.ndarray:
         """``size`` outputs of the mechanism on D (world 0) or D′ (world 1): its own pair of
         worlds if it plays one, else its noise on values one ``audit_shift`` apart (plus the
         others' inputs the auditor does not know)."""
+        if self.pair is not None:  # a mechanism on datasets: a batch of copies of one of them
+            return self.release.play_pair(self.pair[world], size, rng)
         if hasattr(self.release, "play_world"):  # a protocol plays its own worlds on real runs
             return self.release.play_world(world, size, rng)
         noise = self.release.randomiser
@@ -101,19 +114,26 @@ class Audit:
         return float(self.release.sensitivity)
 
     @property
+    def claimed(self) -> float:
+        """The ε the mechanism claims in this game, which a bound above it violates."""
+        return self.release.epsilon
+
+    @property
     def game_delta(self) -> float:
         """The δ the certified ε is paired with: the release's own (NaN, no claim: 0)."""
         return self.release.delta if self.release.delta == self.release.delta else 0.0
 
     @property
     def discrete(self) -> bool:
-        if hasattr(self.release, "play_world"):
+        if hasattr(self.release, "play_world") or self.pair is not None:
             return bool(self.release.discrete_output)
         return bool(getattr(self.release.randomiser, "discrete", False))
 
     def exact_epsilon(self) -> float | None:
         """The true ε of the mechanism between these worlds, where it has a closed form (a
         protocol that plays its own worlds gives the bound its noise is proven to meet)."""
+        if self.pair is not None:
+            return self.release.exact_epsilon(*self.pair)
         if hasattr(self.release, "play_world"):
             return self.release.epsilon_bound()
         noise = self.release.randomiser
@@ -124,61 +144,133 @@ class Audit:
             return None  # an average-case game: the worst-case ε is only an upper bound
         return exact
 
+    @property
+    def log_ratio(self):
+        """The exact log-likelihood ratio of an output, where the mechanism knows its law."""
+        return self.release.log_ratio(*self.pair) if self.pair is not None else None
+
+    def fit_runs(self, pick: int) -> int:
+        """How many of the picking runs fit the tests (frequencies, a learned model) rather
+        than choose among them: none for a number the output itself tests best."""
+        if not self.discrete and self.log_ratio is None and not self.vector:
+            return 0
+        return min(pick // 2, FIT_MAX)
+
+    @property
+    def vector(self) -> bool:
+        return bool(getattr(self.release, "vector_output", False))
+
     # -- the game -------------------------------------------------------------------------
-    def certify(self, runs: int, rng) -> tuple[float, Bound | None]:
-        """ε_LB from ``runs`` outputs in each world (the test picked on one half, its errors
-        counted on the other), and the expectation to check it against: the exact ε with
-        the same counts' bound at the summary's strict level, which exceeds the exact ε
-        only by a chance the agreement column calls negligible."""
-        y0, y1 = self.outputs(0, runs, rng), self.outputs(1, runs, rng)
+    def certify(self, runs: int, rng) -> tuple[float, Bound]:
+        """ε_LB from ``runs`` outputs in each world, and the expectation to check it against
+        (:meth:`game`)."""
+        return self.game(runs, rng)[:2]
+
+    def game(self, runs: int, rng) -> tuple[float, Bound, np.ndarray, np.ndarray]:
+        """ε_LB from ``runs`` outputs in each world: the tests fitted on some of the first
+        half, one test and threshold chosen on the rest of it, its errors counted on the second
+        half; the expectation to check it against: the exact ε (NaN where none is known)
+        with the same counts' bound at the summary's strict level, which exceeds the exact ε
+        only by a chance the agreement column calls negligible, and the claimed ε; and the
+        chosen test's scores on the counting runs of each world."""
         h = runs // 2
-        fp, fn, n0, n1 = self.errors(y0[:h], y1[:h], y0[h:], y1[h:])
+        fit = self.fit_runs(h)
+        fit0, fit1 = (self.outputs(w, fit, rng) if fit else np.empty(0) for w in (0, 1))
+        tests = candidates(fit0, fit1, discrete=self.discrete, log_ratio=self.log_ratio, rng=rng)
+        pick0, pick1 = (self.scores(w, h - fit, tests, rng) for w in (0, 1))
+        chosen, tau = max(((i, *best_threshold(pick0[i], pick1[i], self.game_delta, self.alpha))
+                           for i in range(len(tests))), key=lambda c: c[1])[::2]
+        del pick0, pick1
+        (s0,), (s1,) = (self.scores(w, runs - h, [tests[chosen]], rng) for w in (0, 1))
+        fp, fn, n0, n1 = int((s0 > tau).sum()), int((s1 <= tau).sum()), len(s0), len(s1)
         lb, strict = (float(epsilon_lower_bound(fp, fn, n0, n1, delta=self.game_delta, alpha=a))
                       for a in (self.alpha, ALPHA / 2))
         exact = self.exact_epsilon()
-        return lb, None if exact is None else Bound(exact, strict)
+        return lb, Bound(math.nan if exact is None else exact, strict, self.claimed), s0, s1
+
+    def scores(self, world: int, size: int, tests: list, rng) -> list[np.ndarray]:
+        """Each test's score on ``size`` fresh outputs of ``world``, drawn CHUNK at a time."""
+        out: list[list[np.ndarray]] = [[] for _ in tests]
+        for start in range(0, size, CHUNK):
+            y = self.outputs(world, min(CHUNK, size - start), rng)
+            for i, t in enumerate(tests):  # ±inf (impossible in one world) kept in order, finite
+                out[i].append(np.nan_to_num(np.asarray(t.of(y), float), nan=0.0, posinf=1e300, neginf=-1e300))
+        return [np.concatenate(o) if o else np.empty(0) for o in out]
 
     def once(self, trials: int, rng) -> tuple[dict, dict]:
         """The game with ``trials`` runs per world: the certified ε, and the claim beside it
-        (reported, not checked)."""
-        lb, expected = self.certify(trials, rng)
-        return {"epsilon_lb": lb, "epsilon_claimed": self.release.epsilon}, {"epsilon_lb": expected}
+        (reported, not checked); with ``tradeoff``, the chosen test's trade-off curve."""
+        lb, bound, s0, s1 = self.game(trials, rng)
+        metrics = {"epsilon_lb": lb, "epsilon_claimed": self.release.epsilon}
+        expected: dict[str, Bound | Spread] = {"epsilon_lb": bound}
+        published = getattr(self.release, "published_epsilon", None)
+        if published is not None:  # a suite mechanism: DP-Sniper's bound beside simprive's
+            metrics["epsilon_dpsniper"] = published
+        if self.tradeoff:
+            curve, exact = tradeoff(s0, s1), self.exact_tradeoff()
+            claim = claimed_tradeoff(TYPE1, self.release.epsilon, self.game_delta)
+            for i, a in enumerate(TYPE1):
+                metrics[f"type2[type1={a:g}]"], metrics[f"type2_claimed[type1={a:g}]"] = curve[i], claim[i]
+                if exact is not None:  # the sd of the curve's point: its β's and its threshold's
+                    f, slope = exact[0][i], exact[1][i]
+                    sd = math.sqrt(f * (1 - f) / len(s1) + slope**2 * a * (1 - a) / len(s0))
+                    expected[f"type2[type1={a:g}]"] = Spread(f, sd * math.sqrt(trials))
+        return metrics, expected
 
-    def _tests(self, pick0, pick1, count0, count1):
-        """Candidate scores (larger means "D′") on the choosing and the counting data: the
-        output itself, either way round; for discrete outputs also each value's log
-        frequency ratio.  The ratios are estimated on one half of the picking runs and every
-        test's threshold is chosen on the other half, so that no test looks better than it
-        is; choosing among more candidates costs the certified bound nothing, for the
-        counting half sees only the one chosen."""
-        if not self.discrete:
-            return [(pick0, pick1, count0, count1), (-pick0, -pick1, -count0, -count1)]
-        h0, h1 = len(pick0) // 2, len(pick1) // 2
-        fit0, fit1, pick0, pick1 = pick0[:h0], pick1[:h1], pick0[h0:], pick1[h1:]
-        tests = [(pick0, pick1, count0, count1), (-pick0, -pick1, -count0, -count1)]
-        values = np.union1d(fit0, fit1)
-        f0 = np.bincount(np.searchsorted(values, fit0), minlength=len(values)) + 0.5
-        f1 = np.bincount(np.searchsorted(values, fit1), minlength=len(values)) + 0.5
-        ratio = np.log(f1 / f0)
-        score = lambda y: np.where(np.isin(y, values), ratio[np.searchsorted(values, y).clip(0, len(values) - 1)], 0.0)  # noqa: E731
-        return [*tests, (score(pick0), score(pick1), score(count0), score(count1))]
+    def exact_tradeoff(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The true trade-off between the worlds at TYPE1, and its slope there, for a noise
+        with a continuous law whose likelihood ratio grows with the output (Gaussian,
+        Laplace): thresholds on the output are the optimal tests, so β(α) = F(F⁻¹(1 − α) − s)
+        for the noise's cdf F and the worlds' shift s (Dong, Roth & Su 2019).  None otherwise."""
+        if self.pair is not None or self.plays or self.unknown or hasattr(self.release, "play_world"):
+            return None
+        noise = self.release.randomiser
+        if getattr(self.release, "family", "") == "broken" or noise.law is None or noise.discrete:
+            return None
+        shift = noise.audit_shift(self.sensitivity)
+        at = noise.law.ppf(1 - np.asarray(TYPE1))
+        return noise.law.cdf(at - shift), -noise.law.pdf(at - shift) / noise.law.pdf(at)
 
-    def errors(self, pick0, pick1, count0, count1) -> tuple[int, int, int, int]:
-        """Choose the threshold test on the picking half; its false positives and negatives
-        on the counting half, and the runs they are out of."""
-        best_eps, chosen = -1.0, None
-        for a0, a1, b0, b1 in self._tests(pick0, pick1, count0, count1):
-            thresholds = np.unique(np.quantile(np.concatenate([a0, a1]), np.linspace(0, 1, 201)))
-            # say "D′" when score > τ: false positives on D, false negatives on D′
-            fp = len(a0) - np.searchsorted(np.sort(a0), thresholds, side="right")
-            fn = np.searchsorted(np.sort(a1), thresholds, side="right")
-            eps = epsilon_lower_bound(fp, fn, len(a0), len(a1), delta=self.game_delta, alpha=self.alpha)
-            i = int(np.argmax(eps))
-            if eps[i] > best_eps:
-                best_eps, chosen = float(eps[i]), (thresholds[i], b0, b1)
-        assert chosen is not None, "a game has at least one test"
-        tau, b0, b1 = chosen
-        return int((b0 > tau).sum()), int((b1 <= tau).sum()), len(b0), len(b1)
+
+TYPE1 = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
+
+
+def tradeoff(s0: np.ndarray, s1: np.ndarray, type1=TYPE1) -> np.ndarray:
+    """The test's trade-off curve on these runs (f-DP, Dong, Roth & Su 2019): at each type I
+    error α, the type II error β of the threshold "say D′ when the score > τ" with the least
+    τ whose false positives are at most α of ``s0``."""
+    s0 = np.sort(s0)
+    allowed = np.floor(np.asarray(type1) * len(s0)).astype(int)  # false positives at most these
+    tau = s0[np.clip(len(s0) - allowed - 1, 0, len(s0) - 1)]
+    return np.searchsorted(np.sort(s1), tau, side="right") / len(s1)
+
+
+def claimed_tradeoff(type1, epsilon: float, delta: float = 0.0) -> np.ndarray:
+    """The least type II error an (ε, δ)-DP mechanism allows at type I error α (Wasserman &
+    Zhou; Kairouz et al.): max(0, 1 − δ − e^ε α, e^−ε (1 − δ − α))."""
+    a = np.asarray(type1, float)
+    return np.maximum.reduce([np.zeros_like(a), 1 - delta - math.exp(epsilon) * a,
+                              math.exp(-epsilon) * (1 - delta - a)])
+
+
+def best_threshold(a0: np.ndarray, a1: np.ndarray, delta: float, alpha: float) -> tuple[float, float]:
+    """The threshold τ of "say D′ when the score > τ" with the best bound on these runs, and
+    that bound: among the pooled scores' percentiles and far-tail quantiles, or every distinct
+    score when there are few.  Each is judged at level α over the number of thresholds tried
+    (Bonferroni): the best of hundreds of far-tail thresholds at level α is mostly luck, a
+    few runs that happened to fall one way, and would certify nothing on fresh runs."""
+    s0, s1 = np.sort(a0), np.sort(a1)
+    u0, u1 = (s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s for s in (s0, s1))
+    if len(u0) + len(u1) <= MAX_THRESHOLDS:
+        thresholds = np.union1d(u0, u1)
+    else:
+        tail = np.logspace(-7, -2, 26)
+        thresholds = np.unique(np.quantile(np.concatenate([a0, a1]), np.r_[np.linspace(0, 1, 201), tail, 1 - tail]))
+    fp = len(a0) - np.searchsorted(s0, thresholds, side="right")
+    fn = np.searchsorted(s1, thresholds, side="right")
+    eps = epsilon_lower_bound(fp, fn, len(a0), len(a1), delta=delta, alpha=alpha / len(thresholds))
+    i = int(np.argmax(eps))
+    return float(eps[i]), float(thresholds[i])
 
 
 @dataclass(frozen=True)
@@ -194,6 +286,10 @@ class ComposedAudit(Audit):
     @property
     def game_delta(self) -> float:
         return self.target_delta
+
+    @property
+    def claimed(self) -> float:
+        return math.nan  # the release claims ε once; the composition's exact ε is the accountant's
 
     @property
     def discrete(self) -> bool:
@@ -231,17 +327,87 @@ def build_auditor(cfg: dict, release, n: int, trials: int) -> Audit:
 
 def build_audit(cfg: dict, release, trials: int, unknown: int = 0) -> Audit:
     noise = getattr(release, "randomiser", None)
-    if not (hasattr(noise, "play") or hasattr(noise, "audit_shift") or hasattr(release, "play_world")):
+    on_datasets = hasattr(release, "play_pair")
+    if not (on_datasets or hasattr(noise, "play") or hasattr(noise, "audit_shift") or hasattr(release, "play_world")):
         raise ConfigError("mechanism", release.kind, "the auditor plays mechanisms that add noise or play their own "
                                                      "worlds (randomized response, selection, the broken zoo, "
-                                                     "secure aggregation with distributed noise)")
+                                                     "secure aggregation with distributed noise), or runs "
+                                                     "mechanism=zoo on a pair of datasets")
     alpha = check_game(cfg, trials)
-    top = max_certifiable(trials // 2, alpha=alpha)
-    if top < release.epsilon:
-        print(f"simprive: warning: {trials} trials per world can certify at most epsilon={top:.3g} "
-              f"(< the claimed {release.epsilon:g}); raise trials to audit the claim", file=sys.stderr)
+    needed = trials_needed(release.epsilon, alpha)
+    if trials < needed:
+        raise ConfigError("trials", trials, f"{trials} trials per world can certify at most "
+                                            f"epsilon={max_certifiable(trials // 2, alpha=alpha):.3g}, below the "
+                                            f"claimed {release.epsilon:g}: at least {needed} are needed to audit it")
     if unknown and (release.scenario.inputs != "answers" or not getattr(release.scenario, "iid", True)):
         raise ConfigError("adversary.known_fraction", cfg.get("known_fraction"),
                           "an auditor who does not know every other input needs independent yes/no inputs "
                           "(scenario=categorical, or scenario=table with yes_values, sampled with_replacement)")
-    return Audit(release, alpha, unknown, getattr(release.scenario, "p", 0.5))
+    given = cfg.get("pair")
+    curve = cfg.get("tradeoff", False)
+    if not isinstance(curve, bool):
+        raise ConfigError("adversary.tradeoff", curve, "must be true or false")
+    if not on_datasets:
+        if given is not None:
+            raise ConfigError("adversary.pair", given, f"mechanism={release.kind} plays its own worlds; a pair of "
+                                                       "datasets is for mechanism=zoo")
+        return Audit(release, alpha, unknown, getattr(release.scenario, "p", 0.5), tradeoff=curve)
+    if given == "search":
+        searched = check_int("adversary.search_trials", cfg.get("search_trials", 20_000), minimum=4)
+        pairs = tuple(release.check_pair(p, "adversary.pair") for p in patterns(release.pair))
+        return SearchedAudit(release, alpha, pair=pairs[0], tradeoff=curve, pairs=pairs,
+                             search_trials=min(searched, trials))
+    pair = release.pair if given is None else release.check_pair(given, "adversary.pair")
+    return Audit(release, alpha, pair=pair, tradeoff=curve)
+
+
+def trials_needed(claimed: float, alpha: float) -> int:
+    """The fewest trials per world whose counting half could certify ``claimed`` with a
+    perfect test (4, the game's minimum, when there is no finite claim)."""
+    if not math.isfinite(claimed) or max_certifiable(2, alpha=alpha) >= claimed:
+        return 4
+    low, high = 2, 4
+    while max_certifiable(high, alpha=alpha) < claimed:
+        low, high = high, 2 * high
+    while high - low > 1:  # max_certifiable grows with the runs: bisect
+        mid = (low + high) // 2
+        low, high = (mid, high) if max_certifiable(mid, alpha=alpha) < claimed else (low, mid)
+    return max(4, 2 * high)
+
+
+def patterns(pair) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The candidate pairs of neighbouring datasets that StatDP and DP-Sniper search, at the
+    size of ``pair`` (which comes first): from all ones, one input moved up or down, one up
+    and the rest down and the reverse, half up, all up, all down, and the "X" shape; each both
+    ways round."""
+    k = len(pair[0])
+    ones, half = np.ones(k), k // 2
+    raw = [(ones, np.r_[0.0, ones[1:]]), (ones, np.r_[2.0, ones[1:]])]
+    if k > 1:
+        raw += [(ones, np.r_[2.0, np.zeros(k - 1)]), (ones, np.r_[0.0, 2 * ones[1:]]),
+                (ones, np.r_[2 * ones[:half], np.zeros(k - half)]), (ones, 2 * ones), (ones, np.zeros(k)),
+                (np.r_[ones[:half], np.zeros(k - half)], np.r_[np.zeros(half), ones[half:]])]
+    out = [(np.asarray(pair[0], float), np.asarray(pair[1], float))]
+    for a, b in raw:
+        for p in ((a, b), (b, a)):
+            if not any(np.array_equal(p[0], q[0]) and np.array_equal(p[1], q[1]) for q in out):
+                out.append(p)
+    return out
+
+
+@dataclass(frozen=True)
+class SearchedAudit(Audit):
+    """The game on the best of ``pairs``: each played with ``search_trials`` runs per world,
+    the one certifying most played again with all the trials (fresh runs: choosing it costs
+    the bound nothing).  ``pair_index`` says which, in the order of :func:`patterns`."""
+
+    METRICS: ClassVar = {**Audit.METRICS, "pair_index": REPORTED}
+
+    pairs: tuple = ()
+    search_trials: int = 20_000
+
+    def once(self, trials: int, rng) -> tuple[dict, dict]:
+        found = [replace(self, pair=p).certify(self.search_trials, rng)[0] for p in self.pairs]
+        best = int(np.argmax(found))
+        metrics, expected = Audit.once(replace(self, pair=self.pairs[best]), trials, rng)
+        return {**metrics, "pair_index": float(best)}, expected

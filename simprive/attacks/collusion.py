@@ -24,6 +24,7 @@ the auditor's distinguishing game on real runs of the protocol (x₀ one sensiti
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -105,6 +106,10 @@ class NoisyCoalition(Audit):
 
     def exact_epsilon(self) -> float:
         return self._effective()
+
+    @property
+    def claimed(self) -> float:
+        return math.nan  # the release's ε is claimed against outsiders, not against a coalition
 
     def once(self, trials: int, rng) -> tuple[dict, dict]:
         lb, expected = self.certify(trials, rng)

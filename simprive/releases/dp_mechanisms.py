@@ -60,6 +60,11 @@ class DPRelease:
         return self.family == "central"
 
     @property
+    def game_only(self) -> bool:
+        """Whether it runs only inside the auditor's game (a deliberately broken mechanism)."""
+        return self.family == "broken"
+
+    @property
     def family(self) -> str:
         return MECHANISMS[self.kind].family if self.kind in MECHANISMS else "central"  # a user's noise: central
 
