@@ -261,6 +261,7 @@ def simulation(p: Plan):
     rngs = streams(p.seed, p.data_params, p.identity)
     rel, attack = p.release, p.attack
     chunk = _chunk(p)
+    game_only = getattr(rel, "game_only", False)  # a mechanism run only inside the auditor's game
     values: dict[str, list] = {}
     expected: dict[str, list] = {}
     checks: dict[str, dict] = {}  # how to check a metric beyond its value: Rare's q, Bound's strict
@@ -278,8 +279,7 @@ def simulation(p: Plan):
             expected.setdefault(name, []).append(None if e is None else np.broadcast_to(e, (size,)))
 
     split = splits(rel, attack)
-    # a mechanism run only inside the auditor's game draws no data of its own
-    for start in range(0, 0 if getattr(rel, "game_only", False) else p.trials, chunk):
+    for start in range(0, 0 if game_only else p.trials, chunk):  # a game-only mechanism draws no data
         size = min(chunk, p.trials - start)
         if split:  # one trial, a block of parties at a time
             data = yield from draw_sums(rel.scenario, rngs["data"], rel.n, rel.lower, rel.upper)
@@ -290,7 +290,7 @@ def simulation(p: Plan):
         del data  # a paused simulation keeps only its metrics, not the batch's inputs
         if not split:
             yield
-    if getattr(rel, "game_only", False):
+    if game_only:
         yield  # its one step is the game
     if hasattr(attack, "once"):
         once_metrics, once_expected = attack.once(p.trials, rngs["adversary"])

@@ -89,14 +89,12 @@ def _features(y: np.ndarray, markers: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def _learned(fit0: np.ndarray, fit1: np.ndarray, rng: np.random.Generator) -> Score:
+def _learned(fit0: np.ndarray, fit1: np.ndarray, markers: list[np.ndarray], rng: np.random.Generator) -> Score:
     """A logistic regression of the world on the output's features; its score, the linear
     predictor, is applied a coordinate at a time (millions of runs, no feature matrix)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    fit0, fit1 = fit0[:LEARN_ROWS], fit1[:LEARN_ROWS]
-    markers = _markers(np.vstack([fit0, fit1]))
     x = _features(np.vstack([fit0, fit1]), markers)
     scaler = StandardScaler().fit(x)
     model = LogisticRegression(C=1.0, max_iter=500, random_state=int(rng.integers(2**31)))
@@ -128,14 +126,13 @@ def _cells(v: np.ndarray, atoms: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return cell
 
 
-def _binned(fit0: np.ndarray, fit1: np.ndarray, rng: np.random.Generator) -> Score:
+def _binned(fit0: np.ndarray, fit1: np.ndarray, markers: list[np.ndarray], rng: np.random.Generator) -> Score:
     """A logistic regression on one-hot cells (sparse: one cell per coordinate and run); its
     score is a sum of one looked-up weight per coordinate."""
     from scipy import sparse
     from sklearn.linear_model import LogisticRegression
 
-    fit = np.vstack([fit0[:LEARN_ROWS], fit1[:LEARN_ROWS]])
-    markers = _markers(fit)
+    fit = np.vstack([fit0, fit1])
     edges, offsets, cols = [], [], []
     start = 0
     for j, atoms in enumerate(markers):
@@ -147,7 +144,7 @@ def _binned(fit0: np.ndarray, fit1: np.ndarray, rng: np.random.Generator) -> Sco
         start += len(atoms) + len(e) + 1
     x = sparse.csr_matrix((np.ones(fit.size), np.column_stack(cols).ravel(),
                            np.arange(0, fit.size + 1, fit.shape[1])), shape=(len(fit), start))
-    labels = np.r_[np.zeros(min(len(fit0), LEARN_ROWS)), np.ones(min(len(fit1), LEARN_ROWS))]
+    labels = np.r_[np.zeros(len(fit0)), np.ones(len(fit1))]
     model = LogisticRegression(C=1.0, max_iter=500, random_state=int(rng.integers(2**31))).fit(x, labels)
     w, b = model.coef_[0], float(model.intercept_[0])
 
@@ -174,5 +171,7 @@ def candidates(fit0: np.ndarray, fit1: np.ndarray, *, discrete: bool,
     if discrete and len(fit0):
         out.append(_frequency_ratio(fit0, fit1))
     if fit0.ndim == 2 and len(fit0):
-        out += [_learned(fit0, fit1, rng), _binned(fit0, fit1, rng)]
+        fit0, fit1 = fit0[:LEARN_ROWS], fit1[:LEARN_ROWS]
+        markers = _markers(np.vstack([fit0, fit1]))  # shared by both models
+        out += [_learned(fit0, fit1, markers, rng), _binned(fit0, fit1, markers, rng)]
     return out
