@@ -7,7 +7,7 @@ for experiment in poll bounded_sum approval_vote raise_average auction private_i
     mpc_plus_dp mpc_plus_dp_collusion mpc_cost mpc_cost_scaling referendum differencing breach outlier_sum \
     collusion collusion_shamir set_intersection_dp composition floating_point audit \
     referendum_anes96 bounded_sum_engel outlier_sum_fair secure_aggregation secure_aggregation_dropout \
-    secure_aggregation_cost secure_aggregation_scaling; do
+    secure_aggregation_cost secure_aggregation_scaling audit_suite audit_tradeoff; do
   simprive "experiment=$experiment" "hydra.run.dir=$tmp/$experiment" >/dev/null
   cp "$tmp/$experiment"/*.png docs/gallery/
   # the README's preset table quotes each preset's simulation time at its defaults

@@ -515,7 +515,8 @@ def draw(summary: pd.DataFrame, constants: dict | None = None, **spec):
         fig, axes = plt.subplots(len(row_levels), len(col_levels), squeeze=False, sharex=True,
                                  sharey=spec.get("sharey", _sharey(data, lay, row_levels, col_levels, logy)),
                                  layout="constrained",
-                                 figsize=(PANEL[0] * len(col_levels) + LEGEND_WIDTH, PANEL[1] * len(row_levels) + 0.7))
+                                 figsize=(_panel_width(x_order) * len(col_levels) + LEGEND_WIDTH,
+                                          PANEL[1] * len(row_levels) + 0.7 + _label_height(x_order)))
         drawn: dict = {}
         for (r, row_level), (c, col_level) in ((rr, cc) for rr in enumerate(row_levels) for cc in enumerate(col_levels)):
             ax = axes[r][c]
@@ -898,9 +899,26 @@ def _spaced(values: np.ndarray) -> set:
     return {float(values[i]) for i in kept}
 
 
+def _panel_width(x_order) -> float:
+    """A panel's width: room for each category's tick when there are many."""
+    return max(PANEL[0], 0.3 * len(x_order)) if x_order else PANEL[0]
+
+
+def _label_height(x_order) -> float:
+    """Height under the panels for categories' tick labels set upright (many, or long)."""
+    if not _upright(x_order):
+        return 0.0
+    return 0.07 * max(len(str(v)) for v in x_order)
+
+
+def _upright(x_order) -> bool:
+    return bool(x_order) and (len(x_order) > 6 or sum(len(str(v)) for v in x_order) > 60)
+
+
 def _scale(ax, data: pd.DataFrame, x: str, logx: bool, logy: bool, symlogy, x_order) -> None:
     if x_order:
-        ax.set_xticks(range(len(x_order)), [level_name(x, v) for v in x_order])
+        ax.set_xticks(range(len(x_order)), [level_name(x, v) for v in x_order],
+                      rotation=90 if _upright(x_order) else 0)
     elif logx:
         ax.set_xscale("log")
         _log_ticks(ax.xaxis, data[x].to_numpy(float))
@@ -923,7 +941,9 @@ def _scale(ax, data: pd.DataFrame, x: str, logx: bool, logy: bool, symlogy, x_or
     elif symlogy:  # log scale that still shows zeros: linear within ±symlogy
         ax.set_yscale("symlog", linthresh=float(symlogy))
         if (data["value"] >= 0).all():
-            ax.set_ylim(bottom=0)
+            drawn = data[["value", "expected", "ci_high"]].to_numpy(float)
+            top = np.nanmax(drawn[np.isfinite(drawn)], initial=float(symlogy))
+            ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 1.4 * top))  # room for the marker at the top
             _symlog_ticks(ax.yaxis, float(symlogy), ax.get_ylim()[1])
 
 

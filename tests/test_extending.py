@@ -135,11 +135,12 @@ def extended(tmp_path_factory):
             (root / path).write_text(body)
         elif lang == "bash":
             commands.append(body)
-    assert len(commands) == 1 and (root / "mylab.py").exists()
+    assert len(commands) == 2 and (root / "mylab.py").exists() and (root / "mymech.py").exists()
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "HYDRA_FULL_ERROR": "0"}
-    out = subprocess.run(["bash", "-e", "-c", commands[0]], cwd=root, capture_output=True, text=True, env=env,
-                         timeout=600)
-    assert out.returncode == 0, out.stderr
+    for command in commands:
+        out = subprocess.run(["bash", "-e", "-c", command], cwd=root, capture_output=True, text=True, env=env,
+                             timeout=600)
+        assert out.returncode == 0, out.stderr
     return root
 
 
@@ -160,6 +161,15 @@ def test_a_users_scenario_mechanism_and_attack_run_with_expected_values(extended
     err = s[(s.metric == "abs_error") & (s.aux == 40000.0)].pivot_table(index="epsilon", columns="mechanism",
                                                                         values="value")
     assert err.loc[3.0, "mylab:Staircase"] < 0.8 * err.loc[3.0, "laplace"]
+
+
+@pytest.mark.slow
+def test_a_users_mechanism_is_caught_by_the_readmes_audit(extended):
+    s = pd.read_csv(extended / "audit_mine" / "summary.csv").set_index("metric")
+    row = s.loc["epsilon_lb"]
+    assert row["mechanism.name"] == "mymech:NoisyAverage" and s.loc["epsilon_claimed", "value"] == 0.5
+    assert row.expected == 2.0 and 0.9 * 2.0 < row.value <= 2.0 and row.agreement == "violates"
+    assert (extended / "audit_mine" / "audit_suite.png").stat().st_size > 10_000
 
 
 @pytest.mark.slow

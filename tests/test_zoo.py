@@ -308,3 +308,65 @@ def test_correct_mechanisms_stay_within_their_claim_in_95_percent_of_100_seeds()
     within = (lb.value <= 0.1).groupby(lb["mechanism.name"]).mean()
     assert (within >= 0.95).all(), within
     assert lb.groupby("mechanism.name").value.mean().min() > 0.04  # not sound by certifying nothing
+
+
+# -- the kind of output is read off the pair audited, whichever gave it --------------------------
+ODD = textwrap.dedent('''
+    import numpy as np
+
+    def middle(data, rng):
+        """On D (sum 0) uniform on 0..4; on D' (sum 1) the middle value e times likelier: only
+        its frequency betrays it, no threshold on the value does (exact epsilon 1)."""
+        y = rng.integers(0, 5, len(data))
+        heavy = rng.random(len(data)) < (0.2 * np.e - 0.2) / 0.8
+        return np.where((data.sum(axis=1) > 0) & heavy, 2, y)
+
+    class Records:
+        """Each dataset is 3 records of 2 features; the output is their noisy column sums."""
+        PAIR = (np.zeros((3, 2)), np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]]))
+
+        def __init__(self, epsilon):
+            self.epsilon = epsilon
+
+        def __call__(self, data, rng):
+            sums = data.sum(axis=1)
+            return sums + rng.laplace(0, 1 / self.epsilon, sums.shape)
+
+        def exact(self, d0, d1):
+            return self.epsilon * np.abs(d0 - d1).sum()
+''')
+
+
+@pytest.fixture
+def odd(tmp_path, monkeypatch):
+    (tmp_path / "odd.py").write_text(ODD)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield
+    sys.modules.pop("odd", None)
+
+
+def test_integer_outputs_on_a_pair_from_the_config_are_counted_as_discrete(odd):
+    s = audit("odd:middle", 200_000, "epsilon=1", "+adversary.pair=[[0,0],[0,1]]").loc["epsilon_lb"]
+    assert 0.85 < s.value <= 1.0  # the best threshold on the value certifies at most ln(0.4/0.228) = 0.56
+
+
+def test_datasets_of_records_with_several_features(odd):
+    s = audit("odd:Records", 200_000, "epsilon=0.5").loc["epsilon_lb"]
+    assert s.expected == 0.5 and 0.4 < s.value <= 0.5 and s.agreement == "agrees"
+    searched = audit("odd:Records", 40_000, "epsilon=0.5", "adversary.pair=search", "adversary.search_trials=4000")
+    # the patterns move entries, not records: the pair found is further apart than neighbours, and its
+    # bound is checked against that pair's own exact ε
+    row = searched.loc["epsilon_lb"]
+    assert searched.loc["pair_index", "value"] > 0 and row.value <= row.expected and row.expected > 0.5
+
+
+def test_the_binned_scores_one_search_equals_the_cells_weights():
+    from simprive.attacks.distinguish import _cells, _step_lookup
+
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        atoms = np.unique(rng.choice([-1000.0, 0.0, 3.0, 1.0, 0.5], rng.integers(0, 4)))
+        v = np.where(rng.random(10_000) < 0.3, rng.choice(np.r_[atoms, 0.5], 10_000), rng.normal(size=10_000))
+        edges = np.unique(np.r_[np.quantile(v, rng.random(rng.integers(0, 6))), atoms[:1]])  # a marker on an edge
+        w = rng.normal(size=len(atoms) + len(edges) + 1)
+        assert np.array_equal(w[_cells(v, atoms, edges)], _step_lookup(atoms, edges, w)(v))

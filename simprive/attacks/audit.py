@@ -125,7 +125,9 @@ class Audit:
 
     @property
     def discrete(self) -> bool:
-        if hasattr(self.release, "play_world") or self.pair is not None:
+        if self.pair is not None:
+            return self.release.output_kind(self.pair[0])[0]
+        if hasattr(self.release, "play_world"):
             return bool(self.release.discrete_output)
         return bool(getattr(self.release.randomiser, "discrete", False))
 
@@ -158,7 +160,7 @@ class Audit:
 
     @property
     def vector(self) -> bool:
-        return bool(getattr(self.release, "vector_output", False))
+        return self.pair is not None and self.release.output_kind(self.pair[0])[1]
 
     # -- the game -------------------------------------------------------------------------
     def certify(self, runs: int, rng) -> tuple[float, Bound]:
@@ -380,7 +382,8 @@ def patterns(pair) -> list[tuple[np.ndarray, np.ndarray]]:
     size of ``pair`` (which comes first): from all ones, one input moved up or down, one up
     and the rest down and the reverse, half up, all up, all down, and the "X" shape; each both
     ways round."""
-    k = len(pair[0])
+    shape = np.shape(pair[0])
+    k = math.prod(shape)  # records of several features: the patterns run over all their entries
     ones, half = np.ones(k), k // 2
     raw = [(ones, np.r_[0.0, ones[1:]]), (ones, np.r_[2.0, ones[1:]])]
     if k > 1:
@@ -389,7 +392,7 @@ def patterns(pair) -> list[tuple[np.ndarray, np.ndarray]]:
                 (np.r_[ones[:half], np.zeros(k - half)], np.r_[np.zeros(half), ones[half:]])]
     out = [(np.asarray(pair[0], float), np.asarray(pair[1], float))]
     for a, b in raw:
-        for p in ((a, b), (b, a)):
+        for p in ((a.reshape(shape), b.reshape(shape)), (b.reshape(shape), a.reshape(shape))):
             if not any(np.array_equal(p[0], q[0]) and np.array_equal(p[1], q[1]) for q in out):
                 out.append(p)
     return out

@@ -25,6 +25,7 @@ __all__ = ["Score", "candidates", "row_codes"]
 
 ATOM_SHARE = 0.01  # a coordinate's value seen this often in the fitting runs is a marker
 LEARN_ROWS = 1_000_000  # per world: a linear model's fit is as good with these as with millions
+LEARN_CELLS = 10_000_000  # per world, rows × coordinates: wide outputs learn from fewer rows
 BINS = 16  # quantile bins of a coordinate's non-marker values
 
 
@@ -79,13 +80,11 @@ def _features(y: np.ndarray, markers: list[np.ndarray]) -> np.ndarray:
     """The coordinates (a marker read as 0) and an indicator of each marker."""
     out = np.empty((len(y), y.shape[1] + sum(len(a) for a in markers)))
     col = y.shape[1]
-    out[:, :col] = y
     for j, atoms in enumerate(markers):
-        for atom in atoms:
-            hit = y[:, j] == atom
-            out[:, col] = hit
-            out[hit, j] = 0.0
-            col += 1
+        hits = y[:, j, None] == atoms[None, :]
+        out[:, col:col + len(atoms)] = hits
+        out[:, j] = np.where(hits.any(axis=1), 0.0, y[:, j])
+        col += len(atoms)
     return out
 
 
@@ -121,9 +120,29 @@ def _learned(fit0: np.ndarray, fit1: np.ndarray, markers: list[np.ndarray], rng:
 def _cells(v: np.ndarray, atoms: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Each value's cell: the index of its marker, else len(atoms) + its quantile bin."""
     cell = len(atoms) + np.searchsorted(edges, v, side="right")
-    for i, atom in enumerate(atoms):
-        cell[v == atom] = i
+    if len(atoms):  # markers come sorted (np.unique): one search finds a value's, if it is one
+        at = np.searchsorted(atoms, v).clip(0, len(atoms) - 1)
+        cell = np.where(atoms[at] == v, at, cell)
     return cell
+
+
+def _step_lookup(atoms: np.ndarray, edges: np.ndarray, weights: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """``weights[_cells(v, atoms, edges)]`` with one search per value: the markers and the bin
+    edges merged into one sorted list of knots, each gap between knots one bin's weight, each
+    marker knot its own weight for the value equal to it."""
+    knots = np.union1d(atoms, edges)
+    marker = np.isin(knots, atoms)
+    in_bin = weights[len(atoms) + np.r_[0, np.cumsum(np.isin(knots, edges))]]
+    on_marker = np.r_[0.0, weights[np.searchsorted(atoms, knots[marker])]] if len(atoms) else np.zeros(1)
+    which = np.r_[0, np.cumsum(marker) * marker]  # per knot after which a value lands: its marker, 1-based
+    before = np.r_[-np.inf, knots]
+
+    def of(v: np.ndarray) -> np.ndarray:
+        at = np.searchsorted(knots, v, side="right")
+        hit = which[at]
+        return np.where((hit > 0) & (before[at] == v), on_marker[hit], in_bin[at])
+
+    return of
 
 
 def _binned(fit0: np.ndarray, fit1: np.ndarray, markers: list[np.ndarray], rng: np.random.Generator) -> Score:
@@ -147,11 +166,13 @@ def _binned(fit0: np.ndarray, fit1: np.ndarray, markers: list[np.ndarray], rng: 
     labels = np.r_[np.zeros(len(fit0)), np.ones(len(fit1))]
     model = LogisticRegression(C=1.0, max_iter=500, random_state=int(rng.integers(2**31))).fit(x, labels)
     w, b = model.coef_[0], float(model.intercept_[0])
+    lookups = [_step_lookup(atoms, edges[j], w[offsets[j]:offsets[j] + len(atoms) + len(edges[j]) + 1])
+               for j, atoms in enumerate(markers)]
 
     def of(y):
-        score = np.full(len(y), b)
-        for j, atoms in enumerate(markers):  # a loop over coordinates, vectorised over runs
-            score += w[offsets[j] + _cells(y[:, j], atoms, edges[j])]
+        y, score = np.asfortranarray(y), np.full(len(y), b)  # a coordinate's values side by side
+        for j, lookup in enumerate(lookups):  # a loop over coordinates, vectorised over runs
+            score += lookup(y[:, j])
         return score
 
     return Score("binned logistic regression", of)
@@ -171,7 +192,8 @@ def candidates(fit0: np.ndarray, fit1: np.ndarray, *, discrete: bool,
     if discrete and len(fit0):
         out.append(_frequency_ratio(fit0, fit1))
     if fit0.ndim == 2 and len(fit0):
-        fit0, fit1 = fit0[:LEARN_ROWS], fit1[:LEARN_ROWS]
+        rows = min(LEARN_ROWS, max(LEARN_CELLS // fit0.shape[1], 10_000))
+        fit0, fit1 = fit0[:rows], fit1[:rows]
         markers = _markers(np.vstack([fit0, fit1]))  # shared by both models
         out += [_learned(fit0, fit1, markers, rng), _binned(fit0, fit1, markers, rng)]
     return out

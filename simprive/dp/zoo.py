@@ -276,7 +276,11 @@ class SparseVectorTechnique1(SuiteMechanism):
 
     def _abort(self, above):
         """Each answer after the c-th answer above is −1."""
-        return np.cumsum(above, axis=1, dtype=np.int32) - above >= self.c
+        seen, out = np.zeros(len(above), np.int32), np.empty(above.shape, bool)
+        for i in range(above.shape[1]):  # a loop over queries, each vectorised over the batch
+            np.greater_equal(seen, self.c, out=out[:, i])
+            seen += above[:, i]
+        return out
 
     def __call__(self, data, rng):
         _, above = self._above(data, rng)

@@ -3,7 +3,7 @@
 (``mechanism.name=mylab:MyMechanism``), a class or a plain function.
 
 What the auditor needs of it (README, "Extending"): called as ``mechanism(data, rng)`` on a batch
-of datasets, ``data`` of shape (T, n), it returns T outputs (shape (T,) or (T, k): a number, an
+of datasets, ``data`` of shape (T, n) or (T, n, d), it returns T outputs (shape (T,) or (T, k): a number, an
 index, a vector, a bit vector per row).  A class is built with the run's ``epsilon`` (if its
 constructor takes one) and ``mechanism.options``; it may declare ``claimed()`` (else its
 ``epsilon``, else the run's), ``delta``, ``discrete``, ``PAIR`` (the two datasets to audit it
@@ -140,14 +140,15 @@ class Audited(ProtocolRelease):
         return self.check_pair(declared, "adversary.pair")
 
     def check_pair(self, pair, key: str) -> tuple[np.ndarray, np.ndarray]:
-        """Two datasets of the same size, numbers within the mechanism's ``DOMAIN``; the
-        mechanism is tried on both before any work."""
+        """Two datasets of the same shape (n inputs, or n records of d features), numbers within
+        the mechanism's ``DOMAIN``; the mechanism is tried on both before any work."""
         try:
-            d0, d1 = (np.asarray(d, dtype=float).reshape(-1) for d in pair)
+            d0, d1 = (np.asarray(d, dtype=float) for d in pair)
         except (TypeError, ValueError):
             raise ConfigError(key, pair, "two lists of numbers, the neighbouring datasets D and D′") from None
-        if len(d0) != len(d1) or len(d0) == 0:
-            raise ConfigError(key, pair, f"D and D′ must have the same size (here {len(d0)} and {len(d1)})")
+        if d0.shape != d1.shape or d0.size == 0 or d0.ndim not in (1, 2):
+            raise ConfigError(key, pair, f"D and D′ must have the same size, n inputs or n records of d features "
+                                         f"(here shapes {d0.shape} and {d1.shape})")
         if not (np.isfinite(d0).all() and np.isfinite(d1).all()):
             raise ConfigError(key, pair, "the datasets' entries must be finite numbers")
         low, high = getattr(self.mechanism, "DOMAIN", (-math.inf, math.inf))
@@ -160,6 +161,8 @@ class Audited(ProtocolRelease):
         return d0, d1
 
     def _probe(self, d: np.ndarray) -> np.ndarray:
+        """The mechanism's outputs on a small batch of copies of ``d``, refused in one line if
+        they are not one number or vector of numbers per dataset."""
         name = self.params["name"]
         try:
             y = self.play_pair(d, PROBE, np.random.default_rng(0))
@@ -176,29 +179,24 @@ class Audited(ProtocolRelease):
             raise ConfigError("mechanism.name", name, f"must return numbers; it returned {y.dtype}")
         if not np.isfinite(y.astype(float)).all():
             raise ConfigError("mechanism.name", name, "returned NaN or infinite outputs")
-        return y if y.ndim == 2 else y[:, None]
+        return y
 
     def play_pair(self, d: np.ndarray, size: int, rng) -> np.ndarray:
         """``size`` outputs of the mechanism on a batch of copies of dataset ``d``."""
-        y = np.asarray(self.mechanism(np.tile(d, (size, 1)), rng))
+        y = np.asarray(self.mechanism(np.repeat(d[None], size, axis=0), rng))
         return y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
 
-    @property
-    def discrete_output(self) -> bool:
+    def output_kind(self, d: np.ndarray) -> tuple[bool, bool]:
+        """Whether the outputs on dataset ``d`` are discrete (as the mechanism declares, else
+        integers or booleans) and whether they are vectors."""
+        y = self._probe(d)
         declared = getattr(self.mechanism, "discrete", None)
-        if declared is not None:
-            return bool(declared)
-        y = self.play_pair(self.pair[0], PROBE, np.random.default_rng(0)) if hasattr(self.mechanism, "PAIR") else None
-        return y is not None and (np.issubdtype(y.dtype, np.integer) or y.dtype == bool)
-
-    @property
-    def vector_output(self) -> bool:
-        return getattr(self.mechanism, "PAIR", None) is not None and \
-            self.play_pair(self.pair[0], 2, np.random.default_rng(0)).ndim == 2
+        discrete = bool(declared) if declared is not None else np.issubdtype(y.dtype, np.integer) or y.dtype == bool
+        return discrete, y.ndim == 2
 
     def exact_epsilon(self, d0, d1) -> float | None:
         exact = getattr(self.mechanism, "exact", None)
-        return None if exact is None else _exact(self.mechanism, tuple(d0), tuple(d1))
+        return None if exact is None else _exact(self.mechanism, _key(d0), _key(d1))
 
     def log_ratio(self, d0, d1):
         own = getattr(self.mechanism, "log_ratio", None)
@@ -208,10 +206,14 @@ class Audited(ProtocolRelease):
         return Outcome({}, {})  # run only inside the auditor's game
 
 
+def _key(d: np.ndarray) -> tuple:
+    return d.shape, tuple(d.ravel())
+
+
 @functools.lru_cache(maxsize=64)
 def _exact(mechanism, d0: tuple, d1: tuple) -> float | None:
     """The mechanism's exact ε between two datasets, computed once per pair."""
-    value = mechanism.exact(np.array(d0), np.array(d1))
+    value = mechanism.exact(*(np.reshape(d, shape) for shape, d in (d0, d1)))
     return None if value is None else float(value)
 
 
