@@ -316,3 +316,18 @@ def test_accountant_without_budget_tracks_and_mechanism_sets_epsilon():
     assert acc.basic() == pytest.approx((2.1, 0.0)) and acc.remaining[0] == math.inf
     with pytest.raises(ConfigError):
         acc.spend()
+
+
+def test_the_running_total_is_the_correctly_rounded_sum_of_every_release():
+    """Kept exactly as spends arrive (one spend costs the same after 3,000 as after one), it is
+    what math.fsum gives over the list, and a list edited by hand is counted again."""
+    rng = np.random.default_rng(5)
+    eps, deltas = rng.uniform(1e-3, 0.05, 500), rng.choice([0.0, 1e-7, 3e-9], 500)
+    acc = Accountant(epsilon=100.0, delta=0.5)
+    for e, d in zip(eps, deltas):
+        acc.spend(float(e), float(d))
+    assert acc.total == acc.basic() == (math.fsum(eps), math.fsum(deltas))
+    acc.spend(0.5, 0.0, times=7)
+    assert acc.total == (math.fsum([*eps, *[0.5] * 7]), math.fsum(deltas))
+    del acc.spent[:10]
+    assert acc.total == acc.basic()

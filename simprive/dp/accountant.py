@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from simprive.dp.gaussian import Gaussian
 from simprive.dp.geometric import Geometric
@@ -119,6 +120,9 @@ class Accountant:
     epsilon: float | None = None
     delta: float = 0.0
     spent: list[Release] = field(default_factory=list)
+    # (releases counted, exact Σε, exact Σδ): the budget check costs O(1) per spend, not O(k)
+    _sums: tuple[int, Fraction, Fraction] = field(default=(0, Fraction(0), Fraction(0)), init=False, repr=False,
+                                                  compare=False)
 
     def __post_init__(self):
         if self.epsilon is not None:
@@ -127,7 +131,15 @@ class Accountant:
 
     @property
     def total(self) -> tuple[float, float]:
-        return self.basic()
+        """(Σεi, Σδi), as :meth:`basic`: exact sums rounded once, as ``math.fsum`` rounds them."""
+        _, eps, delta = self._exact_sums()
+        return float(eps), float(delta)
+
+    def _exact_sums(self) -> tuple[int, Fraction, Fraction]:
+        if self._sums[0] != len(self.spent):  # ``spent`` edited by hand: count it again
+            self._sums = (len(self.spent), sum((Fraction(r.epsilon) for r in self.spent), Fraction(0)),
+                          sum((Fraction(r.delta) for r in self.spent), Fraction(0)))
+        return self._sums
 
     @property
     def remaining(self) -> tuple[float, float]:
@@ -153,7 +165,9 @@ class Accountant:
                 f"release of epsilon={epsilon:g}, delta={delta:g} refused: spent "
                 f"({eps_total:g}, {delta_total:g}) of the budget ({self.epsilon:g}, {self.delta:g})"
             )
+        k, eps_sum, delta_sum = self._exact_sums()
         self.spent.extend([Release(label, epsilon, delta, mechanism)] * times)
+        self._sums = (k + times, eps_sum + times * Fraction(epsilon), delta_sum + times * Fraction(delta))
 
     def basic(self) -> tuple[float, float]:
         """(Σεi, Σδi)."""

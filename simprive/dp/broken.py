@@ -9,6 +9,7 @@ self-check: a release that does not depend on its input, ε = 0.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -90,19 +91,26 @@ class NoisyMaxValue:
         return noisy.max(axis=1)
 
     def game_epsilon(self) -> float:
-        """sup over v of |log f_D(v) − log f_D′(v)| for the released maximum, whose density
-        is Σ_i f(v − s_i)·Π_{j≠i} F(v − s_j): computed on a fine grid (1.5ε here)."""
-        law = stats.laplace(scale=2 / self.epsilon)
-        v = np.linspace(-60, 60, 400001) * law.std()
+        """sup over v of |log f_D(v) − log f_D′(v)| for the released maximum (1.5ε here)."""
+        return _noisy_max_epsilon(self.epsilon)
 
-        def density(s):
-            cdf = law.cdf(v[:, None] - s[None, :])
-            pdf = law.pdf(v[:, None] - s[None, :])
-            return sum(pdf[:, i] * np.prod(np.delete(cdf, i, axis=1), axis=1) for i in range(len(s)))
 
-        f0, f1 = (density(s) for s in self.WORLDS)
-        ok = (f0 > 1e-300) & (f1 > 1e-300)
-        return float(np.abs(np.log(f1[ok] / f0[ok])).max())
+@functools.lru_cache(maxsize=32)
+def _noisy_max_epsilon(epsilon: float) -> float:
+    """:meth:`NoisyMaxValue.game_epsilon`, computed once per ε (a sweep of the auditor's
+    knowledge asks again for every value): the density of the maximum,
+    Σ_i f(v − s_i)·Π_{j≠i} F(v − s_j), on a fine grid."""
+    law = stats.laplace(scale=2 / epsilon)
+    v = np.linspace(-60, 60, 400001) * law.std()
+
+    def density(s):
+        cdf = law.cdf(v[:, None] - s[None, :])
+        pdf = law.pdf(v[:, None] - s[None, :])
+        return sum(pdf[:, i] * np.prod(np.delete(cdf, i, axis=1), axis=1) for i in range(len(s)))
+
+    f0, f1 = (density(s) for s in NoisyMaxValue.WORLDS)
+    ok = (f0 > 1e-300) & (f1 > 1e-300)
+    return float(np.abs(np.log(f1[ok] / f0[ok])).max())
 
 
 # kind → (class, what is broken)

@@ -35,6 +35,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import logsumexp
 
+from simprive.dp.base import whole_numbers
 from simprive.dp.calibration import smallest_scale
 from simprive.validation import ConfigError, check_all, check_choice, check_delta, check_epsilon, check_int, check_real
 
@@ -307,7 +308,7 @@ class DistributedNoise:
 
     def _check_survivors(self, survivors) -> np.ndarray:
         s = np.asarray(survivors)
-        if s.dtype == bool or not np.issubdtype(s.dtype, np.number) or np.any(np.mod(s, 1) != 0) or \
+        if s.dtype == bool or not np.issubdtype(s.dtype, np.number) or not whole_numbers(s) or \
                 np.any(s < 0) or np.any(s > self.n):
             raise ConfigError("survivors", survivors, f"must be whole numbers of clients in [0, n={self.n}]")
         return s.astype(np.int64)

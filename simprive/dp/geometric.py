@@ -7,7 +7,7 @@ import math
 import numpy as np
 from scipy import stats
 
-from simprive.dp.base import AdditiveNoise
+from simprive.dp.base import AdditiveNoise, whole_numbers
 from simprive.validation import ConfigError, check_epsilon, check_real
 
 __all__ = ["Geometric"]
@@ -39,7 +39,7 @@ class Geometric(AdditiveNoise):
 
     def randomise(self, value, rng):
         value = np.asarray(value)
-        if not np.all(np.equal(np.mod(value, 1), 0)):
+        if not whole_numbers(value):
             raise ValueError("the geometric mechanism releases integer-valued queries only")
         if np.any(np.abs(value) >= 2.0**62):
             raise ValueError("the geometric mechanism needs |value| < 2^62 to stay within int64")

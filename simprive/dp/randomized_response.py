@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from simprive.dp.base import whole_numbers
 from simprive.validation import check_epsilon, check_int
 
 __all__ = ["CoinFlipResponse", "RandomizedResponse"]
@@ -59,7 +60,7 @@ class RandomizedResponse:
 
     def _check_answers(self, values) -> np.ndarray:
         values = np.asarray(values)
-        if np.any((values < 0) | (values >= self.k)) or np.any(np.mod(values, 1) != 0):
+        if not whole_numbers(values) or (values.size and (values.min() < 0 or values.max() >= self.k)):
             raise ValueError(f"answers must be integers in [0, {self.k})")
         return values
 
