@@ -23,6 +23,7 @@ The zoo of deliberately broken mechanisms (``mechanism=broken_*``) exists to be 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
@@ -126,7 +127,7 @@ class Audit:
     @property
     def discrete(self) -> bool:
         if self.pair is not None:
-            return self.release.output_kind(self.pair[0])[0]
+            return self._output_kind[0]
         if hasattr(self.release, "play_world"):
             return bool(self.release.discrete_output)
         return bool(getattr(self.release.randomiser, "discrete", False))
@@ -160,7 +161,14 @@ class Audit:
 
     @property
     def vector(self) -> bool:
-        return self.pair is not None and self.release.output_kind(self.pair[0])[1]
+        return self.pair is not None and self._output_kind[1]
+
+    @functools.cached_property
+    def _output_kind(self) -> tuple[bool, bool]:
+        """(discrete, vector) for the outputs on D, read once per game: the mechanism is tried
+        on a small batch to find out."""
+        assert self.pair is not None  # asked only of a game on datasets
+        return self.release.output_kind(self.pair[0])
 
     # -- the game -------------------------------------------------------------------------
     def certify(self, runs: int, rng) -> tuple[float, Bound]:
